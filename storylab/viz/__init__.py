@@ -1,0 +1,8 @@
+"""Plots. Every function takes ``ax=None``, draws, and returns the Axes it drew on.
+
+matplotlib is imported only when this package is, never by ``import storylab``.
+"""
+
+from storylab.viz.arcs import plot_arc, plot_arc_gallery, plot_trajectory
+
+__all__ = ["plot_arc", "plot_arc_gallery", "plot_trajectory"]

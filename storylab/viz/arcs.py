@@ -1,0 +1,114 @@
+"""Plots of emotional arcs and of trajectories measured against them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from numpy.typing import ArrayLike, NDArray
+
+from storylab.theory.arcs import SAMPLE_POSITIONS, EmotionalArc, arcs
+from storylab.viz._style import axes, style
+
+__all__ = ["plot_arc", "plot_arc_gallery", "plot_trajectory"]
+
+
+def plot_arc(
+    arc: EmotionalArc, *, ax: Axes | None = None, show_points: bool = True, **line_kwargs
+) -> Axes:
+    """Draw one arc: the interpolated curve, its samples and its named control points."""
+    with style():
+        ax = axes(ax)
+        x = np.linspace(0.0, 1.0, 201)
+        (line,) = ax.plot(x, arc.evaluate(x), label=arc.name, **line_kwargs)
+        if show_points:
+            ax.plot(SAMPLE_POSITIONS, arc.samples, "o", ms=3, color=line.get_color())
+            for p in arc.control_points:
+                ax.annotate(
+                    p.label,
+                    (p.position, p.value),
+                    textcoords="offset points",
+                    xytext=(0, 6 if p.value < 0.5 else -12),
+                    ha="center",
+                    fontsize="x-small",
+                )
+        ax.set(
+            xlim=(0, 1), ylim=(0, 1), xlabel="story position", ylabel="arc value", title=arc.name
+        )
+    return ax
+
+
+def plot_arc_gallery(
+    *,
+    ax: Sequence[Axes] | NDArray | None = None,
+    arcs_to_plot: Sequence[EmotionalArc] | None = None,
+) -> NDArray:
+    """Draw the six arcs as small multiples; ``ax`` may be six Axes to draw into."""
+    chosen = list(arcs_to_plot or arcs())
+    with style():
+        if ax is None:
+            _, grid = plt.subplots(
+                2, 3, figsize=(9, 5), sharex=True, sharey=True, layout="constrained"
+            )
+            ax = grid
+        flat = np.asarray(ax).ravel()
+        if len(flat) < len(chosen):
+            raise ValueError(f"need {len(chosen)} Axes for the gallery, got {len(flat)}")
+        for a, panel in zip(chosen, flat, strict=False):
+            plot_arc(a, ax=panel)
+    return np.asarray(ax)
+
+
+def plot_trajectory(
+    values: ArrayLike,
+    positions: ArrayLike | None = None,
+    *,
+    arc: EmotionalArc | None = None,
+    phases: Sequence[tuple[float, float, str]] | None = None,
+    ax: Axes | None = None,
+    label: str = "trajectory",
+    scale: str = "arc",
+) -> Axes:
+    """Draw a trajectory, optionally over an arc and shaded phase bands.
+
+    ``phases`` are ``(start, end, name)`` position ranges. ``scale`` is ``"arc"`` ([0, 1])
+    or ``"spectrum"`` ([-1, 1]); the arc is drawn on the same scale as the values.
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.linspace(0, 1, len(y)) if positions is None else np.asarray(positions, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"positions and values differ in length: {x.shape} vs {y.shape}")
+    with style():
+        ax = axes(ax)
+        for i, (start, end, name) in enumerate(phases or ()):
+            ax.axvspan(start, end, color="0.5", alpha=0.06 if i % 2 else 0.12, lw=0)
+            ax.text(
+                (start + end) / 2,
+                1.0,
+                name,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
+        if arc is not None:
+            grid = np.linspace(0, 1, 201)
+            ref = arc.evaluate(grid)
+            ax.plot(
+                grid,
+                2 * ref - 1 if scale == "spectrum" else ref,
+                "--",
+                color="0.4",
+                lw=1.5,
+                label=arc.name,
+            )
+        ax.plot(x, y, label=label)
+        ax.set(
+            xlim=(0, 1),
+            xlabel="story position",
+            ylabel="spectrum value" if scale == "spectrum" else "arc value",
+        )
+        ax.legend(loc="best")
+    return ax

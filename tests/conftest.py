@@ -1,0 +1,5 @@
+"""Shared test settings: a headless matplotlib backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")
