@@ -15,7 +15,9 @@ def test_only_checked_cells_keep_outputs(path):
             continue
         checked = cell["source"] and "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT")
         kept = cell["metadata"].get("keep_output", False)
-        assert bool(checked) == bool(kept), f"cell {i}: keep_output must mark exactly the checked cells"
+        assert bool(checked) == bool(kept), (
+            f"cell {i}: keep_output must mark exactly the checked cells"
+        )
         if not checked:
             assert not cell["outputs"], f"cell {i} of {path.name} has stored outputs"
         else:

@@ -28,20 +28,25 @@ from storylab.theory.spectrums import (
     spectrums,
 )
 from storylab.theory.state import NarrativeState
+from storylab.theory.world import Condition, Effect, FactValue, WorldState
 
 __all__ = [
     "ACTANT_AXES",
     "ActantRole",
     "ArcDirection",
     "ArcType",
+    "Condition",
     "ControlPoint",
+    "Effect",
     "EmotionalArc",
+    "FactValue",
     "GenreMapping",
     "NarrativeState",
     "SpectrumDefinition",
     "SpectrumStage",
     "SpectrumType",
     "TurningPoint",
+    "WorldState",
     "arc",
     "arcs",
     "from_spectrum",
