@@ -18,6 +18,7 @@ __all__ = ["VALIDATORS", "detect_kind", "validate_file"]
 VALIDATORS: dict[str, str] = {
     "narrative-state": "storylab.theory.spectrums:load_narrative_data",
     "emotional-arcs": "storylab.theory.arcs:load_arcs",
+    "profile": "storylab.tuning.profiles:read_profile",
 }
 
 
@@ -27,6 +28,8 @@ def detect_kind(path: str | Path) -> str | None:
         document = read_document(path)
     except DataError:
         document = None
+    if isinstance(document, dict) and str(document.get("kind")).endswith("-profile"):
+        return "profile"
     if isinstance(document, dict) and document.get("kind") in VALIDATORS:
         return str(document["kind"])
     name = Path(path).name
