@@ -166,11 +166,11 @@ def test_bad_return_values_fail_their_row(kind, message):
 
 
 def test_config_model_runs_receive_validated_models():
-    grid = {"arc": ["icarus", "tragedy"], "costs.fight": [1.0, 3.0]}
+    grid = {"arc": ["icarus", "tragedy"], "costs__fight": [1.0, 3.0]}
     frame = sweep(
         with_config, grid, seed=2, params=Knobs, executor=ThreadPoolExecutor(2), progress=False
     )
-    assert frame.columns[:2].tolist() == ["param_arc", "param_costs.fight"]
+    assert frame.columns[:2].tolist() == ["param_arc", "param_costs__fight"]
     assert frame.arc.tolist() == ["icarus", "icarus", "tragedy", "tragedy"]
     base = [np.random.default_rng(s).random() for s in frame.seed]
     assert np.allclose(frame.score - base, [1.0, 3.0, 1.0, 3.0])
@@ -226,7 +226,7 @@ def test_bad_config_runs_name_the_field():
     with pytest.raises(DataError) as excinfo:
         sweep(
             with_config,
-            [{"arc": "spiral"}, {"costs.fight": "high"}, {"extra": 1}],
+            [{"arc": "spiral"}, {"costs__fight": "high"}, {"extra": 1}],
             params=Knobs,
             progress=False,
         )

@@ -25,6 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from storylab._data import DataError, Problem, parse_model
 
 __all__ = [
+    "SEPARATOR",
     "Grid",
     "RunPlan",
     "canonical_json",
@@ -36,6 +37,8 @@ __all__ = [
     "unflatten",
 ]
 
+#: Joins the names of nested fields in a flat parameter name (``costs__fight``).
+SEPARATOR = "__"
 #: A grid: a dict of value lists (every combination is a run) or an explicit list of runs.
 Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
 
@@ -161,10 +164,14 @@ def child_seeds(seed: int | np.random.Generator | None, n: int) -> list[int]:
 
 
 def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Nest dotted names: ``{"costs.fight": 2}`` becomes ``{"costs": {"fight": 2}}``."""
+    """Nest ``__``-joined names: ``{"costs__fight": 2}`` becomes ``{"costs": {"fight": 2}}``.
+
+    The separator is the one ``storylab.archives`` config files use, because names inside a
+    config (fact keys such as ``protagonist.has_ally``) may hold dots.
+    """
     out: dict[str, Any] = {}
     for name, value in flat.items():
-        *parents, leaf = name.split(".")
+        *parents, leaf = name.split(SEPARATOR)
         node = out
         for part in parents:
             child = node.setdefault(part, {})
@@ -276,7 +283,7 @@ def plan_runs(fn: Callable[..., Any], grid: Grid, model: type[BaseModel] | None 
 
     Without ``model``, each run's names must be parameters of ``fn`` (unless it takes
     ``**kwargs``), every required parameter must be set, and values must match the
-    annotations strictly (no ``"3"`` for an ``int``). With ``model``, each run (dotted names
+    annotations strictly (no ``"3"`` for an ``int``). With ``model``, each run (``a__b`` names
     reach into nested fields) must validate as a ``model``, which ``fn`` then receives as its
     one positional argument. ``fn`` gets ``seed=`` when it has a ``seed`` parameter.
 

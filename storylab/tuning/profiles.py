@@ -1,7 +1,7 @@
 """Config models as flat parameter dicts and as YAML profiles.
 
 Every tunable lives in a field of a config model (a frozen pydantic model). The same config
-is a flat dict for sweeps (:func:`flatten_config`: dotted names for nested fields, which a
+is a flat dict for sweeps (:func:`flatten_config`: ``a__b`` names for nested fields, which a
 sweep writes into ``param_*`` columns) and a YAML profile for people and the CLI
 (:func:`save_profile`)::
 
@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, PlainValidator, create_model
 
 from storylab._data import DataError, Frozen, Problem, UnknownNameError, parse_model, read_document
-from storylab.tuning.grid import unflatten
+from storylab.tuning.grid import SEPARATOR, unflatten
 
 __all__ = [
     "PROFILES",
@@ -72,7 +72,7 @@ def profile_name(model: type[BaseModel]) -> str:
 
 
 def flatten_config(config: BaseModel) -> dict[str, Any]:
-    """The config as one flat dict; nested mappings become dotted names.
+    """The config as one flat dict; nested mappings become ``a__b`` names.
 
     Examples
     --------
@@ -81,18 +81,18 @@ def flatten_config(config: BaseModel) -> dict[str, Any]:
     ...     scale: float = 1.0
     ...     costs: dict[str, float] = {"fight": 2.0}
     >>> flatten_config(Costs())
-    {'scale': 1.0, 'costs.fight': 2.0}
+    {'scale': 1.0, 'costs__fight': 2.0}
     """
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict) and value:
             for key, item in value.items():
-                if "." in key:
-                    raise ValueError(f"cannot flatten {prefix}{key!r}: names may not hold dots")
-                walk(f"{prefix}{key}.", item)
+                if SEPARATOR in key:
+                    raise ValueError(f"cannot flatten {prefix}{key!r}: it holds {SEPARATOR!r}")
+                walk(f"{prefix}{key}{SEPARATOR}", item)
         else:
-            flat[prefix[:-1]] = value
+            flat[prefix.removesuffix(SEPARATOR)] = value
 
     walk("", config.model_dump(mode="json"))
     return flat

@@ -178,7 +178,7 @@ def sweep(
     progress
         Show a ``tqdm.auto`` progress bar.
     params
-        A pydantic config model; each run (dotted names reach nested fields) must validate
+        A pydantic config model; each run (``a__b`` names reach nested fields) must validate
         as one, and ``fn`` receives the model instance.
     workers
         Processes of the default pool.
