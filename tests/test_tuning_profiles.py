@@ -160,7 +160,11 @@ def test_bad_profiles_name_file_and_path(tmp_path, text, expected):
 
 
 def test_kind_decides_the_model(tmp_path, registered):
-    with pytest.raises(DataError, match="unknown profile 'nope-profile'; known: toy-weights-"):
+    with pytest.raises(
+        DataError,
+        match="unknown profile 'nope-profile'; known: action-costs-profile, "
+        "position-estimation-profile, toy-weights-profile",
+    ):
         read_profile(_write(tmp_path, "kind: nope-profile\nconfig: {}\n"))
     with pytest.raises(DataError, match="kind: '<name>-profile' \\(got None\\)"):
         read_profile(_write(tmp_path, "config: {}\n"))

@@ -47,7 +47,10 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 #: Profile name -> "module:ConfigModel" for every profile storylab can load by kind alone.
-PROFILES: dict[str, str] = {}
+PROFILES: dict[str, str] = {
+    "action-costs": "storylab.tuning.costs:ActionCosts",
+    "position-estimation": "storylab.tuning.position:PositionEstimation",
+}
 
 _SUFFIX = "-profile"
 _Scalar = str | int | float | bool | None

@@ -1,0 +1,127 @@
+"""What a good storyline plan scores: objectives of one plan and of a batch of plans.
+
+Every objective reads only the plan (:class:`~storylab.storyteller.StorylinePlan`), so it
+can be computed in a sweep's worker and averaged afterwards:
+
+- trajectory fit: RMSE and Pearson correlation between the plan's primary-spectrum
+  trajectory and its template's arc (on the spectrum scale), both taken at the share of
+  the finished story each point stands at;
+- forced advances: phases left because the position ceiling was hit;
+- planner failures: phases whose search stopped before the phase target;
+- core-event coverage: share of the genre's core events the plan contains;
+- plan cost: the sum of the planned actions' costs;
+- position-estimation error: how far the position estimated while composing was from
+  the position known once the story is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from storylab.theory import arc
+from storylab.theory.arcs import to_spectrum
+
+if TYPE_CHECKING:
+    from storylab.storyteller import StorylinePlan
+
+__all__ = ["PLAN_METRICS", "plan_metrics", "summarize", "trajectory_fit"]
+
+#: The metrics :func:`plan_metrics` returns, in order.
+PLAN_METRICS = (
+    "fit_rmse",
+    "fit_corr",
+    "forced_advances",
+    "forced_advance_rate",
+    "planner_failures",
+    "core_coverage",
+    "cost",
+    "actions",
+    "position_error",
+    "position_error_max",
+    "complete",
+)
+
+
+def trajectory_fit(shares: ArrayLike, values: ArrayLike, arc_name: str) -> dict[str, float]:
+    """RMSE and correlation of spectrum ``values`` at story ``shares`` against an arc.
+
+    The arc is mapped onto the spectrum scale [-1, 1]. The correlation is NaN when either
+    side is constant (it says nothing about shape then).
+
+    Examples
+    --------
+    >>> from storylab.theory.arcs import to_spectrum
+    >>> x = [0.0, 0.5, 1.0]
+    >>> fit = trajectory_fit(x, to_spectrum(arc("tragedy").evaluate(x)), "tragedy")
+    >>> round(fit["rmse"], 12), round(fit["corr"], 12)
+    (0.0, 1.0)
+    """
+    x = np.asarray(shares, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError(
+            f"need two equal-length 1-D series of 2+ points (got {x.shape}, {y.shape})"
+        )
+    reference = np.asarray(to_spectrum(arc(arc_name).evaluate(np.clip(x, 0.0, 1.0))))
+    rmse = float(np.sqrt(np.mean((y - reference) ** 2)))
+    flat = np.ptp(y) < 1e-12 or np.ptp(reference) < 1e-12
+    corr = float("nan") if flat else float(np.corrcoef(y, reference)[0, 1])
+    return {"rmse": rmse, "corr": corr}
+
+
+def plan_metrics(plan: StorylinePlan) -> dict[str, float]:
+    """Every objective of one plan, as a flat dict of floats (see :data:`PLAN_METRICS`)."""
+    points = plan.trajectory
+    fit = trajectory_fit(
+        [p.story_share for p in points], [p.primary for p in points], plan.template.value
+    )
+    phases = plan.phases
+    forced = sum(p.transition_result.value == "forced_advance" for p in phases)
+    estimated = np.array([p.position for p in points])
+    known = np.array([p.story_share for p in points])
+    error = np.abs(np.clip(estimated, 0.0, 1.0) - known)
+    required = len(plan.required_core_events)
+    covered = required - len(plan.missing_core_events)
+    return {
+        "fit_rmse": fit["rmse"],
+        "fit_corr": fit["corr"],
+        "forced_advances": float(forced),
+        "forced_advance_rate": forced / len(phases),
+        "planner_failures": float(sum(p.search.stop_reason != "goal" for p in phases)),
+        "core_coverage": covered / required if required else 1.0,
+        "cost": float(plan.total_cost),
+        "actions": float(len(points) - 1),
+        "position_error": float(error.mean()),
+        "position_error_max": float(error.max()),
+        "complete": float(plan.complete),
+    }
+
+
+def summarize(
+    rows: Iterable[Mapping[str, float]] | pd.DataFrame, by: str | list[str] | None = None
+) -> pd.DataFrame:
+    """Batch objectives: the mean of each plan metric (per group when ``by`` is given).
+
+    Takes :func:`plan_metrics` dicts or a sweep table; failed sweep rows are left out and
+    counted in ``failed_runs``.
+    """
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    failed = frame["status"].ne("ok") if "status" in frame else pd.Series(False, frame.index)
+    metrics = [m for m in PLAN_METRICS if m in frame]
+    ok = frame.loc[~failed]
+    if by is None:
+        out = ok[metrics].mean().to_frame().T
+        out["runs"] = len(ok)
+        out["failed_runs"] = int(failed.sum())
+        return out
+    out = ok.groupby(by)[metrics].mean()
+    out["runs"] = ok.groupby(by).size()
+    out["failed_runs"] = failed.groupby(
+        frame[by] if isinstance(by, str) else [frame[b] for b in by]
+    ).sum()
+    return out
