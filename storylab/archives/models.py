@@ -46,6 +46,7 @@ class CharacterEntry(Frozen):
     """``character``: who the archive is about, and whether (and how) they died."""
 
     name: Name
+    id: str | None = None
     alive: bool = True
     death_cause: str | None = None
     death_place: str | None = None
