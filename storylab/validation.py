@@ -21,6 +21,7 @@ VALIDATORS: dict[str, str] = {
     "extraction": "storylab.archives.config:load_extraction",
     "archive-generator": "storylab.archives.generate:load_spec",
     "archive": "storylab.archives.bundle:load_bundle",
+    "archive-labels": "storylab.archives.labels:load_labels",
 }
 
 

@@ -87,6 +87,7 @@ class GeneratorSpec(Frozen):
     version: int = 1
     name_parts: dict[str, tuple[str, ...]]
     realms: tuple[RealmSpec, ...] = Field(min_length=1)
+    world_events: tuple[str, ...] = ()
     temperaments: dict[str, TemperamentSpec] = Field(min_length=1)
     big_five: Range
     other_traits: dict[str, Range]
@@ -181,7 +182,8 @@ def generate_archive(
     traits |= {k: _u(rng, r) for k, r in spec.other_traits.items()}
     personality["traits"] = dict(sorted(traits.items()))
 
-    events = _choose(rng, realm.events, min(_n(rng, depth.participations), len(realm.events)))
+    pool = realm.events + spec.world_events
+    events = _choose(rng, pool, min(_n(rng, depth.participations), len(pool)))
     history: dict[str, Any] = {
         "participations": [
             {
