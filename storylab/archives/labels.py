@@ -9,10 +9,9 @@ rates. The tuning work fits the extraction config's weights against these.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
 from storylab._data import Frozen, parse_model, read_document
@@ -20,6 +19,9 @@ from storylab.archives.bundle import load_bundle
 from storylab.archives.config import ExtractionConfig, resolve_config
 from storylab.archives.recommend import TemplateRecommender
 from storylab.theory import ArcType, genres
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ArchiveLabel", "LabelSet", "agreement", "evaluate", "load_labels"]
 
@@ -72,6 +74,8 @@ def evaluate(
     ``template_rank`` and ``genre_rank`` (rank of the labelled template, and genre, when
     each is ranked by its best pair).
     """
+    import pandas as pd
+
     folder = Path(labels_path).parent
     recommender = TemplateRecommender(resolve_config(config))
     rows = []
@@ -99,6 +103,8 @@ def evaluate(
 
 def agreement(results: pd.DataFrame, ks: tuple[int, ...] = (1, 3)) -> pd.DataFrame:
     """Top-k agreement rates from :func:`evaluate`: rows pair, template, genre; columns top_k."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             f"top_{k}": [

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from storylab.archives.bundle import ArchiveBundle
 from storylab.archives.config import ExtractionConfig, default_extraction, resolve_config
 from storylab.archives.extract import extract_facts, feature_value
 from storylab.archives.kernels import KernelExtractor, KernelType, NarrativeKernel
 from storylab.theory import ArcType, genres
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["TERM_COLUMNS", "TemplateRecommender", "explain", "features", "recommend"]
 
@@ -82,9 +85,13 @@ class TemplateRecommender:
                 if g in rules.compatible[t]:
                     fit[i, j] = rules.compatible_bonus
         self._fit = fit
+        self._pair_templates = np.repeat([t.value for t in self.templates], len(self.genres))
+        self._pair_genres = np.tile(np.array(self.genres, dtype=object), len(self.templates))
 
     def recommend(self, bundle: ArchiveBundle) -> pd.DataFrame:
         """One row per template × genre pair, best first, with each term's contribution."""
+        import pandas as pd  # imported here so that ``import storylab`` stays light
+
         found = features(bundle, self.config)
         x = np.array([found.get(f, 0.0) for f in self.feature_names])
         nt, ng = len(self.templates), len(self.genres)
@@ -95,19 +102,12 @@ class TemplateRecommender:
         gb = np.tile(self._gb, nt)
         fit = self._fit.reshape(-1)
         score = tb + gb + fit + terms.sum(axis=1)
-        table = pd.DataFrame(
-            {
-                "template": np.repeat([t.value for t in self.templates], ng),
-                "genre": np.tile(self.genres, nt),
-                "score": score,
-                "template_bias": tb,
-                "genre_bias": gb,
-                "fit": fit,
-            }
-        )
-        table[list(self.feature_names)] = terms
         # stable sort keeps template order, then genre order, among equal scores
-        table = table.iloc[np.argsort(-score, kind="stable")].reset_index(drop=True)
+        order = np.argsort(-score, kind="stable")
+        numbers = np.column_stack([score, tb, gb, fit, terms])[order]
+        table = pd.DataFrame(numbers, columns=[*TERM_COLUMNS[3:], *self.feature_names])
+        table.insert(0, "genre", self._pair_genres[order])
+        table.insert(0, "template", self._pair_templates[order])
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table
 
