@@ -254,3 +254,23 @@ def test_cli_archives_writes_a_reproducible_set(tmp_path, capsys):
     write_archives(out, 3, seed=9)
     assert sorted(p.read_text() for p in out.iterdir()) == first
     assert all(validate_file(p) == [] for p in out.iterdir())
+
+
+def test_cli_agreement(capsys):
+    assert main(["agreement", str(LABELS)]) == 0
+    out = capsys.readouterr().out
+    assert "labelled archives" in out and "top_3" in out
+    assert main(["agreement", str(LABELS), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["archives"] >= 40 and 0 <= report["agreement"]["pair"]["top_1"] <= 1
+
+
+TEMPLATES_YAML = ROOT / "storylab" / "data" / "story-templates.yaml"
+
+
+@pytest.mark.skipif(not TEMPLATES_YAML.exists(), reason="story-templates.yaml not merged yet")
+def test_compatibility_matches_the_story_templates():
+    templates = yaml.safe_load(TEMPLATES_YAML.read_text())["templates"]
+    for entry in templates:
+        expected = {g["genre"] for g in entry["compatible_genres"]}
+        assert set(CONFIG.recommendation.compatible[ArcType(entry["arc"])]) == expected

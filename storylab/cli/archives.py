@@ -14,6 +14,7 @@ from storylab.archives import (
 )
 from storylab.archives.config import default_extraction
 from storylab.archives.generate import write_archives
+from storylab.archives.labels import agreement, evaluate
 from storylab.archives.recommend import explain
 from storylab.cli._output import print_json, print_table
 
@@ -85,8 +86,21 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_agreement(args: argparse.Namespace) -> int:
+    results = evaluate(args.labels, config=args.config)
+    rates = agreement(results)
+    if args.json:
+        print_json({"archives": len(results), "agreement": rates.to_dict(orient="index")})
+        return 0
+    print(f"{len(results)} labelled archives ({args.labels})")
+    print_table(
+        [{"match": m, **{k: f"{v:.3f}" for k, v in row.items()}} for m, row in rates.iterrows()]
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``kernels`` and ``archives`` to the command line."""
+    """Add ``kernels``, ``archives`` and ``agreement`` to the command line."""
     p = sub.add_parser(
         "kernels",
         help="an archive's narrative kernels and the recommended template × genre",
@@ -109,3 +123,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--n", type=int, default=200, help="how many (default 200)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.set_defaults(run=_run_generate)
+
+    a = sub.add_parser(
+        "agreement",
+        help="how often the recommendation agrees with hand-labelled archives",
+        description="Rank every archive of a labels file; print top-1 and top-3 agreement "
+        "for the template × genre pair, the template alone and the genre alone.",
+    )
+    a.add_argument("labels", help="labels file (kind: archive-labels)")
+    a.add_argument("--config", help="extraction config replacing the packaged one")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.set_defaults(run=_run_agreement)
