@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from storylab import DataError, NarrativeState
+from storylab import DataError, NarrativeState, UnknownNameError
 from storylab._data import parse_model
 from storylab.archives import (
     ArchiveBundle,
@@ -208,3 +208,8 @@ def test_names_may_not_contain_the_flat_separator():
     document["facts"]["bad__name"] = {"source": "x", "transform": "value"}
     with pytest.raises(DataError, match="without '__'"):
         parse_model(ExtractionConfig, document, "x.yaml")
+
+
+def test_unknown_genre_lists_the_known_ones():
+    with pytest.raises(UnknownNameError, match="known: action"):
+        extract_world_state(ArchiveBundle.from_dict({}), "noir")

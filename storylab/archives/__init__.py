@@ -15,12 +15,14 @@ from storylab.archives.config import (
     load_extraction,
 )
 from storylab.archives.extract import ArchiveExtractor, extract_facts, extract_world_state
+from storylab.archives.generate import generate_archives, write_archives
 from storylab.archives.kernels import (
     KernelExtractor,
     KernelType,
     NarrativeKernel,
     extract_kernels,
 )
+from storylab.archives.labels import agreement, evaluate, load_labels
 from storylab.archives.recommend import TemplateRecommender, explain, recommend
 
 __all__ = [
@@ -31,14 +33,19 @@ __all__ = [
     "KernelType",
     "NarrativeKernel",
     "TemplateRecommender",
+    "agreement",
     "default_extraction",
     "dump_extraction",
+    "evaluate",
     "explain",
     "extract_facts",
     "extract_kernels",
     "extract_world_state",
+    "generate_archives",
     "load_bundle",
     "load_bundles",
     "load_extraction",
+    "load_labels",
     "recommend",
+    "write_archives",
 ]

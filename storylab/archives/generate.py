@@ -34,7 +34,7 @@ __all__ = ["GeneratorSpec", "generate_archive", "generate_archives", "load_spec"
 
 Range = tuple[float, float]
 IntRange = tuple[int, int]
-Probability = float
+Probability = float  # in [0, 1]; bounds are checked on the fields that use it
 
 
 def _ordered(ranges: list[tuple[float, float]]) -> None:
