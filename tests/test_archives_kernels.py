@@ -1,6 +1,9 @@
 """KernelExtractor: each kernel type at its thresholds, ordering, config overrides."""
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storylab.archives import (
     ArchiveBundle,
@@ -8,6 +11,9 @@ from storylab.archives import (
     KernelType,
     default_extraction,
     extract_kernels,
+    extract_world_state,
+    generate_archives,
+    recommend,
 )
 
 RULES = default_extraction().kernels
@@ -158,3 +164,19 @@ def test_thresholds_come_from_the_config():
 @pytest.mark.parametrize("kind", list(KernelType))
 def test_every_kernel_type_has_a_rule(kind):
     assert hasattr(RULES, kind.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_any_generated_archive_extracts_cleanly(seed):
+    (raw,) = generate_archives(1, seed=seed)
+    bundle = ArchiveBundle.from_dict(raw)
+    found = extract_kernels(bundle)
+    assert [k.sort_key() for k in found] == sorted(k.sort_key() for k in found)
+    assert all(0.0 <= k.significance <= 1.0 for k in found)
+    assert (KernelType.DEATH in [k.type for k in found]) == (not bundle.get("character").alive)
+    state = extract_world_state(bundle, "epic_fantasy")
+    assert all(-1.0 <= v <= 1.0 for v in state.narrative.values.values())
+    table = recommend(bundle)
+    terms = table.drop(columns=["rank", "template", "genre", "score"]).sum(axis=1)
+    np.testing.assert_allclose(terms, table["score"], atol=1e-12)
