@@ -98,7 +98,9 @@ def loop_recommend(bundle: ArchiveBundle, config: ExtractionConfig) -> list[tupl
                 if genre in rules.compatible[template]
                 else rules.incompatible_penalty
             )
-            scored.append((-(t_score + g_score + fit), template.value, genre))
+            suits = genre in rules.compatible[template]
+            last = rules.incompatible_last and not suits
+            scored.append((last, -(t_score + g_score + fit), template.value, genre))
     return sorted(scored)
 
 

@@ -178,5 +178,5 @@ def test_any_generated_archive_extracts_cleanly(seed):
     state = extract_world_state(bundle, "epic_fantasy")
     assert all(-1.0 <= v <= 1.0 for v in state.narrative.values.values())
     table = recommend(bundle)
-    terms = table.drop(columns=["rank", "template", "genre", "score"]).sum(axis=1)
+    terms = table.drop(columns=["rank", "template", "genre", "compatible", "score"]).sum(axis=1)
     np.testing.assert_allclose(terms, table["score"], atol=1e-12)

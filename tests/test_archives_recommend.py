@@ -50,11 +50,16 @@ def test_table_covers_every_pair_ranked_and_the_terms_add_up():
     assert len(table) == len(ArcType) * len(genres())
     assert tuple(table.columns[: len(TERM_COLUMNS)]) == TERM_COLUMNS
     assert table["rank"].tolist() == list(range(1, len(table) + 1))
-    assert np.all(np.diff(table["score"]) <= 0)
+    compatible = table["compatible"].to_numpy()
+    first_incompatible = int(np.argmin(compatible))
+    assert compatible[:first_incompatible].all() and not compatible[first_incompatible:].any()
+    for part in (table[compatible], table[~compatible]):
+        assert np.all(np.diff(part["score"]) <= 0)
+    assert compatible.sum() == sum(len(v) for v in CONFIG.recommendation.compatible.values())
     assert set(zip(table["template"], table["genre"], strict=True)) == {
         (t.value, g) for t in ArcType for g in genres()
     }
-    terms = table.drop(columns=["rank", "template", "genre", "score"])
+    terms = table.drop(columns=["rank", "template", "genre", "compatible", "score"])
     np.testing.assert_allclose(terms.sum(axis=1), table["score"], atol=1e-12)
     assert not (terms.to_numpy() == 0).all(axis=0).all()
 
@@ -105,11 +110,18 @@ def test_ties_break_by_template_then_genre_order():
             for k, v in CONFIG.params().items()
             if k.startswith("recommendation__") and isinstance(v, float)
         }
+        | {"recommendation__incompatible_last": False}
     )
     table = recommend(ArchiveBundle.from_dict({}), config=zero)
     assert (table["score"] == 0).all()
     assert table["template"].iloc[0] == "rags_to_riches" and table["genre"].iloc[0] == genres()[0]
     assert table["genre"].iloc[1] == genres()[1]
+    allowed = recommend(
+        ArchiveBundle.from_dict({}),
+        config=zero.with_params({"recommendation__incompatible_last": True}),
+    )
+    first = [g for g in genres() if g in CONFIG.recommendation.compatible[ArcType.RAGS_TO_RICHES]]
+    assert allowed["genre"].iloc[: len(first)].tolist() == first
 
 
 def test_explain_lists_the_largest_terms_first():
@@ -274,3 +286,12 @@ def test_compatibility_matches_the_story_templates():
     for entry in templates:
         expected = {g["genre"] for g in entry["compatible_genres"]}
         assert set(CONFIG.recommendation.compatible[ArcType(entry["arc"])]) == expected
+
+
+def test_incompatible_pairs_can_compete_on_score():
+    by_score = CONFIG.with_params({"recommendation__incompatible_last": False})
+    bundle = ArchiveBundle.from_dict(DEAD_AT_WAR)
+    table = recommend(bundle, config=by_score)
+    assert np.all(np.diff(table["score"]) <= 0) and not table["compatible"].all()
+    kept = recommend(bundle)
+    assert kept["compatible"].iloc[0] and sorted(kept["score"]) == sorted(table["score"])

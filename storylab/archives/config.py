@@ -168,7 +168,9 @@ class RecommendationRules(Frozen):
 
     ``score = template bias + template terms + genre bias + genre terms + fit`` where
     ``fit`` is ``compatible_bonus`` when the genre is in the template's ``compatible`` list
-    and ``incompatible_penalty`` otherwise. A feature is a fact key (true = 1, false = 0,
+    and ``incompatible_penalty`` otherwise. With ``incompatible_last`` every compatible pair
+    ranks above every incompatible one (so the top pick is one the templates allow). A
+    feature is a fact key (true = 1, false = 0,
     numbers as they are) or ``kernel.<type>`` (the highest significance among kernels of
     that type, 0 when there is none).
     """
@@ -178,6 +180,7 @@ class RecommendationRules(Frozen):
     compatible: dict[ArcType, tuple[str, ...]]
     compatible_bonus: float = 0.0
     incompatible_penalty: float = 0.0
+    incompatible_last: bool = True
 
     @model_validator(mode="after")
     def _cover_known_names(self) -> RecommendationRules:

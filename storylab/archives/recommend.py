@@ -30,7 +30,16 @@ if TYPE_CHECKING:
 __all__ = ["TERM_COLUMNS", "TemplateRecommender", "explain", "features", "recommend"]
 
 #: The columns before the per-feature contributions, in order.
-TERM_COLUMNS = ("rank", "template", "genre", "score", "template_bias", "genre_bias", "fit")
+TERM_COLUMNS = (
+    "rank",
+    "template",
+    "genre",
+    "compatible",
+    "score",
+    "template_bias",
+    "genre_bias",
+    "fit",
+)
 
 
 def features(
@@ -79,12 +88,10 @@ class TemplateRecommender:
 
         self._tw, self._tb = matrix(rules.templates, self.templates)
         self._gw, self._gb = matrix(rules.genres, self.genres)
-        fit = np.full((len(self.templates), len(self.genres)), rules.incompatible_penalty)
-        for i, t in enumerate(self.templates):
-            for j, g in enumerate(self.genres):
-                if g in rules.compatible[t]:
-                    fit[i, j] = rules.compatible_bonus
-        self._fit = fit
+        self._compatible = np.array(
+            [[g in rules.compatible[t] for g in self.genres] for t in self.templates]
+        )
+        self._fit = np.where(self._compatible, rules.compatible_bonus, rules.incompatible_penalty)
         self._pair_templates = np.repeat([t.value for t in self.templates], len(self.genres))
         self._pair_genres = np.tile(np.array(self.genres, dtype=object), len(self.templates))
 
@@ -102,12 +109,16 @@ class TemplateRecommender:
         gb = np.tile(self._gb, nt)
         fit = self._fit.reshape(-1)
         score = tb + gb + fit + terms.sum(axis=1)
-        # stable sort keeps template order, then genre order, among equal scores
+        # by score (compatible pairs first when asked); the stable sort keeps template order,
+        # then genre order, among equal keys
         order = np.argsort(-score, kind="stable")
+        if self.config.recommendation.incompatible_last:
+            order = order[np.argsort(~self._compatible.reshape(-1)[order], kind="stable")]
         numbers = np.column_stack([score, tb, gb, fit, terms])[order]
-        table = pd.DataFrame(numbers, columns=[*TERM_COLUMNS[3:], *self.feature_names])
+        table = pd.DataFrame(numbers, columns=[*TERM_COLUMNS[4:], *self.feature_names])
         table.insert(0, "genre", self._pair_genres[order])
         table.insert(0, "template", self._pair_templates[order])
+        table.insert(2, "compatible", self._compatible.reshape(-1)[order])
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table
 
@@ -122,9 +133,10 @@ def recommend(
 ) -> pd.DataFrame:
     """The ranked template × genre table for ``bundle`` (see the module docs).
 
-    Columns: ``rank``, ``template``, ``genre``, ``score``, ``template_bias``,
-    ``genre_bias``, ``fit``, then one contribution column per feature with a weight; the
-    contribution columns sum to ``score``.
+    Columns: ``rank``, ``template``, ``genre``, ``compatible`` (whether the template suits
+    the genre), ``score``, ``template_bias``, ``genre_bias``, ``fit``, then one contribution
+    column per feature with a weight; the columns from ``template_bias`` on sum to
+    ``score``.
     """
     recommender = _default_recommender() if config is None else TemplateRecommender(config)
     return recommender.recommend(bundle)
@@ -133,7 +145,7 @@ def recommend(
 def explain(table: pd.DataFrame, rank: int = 1, *, top: int | None = None) -> pd.Series:
     """The non-zero terms of one row of a :func:`recommend` table, largest magnitude first."""
     row = table.loc[table["rank"] == rank].iloc[0]
-    terms = row.drop(["rank", "template", "genre", "score"]).astype(float)
+    terms = row.drop(["rank", "template", "genre", "compatible", "score"]).astype(float)
     terms = terms[terms != 0.0]
     order = np.argsort(-np.abs(terms.to_numpy()), kind="stable")
     terms = terms.iloc[order]
