@@ -7,6 +7,13 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from storylab._data import DataError, Problem, UnknownNameError
+from storylab.archives import (
+    ArchiveBundle,
+    extract_kernels,
+    extract_world_state,
+    load_bundle,
+    recommend,
+)
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -29,6 +36,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "ActantRole",
     "ArcType",
+    "ArchiveBundle",
     "DataError",
     "EmotionalArc",
     "NarrativeState",
@@ -38,8 +46,12 @@ __all__ = [
     "__version__",
     "arc",
     "arcs",
+    "extract_kernels",
+    "extract_world_state",
     "genres",
+    "load_bundle",
     "primary_spectrum",
+    "recommend",
     "spectrum",
     "spectrums",
 ]

@@ -18,6 +18,10 @@ __all__ = ["VALIDATORS", "detect_kind", "validate_file"]
 VALIDATORS: dict[str, str] = {
     "narrative-state": "storylab.theory.spectrums:load_narrative_data",
     "emotional-arcs": "storylab.theory.arcs:load_arcs",
+    "extraction": "storylab.archives.config:load_extraction",
+    "archive-generator": "storylab.archives.generate:load_spec",
+    "archive": "storylab.archives.bundle:load_bundle",
+    "archive-labels": "storylab.archives.labels:load_labels",
     "profile": "storylab.tuning.profiles:read_profile",
 }
 

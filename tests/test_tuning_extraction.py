@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("storylab.archives")
 
 from storylab import DataError
-from storylab.archives import default_extraction, dump_extraction, load_extraction, recommend
+from storylab.archives import default_extraction, dump_extraction, evaluate, load_extraction
 from storylab.tuning.extraction import (
     AGREEMENT_COLUMNS,
     agreement,
@@ -20,28 +20,23 @@ from storylab.tuning.extraction import (
 )
 from storylab.validation import validate_file
 
-LABELLED = Path(__file__).resolve().parents[1] / "data" / "archives" / "labelled"
+LABELS = Path(__file__).resolve().parents[1] / "data" / "archives" / "labelled" / "labels.yaml"
 
 
 @pytest.fixture(scope="module")
 def labelled():
-    return load_labelled(LABELLED)
+    return load_labelled(LABELS)
 
 
-def _agreement_by_recommend(data, config) -> dict[str, float]:
-    ranks, templates, genres = [], [], []
-    for bundle, template, genre in zip(data.bundles, data.templates, data.genres, strict=True):
-        table = recommend(bundle, config=config)
-        hit = table[(table.template == template) & (table.genre == genre)]
-        ranks.append(int(hit["rank"].iloc[0]))
-        templates.append(table.template.iloc[0] == template)
-        genres.append(table.genre.iloc[0] == genre)
-    ranks = np.array(ranks)
+def _reference(labels_path, config, names) -> dict[str, float]:
+    """Agreement by storylab.archives.evaluate (one recommendation table per archive)."""
+    results = evaluate(labels_path, config=config)
+    results = results[results.archive.isin(names)]
     return {
-        "top1": float(np.mean(ranks == 1)),
-        "top3": float(np.mean(ranks <= 3)),
-        "template_top1": float(np.mean(templates)),
-        "genre_top1": float(np.mean(genres)),
+        "top1": float(np.mean(results.pair_rank == 1)),
+        "top3": float(np.mean(results.pair_rank <= 3)),
+        "template_top1": float(np.mean(results.template_rank == 1)),
+        "genre_top1": float(np.mean(results.genre_rank == 1)),
     }
 
 
@@ -54,9 +49,8 @@ def test_labels_load(labelled):
 
 def test_agreement_matches_the_recommender(labelled):
     """The tuner's vectorised scores rank exactly as storylab.archives.recommend does."""
-    subset = labelled.subset(range(12))
-    got = agreement(subset)
-    expected = _agreement_by_recommend(subset, default_extraction())
+    got = agreement(labelled)
+    expected = _reference(LABELS, default_extraction(), labelled.names)
     assert {k: got[k] for k in expected} == expected
     assert 0 < got["log_loss"] < np.log(90)
 
@@ -85,7 +79,7 @@ def test_fitted_config_round_trips_and_recommends(labelled, tmp_path):
     dump_extraction(fit.config, path)
     assert validate_file(path) == []
     assert load_extraction(path) == fit.config
-    check = _agreement_by_recommend(train, path)
+    check = _reference(LABELS, path, train.names)
     assert {k: fit.after[k] for k in check} == check
 
 
@@ -97,31 +91,16 @@ def test_full_structure_adds_weights(labelled):
 
 
 def test_bad_labels_and_arguments(labelled, tmp_path):
-    (tmp_path / "labels.yaml").write_text(
-        "kind: archive-labels\nversion: 1\nlabels:\n"
-        "  - {archive: a.yaml, template: spiral, genre: horror, reason: x}\n"
-        "  - {archive: b.yaml, template: icarus, genre: opera, reason: y}\n"
-    )
-    with pytest.raises(DataError) as excinfo:
-        load_labelled(tmp_path)
-    paths = [p.path for p in excinfo.value.problems]
-    assert paths == ["labels[0].template", "labels[1].genre"]
-    (tmp_path / "labels.yaml").write_text(
-        "kind: archive-labels\nversion: 1\nlabels:\n"
-        "  - {archive: a.yaml, template: icarus, genre: horror, reason: x}\n"
-        "  - {archive: a.yaml, template: icarus, genre: horror, reason: x}\n"
-    )
-    with pytest.raises(DataError, match="each archive once"):
-        load_labelled(tmp_path)
-    (tmp_path / "labels.yaml").write_text(
+    labels = tmp_path / "labels.yaml"
+    labels.write_text(
         "kind: archive-labels\nversion: 1\nlabels:\n"
         "  - {archive: gone.yaml, template: icarus, genre: horror, reason: x}\n"
     )
     with pytest.raises(DataError, match=r"gone\.yaml"):
-        load_labelled(tmp_path)
-    (tmp_path / "labels.yaml").write_text("kind: archive-labels\nversion: 1\nlabels: []\n")
-    with pytest.raises(DataError, match="at least one labelled archive"):
-        load_labelled(tmp_path)
+        load_labelled(labels)
+    labels.write_text("kind: archive-labels\nversion: 1\nlabels: []\n")
+    with pytest.raises(DataError, match="labels"):
+        load_labelled(labels)
     with pytest.raises(ValueError, match="folds"):
         cross_validate(labelled, folds=1)
     with pytest.raises(ValueError, match="l2"):

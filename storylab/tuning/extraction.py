@@ -22,18 +22,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pydantic import Field, field_validator
 from scipy.optimize import minimize
 from scipy.special import log_softmax
 
-from storylab._data import DataError, Frozen, Problem, parse_model, read_document
-from storylab.archives import ArchiveBundle, ExtractionConfig, default_extraction, load_bundle
+from storylab.archives import (
+    ArchiveBundle,
+    ExtractionConfig,
+    default_extraction,
+    load_bundle,
+    load_labels,
+)
 from storylab.archives.recommend import features
 from storylab.theory import ArcType, genres
 
 __all__ = [
     "AGREEMENT_COLUMNS",
-    "ArchiveLabel",
     "LabelledArchives",
     "RecommendationFit",
     "agreement",
@@ -44,28 +47,6 @@ __all__ = [
 
 #: The agreement measures, in the order tables show them.
 AGREEMENT_COLUMNS = ("top1", "top3", "template_top1", "genre_top1", "log_loss")
-
-
-class ArchiveLabel(Frozen):
-    """The template and genre a designer chose for one archive, and why."""
-
-    archive: str = Field(min_length=1)
-    template: ArcType
-    genre: str
-    reason: str = Field(min_length=1)
-
-    @field_validator("genre")
-    @classmethod
-    def _known_genre(cls, genre: str) -> str:
-        if genre not in genres():
-            raise ValueError(f"a known genre ({', '.join(genres())})")
-        return genre
-
-
-class _LabelsFile(Frozen):
-    kind: Literal["archive-labels"]
-    version: Literal[1]
-    labels: tuple[ArchiveLabel, ...]
 
 
 @dataclass(frozen=True)
@@ -91,27 +72,21 @@ class LabelledArchives:
         )
 
 
-def load_labelled(folder: str | Path, labels: str = "labels.yaml") -> LabelledArchives:
-    """Read a folder of archives and its labels file (``kind: archive-labels``).
+def load_labelled(labels_path: str | Path) -> LabelledArchives:
+    """Read a labels file (``kind: archive-labels``) and the archives it names (same folder).
 
     Raises
     ------
     DataError
-        A bad labels file, an archive listed twice, or a listed archive that fails to load.
+        A bad labels file, or a listed archive that fails to load.
     """
-    path = Path(folder) / labels
-    document = parse_model(_LabelsFile, read_document(path), path)
-    names = [label.archive for label in document.labels]
-    if not names:
-        raise DataError([Problem(str(path), "labels", "at least one labelled archive")])
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise DataError([Problem(str(path), "labels", f"each archive once (twice: {twice})")])
+    folder = Path(labels_path).parent
+    labels = load_labels(labels_path).labels
     return LabelledArchives(
-        tuple(names),
-        tuple(load_bundle(Path(folder) / name) for name in names),
-        tuple(label.template.value for label in document.labels),
-        tuple(label.genre for label in document.labels),
+        tuple(label.archive for label in labels),
+        tuple(load_bundle(folder / label.archive) for label in labels),
+        tuple(label.template.value for label in labels),
+        tuple(label.genre for label in labels),
     )
 
 
@@ -142,17 +117,10 @@ class _LinearRecommender:
             masks += [np.ones(len(names), bool), mask.ravel()]
         self.theta0 = np.concatenate(blocks)
         self.free = np.concatenate(masks)
-        self.fit = np.array(
-            [
-                [
-                    rules.compatible_bonus
-                    if g in rules.compatible[t]
-                    else rules.incompatible_penalty  # type: ignore[index]
-                    for g in self.genres
-                ]
-                for t in self.templates
-            ]
-        )
+        compatible = np.array([[g in rules.compatible[t] for g in self.genres] for t in ArcType])
+        self.fit = np.where(compatible, rules.compatible_bonus, rules.incompatible_penalty)
+        #: Rank key added before the score: 1 for pairs sorted after every allowed pair.
+        self.last = (~compatible).ravel() if rules.incompatible_last else np.zeros(compatible.size)
 
     def unpack(self, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
         nt, ng, nf = len(self.templates), len(self.genres), len(self.features)
@@ -178,10 +146,10 @@ class _LinearRecommender:
     def loss(
         self, theta: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.intp], l2: float
     ) -> tuple[float, NDArray[np.float64]]:
-        """Mean cross-entropy of the softmax over pairs plus ``l2/2 ‖θ − θ₀‖²``, and its
-        gradient (zero for the weights held fixed)."""
+        """Mean cross-entropy plus ``l2/2 ‖θ − θ₀‖²``, and its gradient (zero for the weights
+        held fixed); see :meth:`log_probabilities`."""
         n, nt, ng = len(x), len(self.templates), len(self.genres)
-        logp = log_softmax(self.scores(theta, x), axis=1)
+        logp = self.log_probabilities(self.scores(theta, x), y)
         delta = np.exp(logp)
         delta[np.arange(n), y] -= 1.0
         delta = delta.reshape(n, nt, ng) / n
@@ -192,6 +160,15 @@ class _LinearRecommender:
         diff = theta - self.theta0
         value = -logp[np.arange(n), y].mean() + 0.5 * l2 * diff @ diff
         return float(value), (grad + l2 * diff) * self.free
+
+    def log_probabilities(
+        self, scores: NDArray[np.float64], y: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
+        """Log softmax of the scores over the pairs ranked in the label's group: with
+        ``incompatible_last`` an allowed label competes only with allowed pairs (the others
+        rank below it whatever their score), a disallowed one only with disallowed pairs."""
+        rival = self.last[None, :] == self.last[y][:, None]
+        return log_softmax(np.where(rival, scores, -np.inf), axis=1)
 
     def to_config(self, theta: NDArray[np.float64]) -> ExtractionConfig:
         tb, tw, gb, gw = self.unpack(theta)
@@ -219,9 +196,10 @@ def agreement(data: LabelledArchives, config: ExtractionConfig | None = None) ->
     """How well a config's recommendations agree with the labels.
 
     ``top1``/``top3``: share of archives whose labelled pair ranks first / in the first
-    three (ties in the recommender's order); ``template_top1``/``genre_top1``: share whose
-    best-ranked pair has the labelled template / genre; ``log_loss``: mean negative log
-    softmax probability of the labelled pair.
+    three (in the recommender's order: pairs the templates allow first when the config says
+    ``incompatible_last``, ties in template then genre order); ``template_top1`` /
+    ``genre_top1``: share whose best-ranked pair has the labelled template / genre;
+    ``log_loss``: mean negative log softmax probability of the labelled pair.
     """
     model = _LinearRecommender(config or default_extraction(), "hand")
     return _agreement(model, model.theta0, model.matrix(data), model.targets(data))
@@ -235,10 +213,12 @@ def _agreement(
 ) -> dict[str, float]:
     scores = model.scores(theta, x)
     order = np.argsort(-scores, axis=1, kind="stable")
+    # compatible pairs first when the config asks, keeping score order within each group
+    order = np.take_along_axis(order, np.argsort(model.last[order], axis=1, kind="stable"), axis=1)
     rank = np.argmax(order == y[:, None], axis=1) + 1
     best = order[:, 0]
     ng = len(model.genres)
-    logp = log_softmax(scores, axis=1)[np.arange(len(y)), y]
+    logp = model.log_probabilities(scores, y)[np.arange(len(y)), y]
     return {
         "top1": float(np.mean(rank == 1)),
         "top3": float(np.mean(rank <= 3)),
