@@ -118,15 +118,17 @@ def test_evaluate_costs_on_an_executor_matches():
 
 
 def test_cost_tuner_improves_held_out_fit():
-    cases = make_cases(1, every=4)
-    train, test = cases[0::2][:5], cases[1::2][:5]
-    result = tune_action_costs(train, test, max_evaluations=10)
+    cases = make_cases(1, every=2)
+    train = [c for i, c in enumerate(cases) if i % 3 == 2]
+    test = [c for i, c in enumerate(cases) if i % 3 != 2]
+    result = tune_action_costs(train, test, max_evaluations=12)
     scores = result.scores.set_index(["split", "stage"])
     assert (
         scores.loc[("train", "after"), "objective"] < scores.loc[("train", "before"), "objective"]
     )
     assert scores.loc[("test", "after"), "objective"] < scores.loc[("test", "before"), "objective"]
     assert len(result.history) <= 12
+    assert result.history.iloc[0].objective == scores.loc[("train", "before"), "objective"]
     assert result.history.objective.min() == scores.loc[("train", "after"), "objective"]
     with pytest.raises(ValueError, match="held-out"):
         tune_action_costs(train, [], max_evaluations=2)

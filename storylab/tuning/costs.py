@@ -4,7 +4,7 @@ The planner finds the cheapest actions that reach each phase's target, so the co
 *how* a story gets there: in a few big swings or many small steps, through conflict or
 through relationships. :class:`ActionCosts` scales every action's packaged cost by a factor
 per category (a handful of numbers a designer can read, instead of one per action);
-:func:`tune_action_costs` searches the log-factors (bounded) with ``scipy.optimize`` (Powell)
+:func:`tune_action_costs` searches the log-factors (bounded) with ``scipy.optimize`` (Nelder-Mead)
 to minimise the mean trajectory RMSE against the template arcs on training cases, with
 incomplete plans penalised, and reports the same objective on held-out cases.
 """
@@ -163,6 +163,8 @@ def tune_action_costs(
     *,
     start: ActionCosts | None = None,
     bound: float = 1.0,
+    step: float = 0.1,
+    first_step: float = 0.5,
     max_evaluations: int = 60,
     failure_penalty: float = 0.5,
     executor: Executor | None = None,
@@ -171,8 +173,12 @@ def tune_action_costs(
     """Search per-category cost factors in ``[e^-bound, e^bound]`` that minimise
     :func:`cost_objective` on ``train``; score before and after on ``train`` and ``test``.
 
-    Powell's method is deterministic and needs no gradient (the objective is piecewise
-    constant in the costs: a plan changes only when the cheapest path does).
+    Nelder-Mead (bounded, from a simplex that lowers each factor by ``e^-first_step`` in
+    turn, so the first evaluations try every category) on log factors snapped to a grid of
+    ``step``: the objective is piecewise constant in the costs (a plan changes only when
+    the cheapest path does), and finer changes only reshuffle plans of equal cost. It needs
+    no gradient, is deterministic, and stops after ``max_evaluations`` distinct factor
+    sets; the best set seen is returned.
     """
     if not train or not test:
         raise ValueError("need at least one training and one held-out case")
@@ -185,8 +191,10 @@ def tune_action_costs(
     seen: dict[tuple[float, ...], float] = {}
 
     def costs_at(x: np.ndarray) -> ActionCosts:
+        # log factors on a grid of ``step``: finer changes only reshuffle equal-cost plans
+        snapped = np.clip(np.round(np.asarray(x) / step) * step, -bound, bound)
         return ActionCosts(
-            scale={c: round(float(np.exp(v)), 4) for c, v in zip(categories, x, strict=True)}
+            scale={c: round(float(np.exp(v)), 4) for c, v in zip(categories, snapped, strict=True)}
         )
 
     def objective(x: np.ndarray) -> float:
@@ -202,15 +210,16 @@ def tune_action_costs(
                 callback(row)
         return seen[key]
 
-    result = minimize(
+    simplex = np.vstack([x0, x0 - first_step * np.eye(len(categories))])
+    minimize(
         objective,
         x0,
-        method="Powell",
+        method="Nelder-Mead",
         bounds=[(-bound, bound)] * len(categories),
-        options={"maxfev": max_evaluations, "xtol": 0.05, "ftol": 1e-4},
+        options={"maxfev": max_evaluations, "initial_simplex": simplex, "xatol": step},
     )
-    best = min(history, key=lambda r: r["objective"]) if history else None
-    tuned = costs_at(result.x if best is None else np.log([best[c.value] for c in categories]))
+    best = min(history, key=lambda r: r["objective"])
+    tuned = ActionCosts(scale={c: best[c.value] for c in categories})
     scores = pd.DataFrame(
         [
             {
