@@ -23,7 +23,7 @@ from scipy.optimize import minimize
 
 from storylab._data import Frozen
 from storylab.storyteller import ActionCategory, StoryAction, StorylineComposer, template_library
-from storylab.tuning.objectives import PLAN_METRICS, plan_metrics
+from storylab.tuning.objectives import PLAN_METRICS, plan_metrics, trajectory_on_grid
 from storylab.tuning.sweep import sweep
 
 __all__ = [
@@ -88,11 +88,16 @@ def compose_case(
     costs: ActionCosts | None = None,
     urgency: str = "medium",
     actions: int | None = None,
+    trajectory_points: int = 0,
 ) -> dict[str, float]:
-    """Compose one storyline and return its :func:`~storylab.tuning.objectives.plan_metrics`."""
+    """Compose one storyline; return its :func:`~storylab.tuning.objectives.plan_metrics`
+    and, when ``trajectory_points`` is set, its trajectory on that many story shares."""
     composer = StorylineComposer(costs=costs)
     plan = composer.compose(template, genre, seed=seed, urgency=urgency, actions=actions)
-    return plan_metrics(plan)
+    out = plan_metrics(plan)
+    if trajectory_points:
+        out |= trajectory_on_grid(plan, trajectory_points)
+    return out
 
 
 def cost_objective(metrics: pd.DataFrame, *, failure_penalty: float = 0.5) -> float:

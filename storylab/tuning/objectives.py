@@ -29,7 +29,18 @@ from storylab.theory.arcs import to_spectrum
 if TYPE_CHECKING:
     from storylab.storyteller import StorylinePlan
 
-__all__ = ["PLAN_METRICS", "plan_metrics", "summarize", "trajectory_fit"]
+__all__ = [
+    "PLAN_METRICS",
+    "TRAJECTORY_PREFIX",
+    "plan_metrics",
+    "summarize",
+    "trajectory_fit",
+    "trajectory_on_grid",
+    "trajectory_table",
+]
+
+#: Column prefix of a trajectory resampled by :func:`trajectory_on_grid`.
+TRAJECTORY_PREFIX = "traj_"
 
 #: The metrics :func:`plan_metrics` returns, in order.
 PLAN_METRICS = (
@@ -100,6 +111,26 @@ def plan_metrics(plan: StorylinePlan) -> dict[str, float]:
         "position_error_max": float(error.max()),
         "complete": float(plan.complete),
     }
+
+
+def trajectory_on_grid(plan: StorylinePlan, points: int = 21) -> dict[str, float]:
+    """The plan's primary trajectory at ``points`` evenly spaced story shares, as scalar
+    columns ``traj_00``, ``traj_01``, ... (so a sweep can carry whole trajectories)."""
+    if points < 2:
+        raise ValueError(f"points must be at least 2 (got {points})")
+    shares = np.linspace(0.0, 1.0, points)
+    values = np.interp(
+        shares, [p.story_share for p in plan.trajectory], [p.primary for p in plan.trajectory]
+    )
+    return {f"{TRAJECTORY_PREFIX}{i:02d}": float(v) for i, v in enumerate(values)}
+
+
+def trajectory_table(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ``traj_*`` columns of a table as ``(values (rows, points), shares)``."""
+    columns = [c for c in frame.columns if str(c).startswith(TRAJECTORY_PREFIX)]
+    if len(columns) < 2:
+        raise ValueError("the table has no trajectory columns (traj_00, traj_01, ...)")
+    return frame[columns].to_numpy(dtype=float), np.linspace(0.0, 1.0, len(columns))
 
 
 def summarize(

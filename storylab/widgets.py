@@ -1,0 +1,124 @@
+"""Interactive controls for notebooks: small widget factories and one composition panel.
+
+The only module that imports ipywidgets (``pip install "storylab[notebooks]"``). Plotting
+stays in :mod:`storylab.viz`; the panel only wires controls to a plot. Everything works
+headless: building a panel draws once into its output area and needs no browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from storylab.storyteller import ActionCategory, StorylineComposer, template_library
+from storylab.theory import arc
+from storylab.tuning.costs import ActionCosts
+from storylab.viz.arcs import plot_trajectory
+
+__all__ = [
+    "composition_panel",
+    "cost_sliders",
+    "genre_picker",
+    "redraw",
+    "template_picker",
+]
+
+
+def template_picker(value: str | None = None) -> widgets.Dropdown:
+    """A dropdown of the packaged templates (by arc name)."""
+    names = list(template_library().names)
+    return widgets.Dropdown(options=names, value=value or names[0], description="template")
+
+
+def genre_picker(template: widgets.Dropdown, value: str | None = None) -> widgets.Dropdown:
+    """A dropdown of the genres ``template``'s current choice supports; it follows the
+    template dropdown, keeping its genre when the new template supports it too."""
+
+    def supported(name: str) -> list[str]:
+        return [g for t, g in template_library().pairs() if t == name]
+
+    options = supported(template.value)
+    picker = widgets.Dropdown(
+        options=options, value=value if value in options else options[0], description="genre"
+    )
+
+    def follow(change: dict[str, Any]) -> None:
+        current = picker.value
+        picker.options = supported(change["new"])
+        picker.value = current if current in picker.options else picker.options[0]
+
+    template.observe(follow, names="value")
+    return picker
+
+
+def cost_sliders(
+    costs: ActionCosts | None = None, *, bound: float = 1.0
+) -> dict[str, widgets.FloatLogSlider]:
+    """One log-scale slider per action category, factors in ``[e^-bound, e^bound]``."""
+    scale = (costs or ActionCosts()).scale
+    exponent = bound / 2.302585092994046  # the slider's exponents are base 10
+    return {
+        c.value: widgets.FloatLogSlider(
+            value=scale.get(c, 1.0),
+            base=10,
+            min=-exponent,
+            max=exponent,
+            step=exponent / 20,
+            description=c.value,
+            continuous_update=False,
+        )
+        for c in ActionCategory
+    }
+
+
+def redraw(draw: Callable[..., Any], controls: Mapping[str, widgets.Widget]) -> widgets.Output:
+    """An output area that calls ``draw(**values)`` now and whenever a control changes.
+
+    ``draw`` makes a figure (with :mod:`storylab.viz` functions); the figure is shown in
+    the output area and closed.
+    """
+
+    import matplotlib.pyplot as plt  # only storylab.viz imports matplotlib at module level
+
+    def show(**values: Any) -> None:
+        before = set(plt.get_fignums())
+        draw(**values)
+        for number in sorted(set(plt.get_fignums()) - before):
+            figure = plt.figure(number)
+            display(figure)
+            plt.close(figure)
+
+    return widgets.interactive_output(show, dict(controls))
+
+
+def composition_panel(
+    template: str | None = None, genre: str | None = None, *, seed: int = 0
+) -> widgets.VBox:
+    """Template and genre pickers, cost sliders and a seed, redrawing one composition's
+    trajectory over its arc whenever a control changes."""
+    pick_template = template_picker(template)
+    pick_genre = genre_picker(pick_template, genre)
+    sliders = cost_sliders()
+    pick_seed = widgets.BoundedIntText(value=seed, min=0, max=10_000, description="seed")
+
+    def draw(template: str, genre: str, seed: int, **scale: float) -> None:
+        costs = ActionCosts(scale={k: round(v, 4) for k, v in scale.items()})
+        plan = StorylineComposer(costs=costs).compose(template, genre, seed=seed)
+        points = plan.trajectory
+        ax = plot_trajectory(
+            [p.primary for p in points],
+            [p.story_share for p in points],
+            arc=arc(template),
+            scale="spectrum",
+            label=f"{template} × {genre}",
+        )
+        state = "complete" if plan.complete else "incomplete"
+        ax.set_title(f"{len(points) - 1} actions, cost {plan.total_cost:g}, {state}")
+
+    controls = {"template": pick_template, "genre": pick_genre, "seed": pick_seed, **sliders}
+    output = redraw(draw, controls)
+    pickers = widgets.HBox([pick_template, pick_genre, pick_seed])
+    return widgets.VBox([pickers, widgets.VBox(list(sliders.values())), output])
