@@ -1,86 +1,87 @@
-"""Sweep throughput: storylab.tuning.sweep on local workers against a plain loop.
+"""Sweep throughput: storyline compositions on local workers against a plain loop.
 
-Each run is a cheap CPU-bound story stand-in: a seeded random walk of ``--steps`` steps,
-written in plain Python, pulled towards one of the six emotional arcs, scored by RMSE and
-correlation against that arc. The reference is the same runs in a single-process ``for``
-loop, in the same process and the same invocation.
+Every run composes one storyline (``storylab.tuning.costs.compose_case``: the composer plus
+the plan objectives) for a (template, genre) pair the library supports, at one of the three
+urgencies, with its own seed. The reference is the same function in a single-process
+``for`` loop, in the same invocation, over the first ``--loop-runs`` runs (a loop over all
+of them would take several times longer than the sweep); both report compositions per
+second per core, and their ratio.
 
-    python benchmarks/sweep.py              # 2,000 runs
-    python benchmarks/sweep.py --quick      # 200 runs, a few seconds
+    python benchmarks/sweep.py                  # 10,000 compositions on 2 workers
+    python benchmarks/sweep.py --quick          # 400 compositions, a few seconds
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
+import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-
-from storylab.theory import ArcType, arc
-from storylab.tuning import child_seeds, expand_grid, sweep
+from storylab.storyteller import template_library
+from storylab.tuning import child_seeds, sweep
+from storylab.tuning.costs import compose_case
 
 
-def walk_story(arc_type: str, steps: int, pull: float, seed: int) -> dict[str, float]:
-    """A random walk pulled towards an arc; its fit to the arc."""
-    rng = np.random.default_rng(seed)
-    target = arc(arc_type).evaluate(np.linspace(0.0, 1.0, steps)).tolist()
-    noise = rng.normal(0.0, 0.05, steps).tolist()
-    value, walk = target[0], []
-    for goal, kick in zip(target, noise, strict=True):
-        value += pull * (goal - value) + kick
-        walk.append(value)
-    err = sum((w - t) ** 2 for w, t in zip(walk, target, strict=True)) / steps
-    return {"rmse": math.sqrt(err), "corr": float(np.corrcoef(walk, target)[0, 1])}
-
-
-def _grid(runs: int, steps: int) -> list[dict[str, object]]:
-    pulls = [0.1, 0.2, 0.3, 0.5]
-    base = expand_grid({"arc_type": [a.value for a in ArcType], "pull": pulls, "steps": [steps]})
-    return [base[i % len(base)] for i in range(runs)]
+def _runs(n: int) -> list[dict[str, object]]:
+    base = [
+        {"template": t, "genre": g, "urgency": u}
+        for u in ("medium", "low", "high")
+        for t, g in template_library().pairs()
+    ]
+    return [base[i % len(base)] for i in range(n)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000, help="runs in the sweep")
-    parser.add_argument("--steps", type=int, default=2000, help="walk steps per run")
+    parser.add_argument("--runs", type=int, default=10_000, help="compositions in the sweep")
+    parser.add_argument("--loop-runs", type=int, default=500, help="compositions in the loop")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes")
-    parser.add_argument("--repeat", type=int, default=3, help="timings per mode (best kept)")
-    parser.add_argument("--quick", action="store_true", help="200 runs, one timing each")
+    parser.add_argument("--quick", action="store_true", help="400 compositions, loop of 100")
     args = parser.parse_args()
-    runs = 200 if args.quick else args.runs
-    repeat = 1 if args.quick else args.repeat
-    grid = _grid(runs, args.steps)
+    runs, loop_runs = (400, 100) if args.quick else (args.runs, min(args.loop_runs, args.runs))
+    grid = _runs(runs)
     seeds = child_seeds(0, runs)
-    walk_story(**grid[0], seed=0)  # warm up: load the arcs before any clock starts
+    compose_case(**grid[0], seed=seeds[0])  # warm up: load the libraries before any clock
 
-    t_loop = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        loop = [walk_story(**run, seed=s) for run, s in zip(grid, seeds, strict=True)]
-        t_loop = min(t_loop, time.perf_counter() - start)
+    start, cpu = time.perf_counter(), time.process_time()
+    loop = [compose_case(**run, seed=s) for run, s in zip(grid[:loop_runs], seeds, strict=False)]
+    t_loop, cpu_loop = time.perf_counter() - start, time.process_time() - cpu
 
-    timings = {}
-    for workers in sorted({1, args.workers}):
-        timings[workers] = math.inf
-        for _ in range(repeat):
-            with ProcessPoolExecutor(workers) as pool:
-                start = time.perf_counter()
-                frame = sweep(walk_story, grid, seed=0, executor=pool, progress=False)
-                timings[workers] = min(timings[workers], time.perf_counter() - start)
-            assert frame.rmse.tolist() == [r["rmse"] for r in loop], "sweep and loop disagree"
+    start, cpu = time.perf_counter(), _cpu_with_children()
+    frame = sweep(compose_case, grid, seed=0, workers=args.workers, progress=False)
+    t_sweep, cpu_sweep = time.perf_counter() - start, _cpu_with_children() - cpu
+    same = frame["fit_rmse"].iloc[:loop_runs].tolist() == [r["fit_rmse"] for r in loop]
+    failed = int((frame.status != "ok").sum())
 
-    cores = os.cpu_count() or 1
-    print(f"{runs} runs of walk_story(steps={args.steps}), {cores} cores, best of {repeat}")
-    print(f"{'mode':<22}{'wall s':>10}{'runs/s':>10}{'runs/s/core':>13}{'speed-up':>10}")
-    rows = [("loop, 1 process", 1, t_loop)] + [
-        (f"sweep, {w} worker{'s' if w > 1 else ''}", w, t) for w, t in timings.items()
-    ]
-    for label, used, wall in rows:
-        rate = runs / wall
-        print(f"{label:<22}{wall:>10.2f}{rate:>10.0f}{rate / used:>13.0f}{t_loop / wall:>10.2f}")
+    rate_loop, rate_sweep = loop_runs / t_loop, runs / t_sweep
+    print(f"{runs} compositions on {args.workers} workers ({os.cpu_count()} cores)")
+    print(f"{'mode':<20}{'runs':>7}{'wall s':>8}{'comp/s':>8}{'cpu s':>8}{'comp/cpu-s':>12}")
+    for label, n, wall, cpu_s in (
+        ("loop, 1 process", loop_runs, t_loop, cpu_loop),
+        (f"sweep, {args.workers} workers", runs, t_sweep, cpu_sweep),
+    ):
+        print(f"{label:<20}{n:>7}{wall:>8.1f}{n / wall:>8.1f}{cpu_s:>8.1f}{n / cpu_s:>12.1f}")
+    efficiency = (runs / cpu_sweep) / (loop_runs / cpu_loop)
+    print(
+        f"wall-clock speed-up {rate_sweep / rate_loop:.2f}x;"
+        f" compositions per CPU-second, sweep/loop: {efficiency:.2f}"
+    )
+    print(
+        f"mean time inside a run: loop {t_loop / loop_runs * 1e3:.1f} ms,"
+        f" sweep workers {frame.elapsed_s.mean() * 1e3:.1f} ms"
+    )
+    print(
+        f"sweep rows identical to the loop's: {same}; failed runs: {failed};"
+        f" complete plans: {frame['complete'].mean():.1%}; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished child processes (the pool's)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":
