@@ -16,7 +16,7 @@ from storylab._data import parse_model
 from storylab.storyteller import ActionCountResolver, compose, template_library
 from storylab.theory import arc
 from storylab.theory.arcs import to_spectrum
-from storylab.tuning import load_profile, read_profile, save_profile
+from storylab.tuning import Profile, load_profile, read_profile, save_profile
 from storylab.tuning.costs import (
     ActionCosts,
     Case,
@@ -178,3 +178,27 @@ def test_position_tuner_improves_held_out_estimates():
     assert set(result.estimation.genre_multipliers) <= {c.genre for c in cases}
     with pytest.raises(ValueError, match="sigma"):
         tune_position(stories, stories, sigma=-1.0)
+
+
+def test_profiles_become_composer_options(tmp_path):
+    from storylab.tuning.compose import compose_options
+
+    costs = save_profile(ActionCosts(scale={"mystery": 0.5}), tmp_path / "c.yaml")
+    position = save_profile(
+        PositionEstimation(genre_multipliers={"action": 1.2}), tmp_path / "p.yaml"
+    )
+    options = compose_options([costs, position], "man_in_a_hole", "action")
+    expected = PositionEstimation(genre_multipliers={"action": 1.2})
+    assert options == {
+        "costs": ActionCosts(scale={"mystery": 0.5}),
+        "actions": expected.actions_for("man_in_a_hole", "action"),
+    }
+    plan = compose("man_in_a_hole", "action", seed=0, **options)
+    assert plan.action_count.requested == options["actions"]
+    with pytest.raises(ValueError, match="two profiles"):
+        compose_options([costs, costs], "man_in_a_hole", "action")
+    with pytest.raises(DataError):
+        compose_options([tmp_path / "missing.yaml"], "man_in_a_hole", "action")
+    other = Profile("case", Case(template="icarus", genre="war", seed=0))
+    with pytest.raises(ValueError, match="a case profile does not configure the composer"):
+        compose_options([other], "icarus", "war")
