@@ -13,6 +13,13 @@ from storylab.theory.arcs import (
     load_arcs,
     to_spectrum,
 )
+from storylab.theory.classify import (
+    ArcFit,
+    ArcMatch,
+    ClassifierSettings,
+    classify_arc,
+    classify_arcs,
+)
 from storylab.theory.spectrums import (
     GenreMapping,
     SpectrumDefinition,
@@ -34,7 +41,10 @@ __all__ = [
     "ACTANT_AXES",
     "ActantRole",
     "ArcDirection",
+    "ArcFit",
+    "ArcMatch",
     "ArcType",
+    "ClassifierSettings",
     "Condition",
     "ControlPoint",
     "Effect",
@@ -49,6 +59,8 @@ __all__ = [
     "WorldState",
     "arc",
     "arcs",
+    "classify_arc",
+    "classify_arcs",
     "from_spectrum",
     "genre_mapping",
     "genres",
