@@ -305,6 +305,11 @@ def text_arc(
     the largest ``spread_p`` that still counts as a shape.
     """
     _check(window, points)
+    if 1.0 / (1 + shuffles) > alpha:
+        raise ValueError(
+            f"with {shuffles} shuffles the smallest possible p is {1 / (1 + shuffles):.3f},"
+            f" above alpha = {alpha}: use at least {int(np.ceil(1 / alpha)) - 1} shuffles"
+        )
     scores = score_words(tokenize(text), lexicon, neutral)
     trajectory = _trajectory(scores, window, points)
     null = _null(scores, shuffles, window, points, (0.025, 0.975), seed)
