@@ -93,11 +93,17 @@ class ClassifierSettings(Frozen):
 
 @dataclass(frozen=True, slots=True)
 class ArcMatch:
-    """One arc's best fit: its correlation score and where its fitted turns fall."""
+    """One arc's best fit: its correlation score and where its fitted turns fall.
+
+    ``turns`` are in the caller's position units; ``knots`` is the fitted warp on the unit
+    scale (the turns, or for a monotone arc the new position of its midpoint), ready for
+    :func:`warp_arc`.
+    """
 
     arc: ArcType
     score: float
     turns: tuple[float, ...]
+    knots: tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +205,8 @@ class _Operators:
     raw: NDArray[np.float64]  # M x n, templates at the raw positions, centred, unit norm
     starts: NDArray[np.intp]  # first template row of each arc
     members: NDArray[np.intp]  # 6 x widest family: template rows, padded by repeating
-    turns: tuple[tuple[float, ...], ...]  # fitted turn positions of each template
+    knots: tuple[tuple[float, ...], ...]  # the warp of each template
+    turns: tuple[tuple[float, ...], ...]  # its turn positions (none for monotone arcs)
     turn_matrix: NDArray[np.float64]  # M x 2, NaN where a template has fewer turns
     grid: NDArray[np.float64]
 
@@ -243,6 +250,7 @@ def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
         raw=_unit_rows(raw),
         starts=starts,
         members=members,
+        knots=tuple(knots for _, knots in bank),
         turns=turns,
         turn_matrix=turn_matrix,
         grid=grid,
@@ -388,7 +396,13 @@ def classify_arc(
     scale = None if positions is None else np.asarray(positions, dtype=float)[[0, -1]]
     chosen = ops.members[_SIX, best_in_family].tolist()
     matches = tuple(
-        ArcMatch(_ARC_ORDER[i], scores[i], _to_caller(ops.turns[chosen[i]], scale)) for i in order
+        ArcMatch(
+            _ARC_ORDER[i],
+            scores[i],
+            _to_caller(ops.turns[chosen[i]], scale),
+            ops.knots[chosen[i]],
+        )
+        for i in order
     )
     top_kind = _ARC_ORDER[order[0]]
     return ArcFit(
