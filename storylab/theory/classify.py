@@ -4,8 +4,10 @@ A trajectory (any length from 11 points, any units, optional uneven positions) i
 onto a fixed grid by a Gaussian kernel, z-normalised, and correlated with a bank of
 *time-warped* arc templates: every arc whose turning points were moved earlier or later by a
 monotone piecewise-linear warp of its control-point positions. The templates go through the
-same smoothing operator as the data, so edge effects and blur cancel. An arc's score is the
-correlation of its best warp; the fitted warp gives the turning points.
+same smoothing operator as the data, so edge effects and blur cancel. A warp's score is its
+correlation with the data minus a small penalty for how far its turns moved from the
+canonical ones (a prior for canonical timing); an arc's score is that of its best warp, and
+the fitted warp gives the turning points.
 
 The classifier abstains, with the reason, when the trajectory is flat, when its best fit is
 not distinguishable from white noise (a t statistic of the raw-resolution correlation), when
@@ -66,6 +68,9 @@ class ClassifierSettings(Frozen):
         Range over which the midpoint of a monotone arc (rise or fall) may be moved.
     min_score:
         Abstain when the best arc's correlation is below this.
+    warp_penalty:
+        Subtracted from a warp's correlation per unit of squared distance its knots moved
+        from the canonical ones (a prior for canonical timing; 0 = every warp equal).
     min_margin:
         Abstain when the two best arcs' scores are closer than this.
     min_strength:
@@ -78,6 +83,7 @@ class ClassifierSettings(Frozen):
     turn_range: tuple[float, float] = (0.1, 0.9)
     min_gap: float = Field(0.2, gt=0.0, lt=1.0)
     mid_range: tuple[float, float] = (0.3, 0.7)
+    warp_penalty: float = Field(1.0, ge=0.0)
     min_score: float = Field(0.7, ge=-1.0, le=1.0)
     min_margin: float = Field(0.0, ge=0.0, le=2.0)
     min_strength: float = Field(4.0, ge=0.0)
@@ -202,9 +208,11 @@ def arc_templates(
 class _Operators:
     kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator
     templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
+    penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
     raw: NDArray[np.float64]  # M x n, templates at the raw positions, centred, unit norm
     starts: NDArray[np.intp]  # first template row of each arc
     members: NDArray[np.intp]  # 6 x widest family: template rows, padded by repeating
+    family_of: NDArray[np.intp]  # M, the arc (index into ArcType) of each template
     knots: tuple[tuple[float, ...], ...]  # the warp of each template
     turns: tuple[tuple[float, ...], ...]  # its turn positions (none for monotone arcs)
     turn_matrix: NDArray[np.float64]  # M x 2, NaN where a template has fewer turns
@@ -247,9 +255,16 @@ def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
     return _Operators(
         kernel=kernel,
         templates=_unit_rows(raw @ kernel),
+        penalty=np.array(
+            [
+                s.warp_penalty * float(np.sum((np.array(k) - _canonical_knots(kind)[1:-1]) ** 2))
+                for kind, k in bank
+            ]
+        ),
         raw=_unit_rows(raw),
         starts=starts,
         members=members,
+        family_of=np.repeat(np.arange(len(starts)), sizes),
         knots=tuple(knots for _, knots in bank),
         turns=turns,
         turn_matrix=turn_matrix,
@@ -380,9 +395,10 @@ def classify_arc(
     smooth = v @ ops.kernel
     centred = smooth - smooth.sum() / len(smooth)
     norm = float(np.sqrt(centred @ centred)) or 1.0
-    per_family = (ops.templates @ centred)[ops.members]  # 6 x widest family
-    best_in_family = per_family.argmax(axis=1)
-    family = per_family[_SIX, best_in_family] / norm
+    correlation = ops.templates @ centred / norm
+    per_family = (correlation - ops.penalty)[ops.members]  # 6 x widest family
+    family = per_family.max(axis=1)  # ranking uses the warp prior ...
+    best_in_family = correlation[ops.members].argmax(axis=1)  # ... the fitted turns do not
     order = np.argsort(-family, kind="stable").tolist()
     scores = family.tolist()
     best_template = int(ops.members[order[0], best_in_family[order[0]]])
@@ -469,9 +485,11 @@ def classify_arcs(
     smooth = m @ ops.kernel
     centred = smooth - smooth.mean(axis=1, keepdims=True)
     norm = np.sqrt(np.einsum("ij,ij->i", centred, centred))
-    scores = (centred / np.where(norm > 0.0, norm, 1.0)[:, None]) @ ops.templates.T
-    family = np.maximum.reduceat(scores, ops.starts, axis=1)  # B x 6
-    best_template = scores.argmax(axis=1)
+    correlation = (centred / np.where(norm > 0.0, norm, 1.0)[:, None]) @ ops.templates.T
+    family = np.maximum.reduceat(correlation - ops.penalty, ops.starts, axis=1)  # B x 6
+    winner = family.argmax(axis=1)
+    in_winner = ops.family_of[None, :] == winner[:, None]
+    best_template = np.where(in_winner, correlation, -np.inf).argmax(axis=1)
     raw_c = m - m.mean(axis=1, keepdims=True)
     raw_norm = np.sqrt(np.einsum("ij,ij->i", raw_c, raw_c))
     r = np.einsum("ij,ij->i", raw_c, ops.raw[best_template]) / np.where(flat, 1.0, raw_norm)

@@ -21,6 +21,7 @@ from storylab.theory.classify import warp_arc
 __all__ = [
     "DIFFICULTIES",
     "LENGTHS",
+    "MIN_GAP",
     "NOISE_KINDS",
     "SyntheticSet",
     "accuracy_frame",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 NoiseKind = Literal["white", "ar1", "random_walk"]
+#: Smallest distance between the two turns of a warped double-reversal arc.
+MIN_GAP = 0.2
 #: The kinds of noise the generator adds.
 NOISE_KINDS: tuple[str, ...] = ("white", "ar1", "random_walk")
 
@@ -91,7 +94,8 @@ def synthetic_trajectories(
         position) or ``random_walk`` (Brownian motion whose spread reaches ``noise`` at the
         end).
     warp:
-        Each turn (or a monotone arc's midpoint) moves by up to this much, uniformly.
+        Each turn (or a monotone arc's midpoint) moves by up to this much, uniformly; the
+        two turns of a double reversal stay at least ``MIN_GAP`` apart.
     uneven:
         Draw one shared set of sorted random positions instead of an even grid.
     units:
@@ -117,6 +121,8 @@ def synthetic_trajectories(
         points = arc(kind).control_points
         canon = [p.position for p in points[1:-1]] or [0.5]
         knots = np.array(canon) + rng.uniform(-warp, warp, len(canon))
+        while len(knots) == 2 and knots[1] - knots[0] < MIN_GAP:  # keep both turns distinct
+            knots = np.array(canon) + rng.uniform(-warp, warp, len(canon))
         values[i] = warp_arc(kind, knots, x)
     values += noise * _noise(rng, values.shape, x, noise_kind, correlation)
     if units:
@@ -131,6 +137,7 @@ DIFFICULTIES: dict[str, dict[str, Any]] = {
     "mild": {"noise": {"white": 0.05, "ar1": 0.05, "random_walk": 0.1}, "warp": 0.1},
     "moderate": {"noise": {"white": 0.1, "ar1": 0.1, "random_walk": 0.2}, "warp": 0.1},
     "strong": {"noise": {"white": 0.2, "ar1": 0.2, "random_walk": 0.4}, "warp": 0.15},
+    "warped": {"noise": {"white": 0.05, "ar1": 0.05, "random_walk": 0.1}, "warp": 0.19},
 }
 #: Trajectory lengths of the benchmark set.
 LENGTHS: tuple[int, ...] = (11, 25, 50, 200, 2000)
