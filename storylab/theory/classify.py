@@ -77,7 +77,7 @@ class ClassifierSettings(Frozen):
         Abstain when the t statistic of the raw-resolution fit is below this (noise).
     """
 
-    grid: int = Field(64, ge=16, le=1024)
+    grid: int = Field(32, ge=16, le=1024)
     smoothing: float = Field(0.04, gt=0.0, le=0.5)
     warp_step: float = Field(0.05, gt=0.0, le=0.25)
     turn_range: tuple[float, float] = (0.1, 0.9)
@@ -212,7 +212,6 @@ class _Operators:
     raw: NDArray[np.float64]  # M x n, templates at the raw positions, centred, unit norm
     starts: NDArray[np.intp]  # first template row of each arc
     members: NDArray[np.intp]  # 6 x widest family: template rows, padded by repeating
-    family_of: NDArray[np.intp]  # M, the arc (index into ArcType) of each template
     knots: tuple[tuple[float, ...], ...]  # the warp of each template
     turns: tuple[tuple[float, ...], ...]  # its turn positions (none for monotone arcs)
     turn_matrix: NDArray[np.float64]  # M x 2, NaN where a template has fewer turns
@@ -264,7 +263,6 @@ def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
         raw=_unit_rows(raw),
         starts=starts,
         members=members,
-        family_of=np.repeat(np.arange(len(starts)), sizes),
         knots=tuple(knots for _, knots in bank),
         turns=turns,
         turn_matrix=turn_matrix,
@@ -390,8 +388,9 @@ def classify_arc(
     x = _positions(len(v), positions, "positions")
     ops = _operators(x.tobytes(), s)
     n = len(v)
-    hi, lo = float(v.max()), float(v.min())
-    flat = hi - lo <= 1e-12 * max(abs(hi), abs(lo), 1e-300)
+    raw_c = v - v.sum() / n
+    raw_norm = float(np.sqrt(raw_c @ raw_c))
+    flat = raw_norm <= _FLAT * n**0.5 * max(abs(float(v[0])), 1e-300)
     smooth = v @ ops.kernel
     centred = smooth - smooth.sum() / len(smooth)
     norm = float(np.sqrt(centred @ centred)) or 1.0
@@ -404,8 +403,7 @@ def classify_arc(
     best_template = int(ops.members[order[0], best_in_family[order[0]]])
     strength = 0.0
     if not flat:
-        raw_c = v - v.sum() / n
-        r = float(raw_c @ ops.raw[best_template]) / float(np.sqrt(raw_c @ raw_c))
+        r = float(raw_c @ ops.raw[best_template]) / raw_norm
         r = min(max(r, -0.999999), 0.999999)
         strength = r * ((n - 2) / (1.0 - r * r)) ** 0.5
     code = _decide_one(scores[order[0]], scores[order[1]], strength, flat, s)
@@ -480,20 +478,23 @@ def classify_arcs(
     _check_values(m, "matrix")
     x = _positions(m.shape[1], positions, "positions")
     ops = _operators(x.tobytes(), s)
-    spread = np.abs(m).max(axis=1)
-    flat = np.ptp(m, axis=1) <= 1e-12 * np.where(spread > 0.0, spread, 1.0)
-    smooth = m @ ops.kernel
-    centred = smooth - smooth.mean(axis=1, keepdims=True)
-    norm = np.sqrt(np.einsum("ij,ij->i", centred, centred))
-    correlation = (centred / np.where(norm > 0.0, norm, 1.0)[:, None]) @ ops.templates.T
-    family = np.maximum.reduceat(correlation - ops.penalty, ops.starts, axis=1)  # B x 6
-    winner = family.argmax(axis=1)
-    in_winner = ops.family_of[None, :] == winner[:, None]
-    best_template = np.where(in_winner, correlation, -np.inf).argmax(axis=1)
+    n = m.shape[1]
     raw_c = m - m.mean(axis=1, keepdims=True)
     raw_norm = np.sqrt(np.einsum("ij,ij->i", raw_c, raw_c))
+    flat = raw_norm <= _FLAT * np.sqrt(n) * np.maximum(np.abs(m[:, 0]), 1e-300)
+    # templates x trajectories layout: the per-arc reductions run over contiguous rows
+    smooth = (m @ ops.kernel).T  # grid x B
+    centred = smooth - smooth.mean(axis=0)
+    norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    correlation = ops.templates @ (centred / np.where(norm > 0.0, norm, 1.0))  # M x B
+    family = np.maximum.reduceat(correlation - ops.penalty[:, None], ops.starts, axis=0).T
+    stops = np.append(ops.starts[1:], len(ops.templates))
+    fitted = np.stack(
+        [correlation[a:b].argmax(axis=0) + a for a, b in zip(ops.starts, stops, strict=True)]
+    )  # 6 x B: each arc's best-fitting warp (turns are not pulled by the warp prior)
+    best_template = fitted[family.argmax(axis=1), np.arange(len(m))]
     r = np.einsum("ij,ij->i", raw_c, ops.raw[best_template]) / np.where(flat, 1.0, raw_norm)
-    strength = np.where(flat, 0.0, _strength(r, m.shape[1]))
+    strength = np.where(flat, 0.0, _strength(r, n))
     order = np.argsort(-family, axis=1, kind="stable")
     top = np.take_along_axis(family, order[:, :2], axis=1)
     reason = _decide(top, strength, flat, s)
@@ -523,4 +524,6 @@ def _peak_kinds(kind: ArcType) -> tuple[str, ...]:
 
 
 _DEFAULTS = ClassifierSettings()
+#: Relative spread below which a trajectory counts as flat (rounding noise of a constant).
+_FLAT = 1e-12
 _SIX = np.arange(len(_ARC_ORDER))
