@@ -20,6 +20,8 @@ Measures, on the same seeded synthetic data:
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 from collections.abc import Callable
 from importlib.metadata import distribution
@@ -162,6 +164,8 @@ def main() -> None:
     parser.add_argument("--text-words", type=int, default=100_000, help="part 3 text size")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats (best kept)")
     args = parser.parse_args()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load}")
     pd.set_option("display.width", 140)
     pd.set_option("display.float_format", "{:.4g}".format)
     print(f"== 1. {args.n} trajectories x {args.length} points, moderate difficulty ==")
