@@ -17,6 +17,7 @@ no arc correlates clearly, or when the two best arcs are too close to call.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -209,6 +210,7 @@ class _Operators:
     kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator
     templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
     penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
+    member_penalty: NDArray[np.float64]  # the same, laid out like ``members``
     raw: NDArray[np.float64]  # M x n, templates at the raw positions, centred, unit norm
     starts: NDArray[np.intp]  # first template row of each arc
     members: NDArray[np.intp]  # 6 x widest family: template rows, padded by repeating
@@ -251,15 +253,17 @@ def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
     turn_matrix = np.full((len(turns), 2), np.nan)
     for i, t in enumerate(turns):
         turn_matrix[i, : len(t)] = t
+    penalty = np.array(
+        [
+            s.warp_penalty * float(np.sum((np.array(k) - _canonical_knots(kind)[1:-1]) ** 2))
+            for kind, k in bank
+        ]
+    )
     return _Operators(
         kernel=kernel,
         templates=_unit_rows(raw @ kernel),
-        penalty=np.array(
-            [
-                s.warp_penalty * float(np.sum((np.array(k) - _canonical_knots(kind)[1:-1]) ** 2))
-                for kind, k in bank
-            ]
-        ),
+        penalty=penalty,
+        member_penalty=penalty[members],
         raw=_unit_rows(raw),
         starts=starts,
         members=members,
@@ -295,7 +299,7 @@ def _check_values(v: NDArray[np.float64], label: str) -> None:
         raise ValueError(
             f"{label}: at least {MIN_POINTS} points to classify an arc, got {v.shape[-1]}"
         )
-    if not np.all(np.isfinite(v)):
+    if not math.isfinite(float(v.sum())) and not np.all(np.isfinite(v)):
         raise ValueError(f"{label}: finite values (got NaN or infinity)")
 
 
@@ -389,21 +393,20 @@ def classify_arc(
     ops = _operators(x.tobytes(), s)
     n = len(v)
     raw_c = v - v.sum() / n
-    raw_norm = float(np.sqrt(raw_c @ raw_c))
+    raw_norm = math.sqrt(raw_c.dot(raw_c))
     flat = raw_norm <= _FLAT * n**0.5 * max(abs(float(v[0])), 1e-300)
     smooth = v @ ops.kernel
     centred = smooth - smooth.sum() / len(smooth)
-    norm = float(np.sqrt(centred @ centred)) or 1.0
-    correlation = ops.templates @ centred / norm
-    per_family = (correlation - ops.penalty)[ops.members]  # 6 x widest family
-    family = per_family.max(axis=1)  # ranking uses the warp prior ...
-    best_in_family = correlation[ops.members].argmax(axis=1)  # ... the fitted turns do not
-    order = np.argsort(-family, kind="stable").tolist()
+    norm = math.sqrt(centred.dot(centred)) or 1.0
+    per_family = (ops.templates @ centred / norm)[ops.members]  # 6 x widest family
+    family = (per_family - ops.member_penalty).max(axis=1)  # ranking uses the warp prior ...
+    best_in_family = per_family.argmax(axis=1)  # ... the fitted turns do not
     scores = family.tolist()
+    order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
     best_template = int(ops.members[order[0], best_in_family[order[0]]])
     strength = 0.0
     if not flat:
-        r = float(raw_c @ ops.raw[best_template]) / raw_norm
+        r = float(raw_c.dot(ops.raw[best_template])) / raw_norm
         r = min(max(r, -0.999999), 0.999999)
         strength = r * ((n - 2) / (1.0 - r * r)) ** 0.5
     code = _decide_one(scores[order[0]], scores[order[1]], strength, flat, s)
