@@ -35,6 +35,14 @@ from storylab.theory.spectrums import (
     spectrums,
 )
 from storylab.theory.state import NarrativeState
+from storylab.theory.text import (
+    NullBand,
+    TextArc,
+    TextTrajectory,
+    shuffle_null,
+    text_arc,
+    text_trajectory,
+)
 from storylab.theory.world import Condition, Effect, FactValue, WorldState
 
 __all__ = [
@@ -52,9 +60,12 @@ __all__ = [
     "FactValue",
     "GenreMapping",
     "NarrativeState",
+    "NullBand",
     "SpectrumDefinition",
     "SpectrumStage",
     "SpectrumType",
+    "TextArc",
+    "TextTrajectory",
     "TurningPoint",
     "WorldState",
     "arc",
@@ -69,7 +80,10 @@ __all__ = [
     "pacing_multiplier",
     "primary_spectrum",
     "secondary_spectrum",
+    "shuffle_null",
     "spectrum",
     "spectrums",
+    "text_arc",
+    "text_trajectory",
     "to_spectrum",
 ]
