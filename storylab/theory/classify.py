@@ -20,7 +20,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -98,8 +98,7 @@ class ClassifierSettings(Frozen):
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class ArcMatch:
+class ArcMatch(NamedTuple):
     """One arc's best fit: its correlation score and where its fitted turns fall.
 
     ``turns`` are in the caller's position units; ``knots`` is the fitted warp on the unit
