@@ -67,11 +67,11 @@ class ClassifierSettings(Frozen):
         Smallest distance between the two turns of a double-reversal arc.
     mid_range:
         Range over which the midpoint of a monotone arc (rise or fall) may be moved.
-    min_score:
-        Abstain when the best arc's correlation is below this.
     warp_penalty:
         Subtracted from a warp's correlation per unit of squared distance its knots moved
         from the canonical ones (a prior for canonical timing; 0 = every warp equal).
+    min_score:
+        Abstain when the best arc's score is below this.
     min_margin:
         Abstain when the two best arcs' scores are closer than this.
     min_strength:
@@ -99,7 +99,7 @@ class ClassifierSettings(Frozen):
 
 
 class ArcMatch(NamedTuple):
-    """One arc's best fit: its correlation score and where its fitted turns fall.
+    """One arc's best fit: its score (correlation less the warp prior) and its turns.
 
     ``turns`` are in the caller's position units; ``knots`` is the fitted warp on the unit
     scale (the turns, or for a monotone arc the new position of its midpoint), ready for
@@ -236,7 +236,7 @@ def _unit_rows(m: NDArray[np.float64]) -> NDArray[np.float64]:
     return centred / np.where(norm > 0.0, norm, 1.0)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=16)
 def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
     x = np.frombuffer(x_bytes, dtype=float)
     kernel, grid = _kernel(x, s)
