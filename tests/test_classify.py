@@ -2,6 +2,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storylab import ArcType, arc, arcs, classify_arc, classify_arcs
 from storylab.theory import ClassifierSettings
@@ -164,3 +166,38 @@ def test_template_bank_and_fit_summary():
     assert summary["best"] == "man_in_a_hole" and len(summary["matches"]) == 6
     assert summary["turning_points"][0]["kind"] == "trough"
     assert dataclasses.is_dataclass(classify_arc(arc("tragedy").sample(40)))
+
+
+MIRROR = {
+    ArcType.RAGS_TO_RICHES: ArcType.TRAGEDY,
+    ArcType.MAN_IN_A_HOLE: ArcType.ICARUS,
+    ArcType.CINDERELLA: ArcType.OEDIPUS,
+}
+MIRROR |= {v: k for k, v in MIRROR.items()}
+
+
+@pytest.mark.parametrize("a", arcs(), ids=lambda a: a.type.value)
+def test_turning_an_arc_upside_down_gives_its_mirror(a):
+    fit = classify_arc(-a.sample(120))
+    assert fit.best is MIRROR[a.type]
+    kinds = [t.kind for t in fit.turning_points]
+    assert kinds == [{"peak": "trough", "trough": "peak"}[t.kind] for t in a.turning_points()]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(list(ArcType)),
+    scale=st.floats(1e-6, 1e6),
+    shift=st.floats(-1e3, 1e3),
+    n=st.integers(11, 400),
+    seed=st.integers(0, 2**16),
+)
+def test_classification_ignores_units(kind, scale, shift, n, seed):
+    rng = np.random.default_rng(seed)
+    v = arc(kind).sample(n) + rng.normal(0.0, 0.1, n)
+    a, b = classify_arc(v), classify_arc((v + shift) * scale)  # offset within float precision
+    assert [m.arc for m in a.matches] == [m.arc for m in b.matches]
+    np.testing.assert_allclose(
+        [m.score for m in a.matches], [m.score for m in b.matches], atol=1e-6
+    )
+    assert a.best == b.best
