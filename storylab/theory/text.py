@@ -131,7 +131,11 @@ class TextTrajectory:
     window: int
 
     def classify(self, settings: ClassifierSettings | None = None) -> ArcFit:
-        """Fit the trajectory against the six arcs (:func:`classify_arc`)."""
+        """Fit the trajectory against the six arcs (:func:`classify_arc`).
+
+        The classifier's noise test assumes independent points, which overlapping windows
+        are not; :func:`text_arc` adds the word-shuffle test that accounts for that.
+        """
         return classify_arc(self.values, self.positions, settings=settings)
 
     def to_frame(self) -> pd.DataFrame:
