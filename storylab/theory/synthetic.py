@@ -91,8 +91,8 @@ def synthetic_trajectories(
         Standard deviation of the noise on the arc scale (the arcs span about 0.55–0.8).
     noise_kind:
         ``white``, ``ar1`` (stationary, correlation length ``correlation`` in story
-        position) or ``random_walk`` (Brownian motion whose spread reaches ``noise`` at the
-        end).
+        position, applied at the mean spacing when positions are uneven) or
+        ``random_walk`` (Brownian motion whose spread reaches ``noise`` at the end).
     warp:
         Each turn (or a monotone arc's midpoint) moves by up to this much, uniformly; the
         two turns of a double reversal stay at least ``MIN_GAP`` apart.
