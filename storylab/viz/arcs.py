@@ -156,7 +156,7 @@ def plot_arc_fit(
                 _fitted_curve(fit, y, unit, rank),
                 line,
                 lw=2,
-                label=f"{arc(m.arc).name} (r = {m.score:.2f})",
+                label=f"{arc(m.arc).name} (score {m.score:.2f})",
             )
         for t in fit.turning_points:
             ax.plot(t.position, t.value, "v" if t.kind == "trough" else "^", ms=8, color="k")
@@ -206,7 +206,7 @@ def plot_text_arc(
                 _fitted_curve(fit, trajectory.values, unit),
                 "--",
                 color="0.2",
-                label=f"{arc(best.arc).name} (r = {best.score:.2f})",
+                label=f"{arc(best.arc).name} (score {best.score:.2f})",
             )
             verdict = arc(fit.best).name if fit.best else "no clear arc"
             ax.set_title(f"{verdict}; spread p = {result.null.spread_p:.3f}")
