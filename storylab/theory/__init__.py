@@ -13,6 +13,13 @@ from storylab.theory.arcs import (
     load_arcs,
     to_spectrum,
 )
+from storylab.theory.classify import (
+    ArcFit,
+    ArcMatch,
+    ClassifierSettings,
+    classify_arc,
+    classify_arcs,
+)
 from storylab.theory.spectrums import (
     GenreMapping,
     SpectrumDefinition,
@@ -28,13 +35,24 @@ from storylab.theory.spectrums import (
     spectrums,
 )
 from storylab.theory.state import NarrativeState
+from storylab.theory.text import (
+    NullBand,
+    TextArc,
+    TextTrajectory,
+    shuffle_null,
+    text_arc,
+    text_trajectory,
+)
 from storylab.theory.world import Condition, Effect, FactValue, WorldState
 
 __all__ = [
     "ACTANT_AXES",
     "ActantRole",
     "ArcDirection",
+    "ArcFit",
+    "ArcMatch",
     "ArcType",
+    "ClassifierSettings",
     "Condition",
     "ControlPoint",
     "Effect",
@@ -42,13 +60,18 @@ __all__ = [
     "FactValue",
     "GenreMapping",
     "NarrativeState",
+    "NullBand",
     "SpectrumDefinition",
     "SpectrumStage",
     "SpectrumType",
+    "TextArc",
+    "TextTrajectory",
     "TurningPoint",
     "WorldState",
     "arc",
     "arcs",
+    "classify_arc",
+    "classify_arcs",
     "from_spectrum",
     "genre_mapping",
     "genres",
@@ -57,7 +80,10 @@ __all__ = [
     "pacing_multiplier",
     "primary_spectrum",
     "secondary_spectrum",
+    "shuffle_null",
     "spectrum",
     "spectrums",
+    "text_arc",
+    "text_trajectory",
     "to_spectrum",
 ]

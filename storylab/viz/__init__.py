@@ -3,6 +3,12 @@
 matplotlib is imported only when this package is, never by ``import storylab``.
 """
 
-from storylab.viz.arcs import plot_arc, plot_arc_gallery, plot_trajectory
+from storylab.viz.arcs import (
+    plot_arc,
+    plot_arc_fit,
+    plot_arc_gallery,
+    plot_text_arc,
+    plot_trajectory,
+)
 
-__all__ = ["plot_arc", "plot_arc_gallery", "plot_trajectory"]
+__all__ = ["plot_arc", "plot_arc_fit", "plot_arc_gallery", "plot_text_arc", "plot_trajectory"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
@@ -12,9 +14,20 @@ from storylab._data import packaged_path
 STYLE = str(packaged_path("storylab.mplstyle"))
 
 
-def style() -> AbstractContextManager[None]:
-    """Context manager applying storylab's style without touching global rcParams."""
-    return plt.style.context(STYLE)
+@contextmanager
+def style() -> Iterator[None]:
+    """Apply storylab's style inside the block without touching global rcParams.
+
+    Interactive mode is the one setting carried out of the block: the notebook backend
+    switches it on when the first figure is drawn, and restoring the old value would stop
+    later figures from displaying.
+    """
+    with plt.style.context(STYLE):
+        try:
+            yield
+        finally:
+            interactive = mpl.is_interactive()
+    mpl.interactive(interactive)
 
 
 def axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 3.6)) -> Axes:

@@ -9,10 +9,12 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from storylab.theory.arcs import SAMPLE_POSITIONS, EmotionalArc, arcs
+from storylab.theory.arcs import SAMPLE_POSITIONS, EmotionalArc, arc, arcs
+from storylab.theory.classify import ArcFit, warp_arc
+from storylab.theory.text import NullBand, TextArc, TextTrajectory
 from storylab.viz._style import axes, style
 
-__all__ = ["plot_arc", "plot_arc_gallery", "plot_trajectory"]
+__all__ = ["plot_arc", "plot_arc_fit", "plot_arc_gallery", "plot_text_arc", "plot_trajectory"]
 
 
 def plot_arc(
@@ -111,4 +113,103 @@ def plot_trajectory(
             ylabel="spectrum value" if scale == "spectrum" else "arc value",
         )
         ax.legend(loc="best")
+    return ax
+
+
+def _fitted_curve(
+    fit: ArcFit, values: NDArray[np.float64], unit: NDArray[np.float64], rank: int = 0
+) -> NDArray[np.float64]:
+    """The ``rank``-th match's warped arc, scaled and shifted onto ``values`` (least squares)."""
+    match = fit.matches[rank]
+    shape = warp_arc(match.arc, match.knots, unit)
+    design = np.column_stack([shape, np.ones_like(shape)])
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    return design @ coef
+
+
+def plot_arc_fit(
+    fit: ArcFit,
+    values: ArrayLike,
+    positions: ArrayLike | None = None,
+    *,
+    ax: Axes | None = None,
+    runner_up: bool = False,
+) -> Axes:
+    """Draw a trajectory, the best-scoring warped arc fitted onto it, and its turns.
+
+    The title names the chosen arc, or the reason the classifier abstained. With
+    ``runner_up`` the second-ranked arc is drawn too.
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.linspace(0.0, 1.0, len(y)) if positions is None else np.asarray(positions, float)
+    if x.shape != y.shape:
+        raise ValueError(f"positions and values differ in length: {x.shape} vs {y.shape}")
+    unit = (x - x[0]) / (x[-1] - x[0])
+    with style():
+        ax = axes(ax)
+        ax.plot(x, y, color="0.6", lw=0.8, label="trajectory")
+        ranks = (0, 1) if runner_up else (0,)
+        for rank, line in zip(ranks, ("-", ":"), strict=False):
+            m = fit.matches[rank]
+            ax.plot(
+                x,
+                _fitted_curve(fit, y, unit, rank),
+                line,
+                lw=2,
+                label=f"{arc(m.arc).name} (score {m.score:.2f})",
+            )
+        for t in fit.turning_points:
+            ax.plot(t.position, t.value, "v" if t.kind == "trough" else "^", ms=8, color="k")
+        title = (
+            f"best: {arc(fit.best).name}"
+            if fit.best is not None
+            else f"abstained: {(fit.reason or '').split(':')[0]}"
+        )
+        ax.set(xlabel="story position", ylabel="value", title=title)
+        ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_text_arc(
+    result: TextArc | TextTrajectory,
+    *,
+    null: NullBand | None = None,
+    ax: Axes | None = None,
+    label: str = "text",
+) -> Axes:
+    """Draw a text's happiness trajectory over its word-shuffle null band.
+
+    ``result`` is a :class:`TextArc` (its null band and fit are drawn) or a bare
+    :class:`TextTrajectory` with an optional ``null``.
+    """
+    trajectory = result.trajectory if isinstance(result, TextArc) else result
+    band = result.null if isinstance(result, TextArc) else null
+    with style():
+        ax = axes(ax)
+        if band is not None:
+            ax.fill_between(
+                band.positions,
+                band.low,
+                band.high,
+                color="0.5",
+                alpha=0.25,
+                lw=0,
+                label=f"word-shuffle null ({len(band.trajectories)} shuffles)",
+            )
+        ax.plot(trajectory.positions, trajectory.values, label=label)
+        if isinstance(result, TextArc):
+            fit = result.fit
+            unit = (trajectory.positions - trajectory.positions[0]) / np.ptp(trajectory.positions)
+            best = fit.matches[0]
+            ax.plot(
+                trajectory.positions,
+                _fitted_curve(fit, trajectory.values, unit),
+                "--",
+                color="0.2",
+                label=f"{arc(best.arc).name} (score {best.score:.2f})",
+            )
+            verdict = arc(fit.best).name if fit.best else "no clear arc"
+            ax.set_title(f"{verdict}; spread p = {result.null.spread_p:.3f}")
+        ax.set(xlim=(0, 1), xlabel="position in text", ylabel="happiness (labMT, 1–9)")
+        ax.legend(loc="best", fontsize="small")
     return ax
