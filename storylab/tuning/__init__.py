@@ -1,10 +1,21 @@
-"""Tuning: sweeps over parameter grids on any executor, and config profiles in YAML.
+"""Tuning: sweeps over parameter grids on any executor, plan objectives, config profiles.
 
-See ``docs/tuning.md``. Not imported by ``import storylab`` (it needs pandas and tqdm).
+The tuners live in submodules (they need the storyteller and the archives):
+:mod:`storylab.tuning.costs`, :mod:`storylab.tuning.position`,
+:mod:`storylab.tuning.extraction`, and :mod:`storylab.tuning.compose` turns their profiles
+into composer options. See ``docs/tuning.md``. Not imported by ``import storylab``.
 """
 
 from storylab.tuning.cache import CacheError, SweepCache
 from storylab.tuning.grid import child_seeds, expand_grid, plan_runs
+from storylab.tuning.objectives import (
+    PLAN_METRICS,
+    plan_metrics,
+    summarize,
+    trajectory_fit,
+    trajectory_on_grid,
+    trajectory_table,
+)
 from storylab.tuning.profiles import (
     PROFILES,
     Profile,
@@ -18,6 +29,7 @@ from storylab.tuning.profiles import (
 from storylab.tuning.sweep import sweep
 
 __all__ = [
+    "PLAN_METRICS",
     "PROFILES",
     "CacheError",
     "Profile",
@@ -27,9 +39,14 @@ __all__ = [
     "expand_grid",
     "flatten_config",
     "load_profile",
+    "plan_metrics",
     "plan_runs",
     "profile_name",
     "read_profile",
     "save_profile",
+    "summarize",
     "sweep",
+    "trajectory_fit",
+    "trajectory_on_grid",
+    "trajectory_table",
 ]
