@@ -68,6 +68,18 @@ def test_flat_dict_round_trip():
         config_from_flat(Weights, {**flat, "scale": -1.0})
 
 
+def test_conflicting_flat_names():
+    nested = {"fight": 1.0}
+    with pytest.raises(DataError, match="params: costs: one value"):
+        config_from_flat(Weights, {"costs__talk": 1.0, "costs": nested})
+    assert config_from_flat(Weights, {"costs": nested}).costs == nested
+    with pytest.raises(
+        DataError, match="params: costs__talk: a name that does not nest inside 'costs'"
+    ):
+        config_from_flat(Weights, {"costs": 1.0, "costs__talk": 1.0})
+    assert nested == {"fight": 1.0}  # inputs are never modified
+
+
 def test_empty_mappings_and_separators_in_names():
     assert config_from_flat(Weights, flatten_config(Weights(costs={}))) == Weights(costs={})
     dotted = Weights(costs={"a.b": 1.0})

@@ -8,6 +8,7 @@ every unknown parameter and every value of the wrong type.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import inspect
@@ -163,11 +164,12 @@ def child_seeds(seed: int | np.random.Generator | None, n: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
-def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+def unflatten(flat: Mapping[str, Any], source: str = GRID) -> dict[str, Any]:
     """Nest ``__``-joined names: ``{"costs__fight": 2}`` becomes ``{"costs": {"fight": 2}}``.
 
     The separator is the one ``storylab.archives`` config files use, because names inside a
-    config (fact keys such as ``protagonist.has_ally``) may hold dots.
+    config (fact keys such as ``protagonist.has_ally``) may hold dots. Problems are
+    reported under ``source``; the input is not modified.
     """
     out: dict[str, Any] = {}
     for name, value in flat.items():
@@ -176,11 +178,12 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise DataError([Problem(GRID, name, f"no value already set at {part!r}")])
+                expected = f"a name that does not nest inside {part!r}, set to a plain value"
+                raise DataError([Problem(source, name, expected)])
             node = child
-        if isinstance(node.get(leaf), dict):
-            raise DataError([Problem(GRID, name, "a leaf (a nested name sets inside it)")])
-        node[leaf] = value
+        if leaf in node:
+            raise DataError([Problem(source, name, "one value (another name sets inside it)")])
+        node[leaf] = copy.deepcopy(value)
     return out
 
 

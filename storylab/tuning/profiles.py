@@ -103,7 +103,7 @@ def flatten_config(config: BaseModel) -> dict[str, Any]:
 
 def config_from_flat(model: type[M], flat: Mapping[str, Any], source: str = "params") -> M:
     """The ``model`` a flat dict describes (the inverse of :func:`flatten_config`)."""
-    return parse_model(model, unflatten(flat), source)
+    return parse_model(model, unflatten(flat, source), source)
 
 
 @dataclass(frozen=True)
