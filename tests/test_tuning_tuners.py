@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,8 +108,20 @@ def test_action_costs_scale_the_plan(tmp_path):
         parse_model(ActionCosts, {"scale": {"fight": 1.0}}, "costs")
 
 
+ARCHIVES = Path(__file__).resolve().parents[1] / "data" / "archives" / "generated"
+
+
+def test_cases_start_from_archives():
+    archives = [ARCHIVES / "archive-0003.yaml", ARCHIVES / "archive-0004.yaml"]
+    cases = make_cases(1, every=20, archives=archives)
+    assert [c.archive for c in cases] == [str(a) for a in archives * 2][: len(cases)]
+    with_archive = compose_case(cases[0].template, cases[0].genre, 0, archive=cases[0].archive)
+    without = compose_case(cases[0].template, cases[0].genre, 0)
+    assert with_archive != without  # a different starting world, a different story
+
+
 def test_evaluate_costs_on_an_executor_matches():
-    cases = make_cases(1, every=20)
+    cases = make_cases(1, every=20, archives=[ARCHIVES / "archive-0003.yaml"])
     local = evaluate_costs(ActionCosts(scale={"mystery": 1.5}), cases)
     with ThreadPoolExecutor(2) as pool:
         remote = evaluate_costs(ActionCosts(scale={"mystery": 1.5}), cases, executor=pool)

@@ -5,15 +5,18 @@ The planner finds the cheapest actions that reach each phase's target, so the co
 through relationships. :class:`ActionCosts` scales every action's packaged cost by a factor
 per category (a handful of numbers a designer can read, instead of one per action);
 :func:`tune_action_costs` searches the log-factors (bounded) with ``scipy.optimize`` (Nelder-Mead)
-to minimise the mean trajectory RMSE against the template arcs on training cases, with
-incomplete plans penalised, and reports the same objective on held-out cases.
+to minimise the mean trajectory RMSE against the template arcs on training cases (template,
+genre, seed, and optionally an archive to start from), with incomplete plans penalised,
+and reports the same objective on held-out cases.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -22,6 +25,7 @@ from pydantic import Field, field_validator
 from scipy.optimize import minimize
 
 from storylab._data import Frozen
+from storylab.archives import ArchiveBundle, extract_world_state, load_bundle
 from storylab.storyteller import ActionCategory, StoryAction, StorylineComposer, template_library
 from storylab.tuning.objectives import PLAN_METRICS, plan_metrics, trajectory_on_grid
 from storylab.tuning.sweep import sweep
@@ -63,11 +67,13 @@ class ActionCosts(Frozen):
 
 
 class Case(Frozen):
-    """One composition to score: a template, a genre and a seed."""
+    """One composition to score: a template, a genre, a seed, and optionally an archive
+    file whose world state the story starts from."""
 
     template: str
     genre: str
     seed: int = Field(ge=0)
+    archive: str | None = None
 
 
 def make_cases(
@@ -75,10 +81,22 @@ def make_cases(
     *,
     pairs: Sequence[tuple[str, str]] | None = None,
     every: int = 1,
+    archives: Sequence[str | Path] = (),
 ) -> list[Case]:
-    """Cases for every ``every``-th supported (template, genre) pair, ``seeds`` seeds each."""
+    """Cases for every ``every``-th supported (template, genre) pair, ``seeds`` seeds each;
+    with ``archives``, case ``i`` starts from archive ``i`` (cycling through them)."""
     chosen = list(pairs if pairs is not None else template_library().pairs())[::every]
-    return [Case(template=t, genre=g, seed=s) for s in range(seeds) for t, g in chosen]
+    cases = [(t, g, s) for s in range(seeds) for t, g in chosen]
+    names = [str(a) for a in archives]
+    return [
+        Case(template=t, genre=g, seed=s, archive=names[i % len(names)] if names else None)
+        for i, (t, g, s) in enumerate(cases)
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _bundle(path: str) -> ArchiveBundle:
+    return load_bundle(path)
 
 
 def compose_case(
@@ -89,11 +107,15 @@ def compose_case(
     urgency: str = "medium",
     actions: int | None = None,
     trajectory_points: int = 0,
+    archive: str | None = None,
 ) -> dict[str, float]:
-    """Compose one storyline; return its :func:`~storylab.tuning.objectives.plan_metrics`
-    and, when ``trajectory_points`` is set, its trajectory on that many story shares."""
-    composer = StorylineComposer(costs=costs)
-    plan = composer.compose(template, genre, seed=seed, urgency=urgency, actions=actions)
+    """Compose one storyline (from ``archive``'s world state when given); return its
+    :func:`~storylab.tuning.objectives.plan_metrics` and, when ``trajectory_points`` is
+    set, its trajectory on that many story shares."""
+    initial = None if archive is None else extract_world_state(_bundle(archive), genre)
+    plan = StorylineComposer(costs=costs).compose(
+        template, genre, seed=seed, urgency=urgency, actions=actions, initial=initial
+    )
     out = plan_metrics(plan)
     if trajectory_points:
         out |= trajectory_on_grid(plan, trajectory_points)
@@ -115,7 +137,8 @@ def evaluate_costs(
     """
     scale = {} if costs is None else costs.model_dump(mode="json")["scale"]
     runs = [
-        {"template": c.template, "genre": c.genre, "case_seed": c.seed, "scale": scale}
+        {"template": c.template, "genre": c.genre, "case_seed": c.seed}
+        | {"archive": c.archive, "scale": scale}
         for c in cases
     ]
     if executor is None:
@@ -131,9 +154,10 @@ def evaluate_costs(
 
 
 def _compose_config_case(
-    template: str, genre: str, case_seed: int, scale: dict[str, float]
+    template: str, genre: str, case_seed: int, archive: str | None, scale: dict[str, float]
 ) -> dict[str, float]:
-    return compose_case(template, genre, case_seed, ActionCosts.model_validate({"scale": scale}))
+    costs = ActionCosts.model_validate({"scale": scale})
+    return compose_case(template, genre, case_seed, costs, archive=archive)
 
 
 @dataclass(frozen=True)
