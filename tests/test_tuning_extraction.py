@@ -17,6 +17,7 @@ from storylab.tuning.extraction import (
     cross_validate,
     fit_recommendation,
     load_labelled,
+    search_extraction,
 )
 from storylab.validation import validate_file
 
@@ -105,3 +106,18 @@ def test_bad_labels_and_arguments(labelled, tmp_path):
         cross_validate(labelled, folds=1)
     with pytest.raises(ValueError, match="l2"):
         fit_recommendation(labelled, l2=0.0)
+
+
+def test_search_over_extraction_settings(labelled):
+    key = "kernels__conflict__min_emotional_impact"
+    table = search_extraction(labelled, {key: [0.3, 0.9, 1.5]}, folds=3)
+    assert table[f"param_{key}"].tolist() == [0.3, 0.9, 1.5]
+    assert table.status.tolist() == ["ok", "ok", "failed"]
+    assert "less than or equal to 1" in table.error.iloc[2]
+    assert table.log_loss_before.iloc[0] != table.log_loss_before.iloc[1]  # features changed
+    direct = (
+        cross_validate(labelled, default_extraction().with_params({key: 0.9}), folds=3, seed=0)
+        .groupby("stage")["log_loss"]
+        .mean()
+    )
+    assert table.log_loss_after.iloc[1] == pytest.approx(direct["after"])

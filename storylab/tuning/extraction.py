@@ -14,7 +14,9 @@ extraction-config format, which ``load_extraction`` and ``storylab kernels --con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +36,7 @@ from storylab.archives import (
 )
 from storylab.archives.recommend import features
 from storylab.theory import ArcType, genres
+from storylab.tuning.sweep import sweep
 
 __all__ = [
     "AGREEMENT_COLUMNS",
@@ -43,6 +46,7 @@ __all__ = [
     "cross_validate",
     "fit_recommendation",
     "load_labelled",
+    "search_extraction",
 ]
 
 #: The agreement measures, in the order tables show them.
@@ -301,3 +305,47 @@ def cross_validate(
             scores = _agreement(model, params, x[test], y[test])
             rows.append({"fold": fold, "stage": stage, "n": len(test), **scores})
     return pd.DataFrame(rows, columns=["fold", "stage", "n", *AGREEMENT_COLUMNS])
+
+
+def _cv_setting(
+    data: LabelledArchives,
+    base: ExtractionConfig,
+    folds: int,
+    l2: float,
+    cv_seed: int,
+    **params: object,
+) -> dict[str, float]:
+    table = cross_validate(data, base.with_params(params), folds=folds, l2=l2, seed=cv_seed)
+    means = table.groupby("stage")[list(AGREEMENT_COLUMNS)].mean()
+    return {f"{k}_{stage}": float(means.loc[stage, k]) for stage in means.index for k in means}
+
+
+def search_extraction(
+    data: LabelledArchives,
+    grid: Mapping[str, Sequence[object]] | Sequence[Mapping[str, object]],
+    config: ExtractionConfig | None = None,
+    *,
+    folds: int = 5,
+    l2: float = 1.0,
+    seed: int = 0,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """Cross-validate the recommendation fit under each extraction setting in ``grid``.
+
+    ``grid`` sets extraction-config leaves by their flat names (``kernels__conflict__
+    min_emotional_impact``, ``facts__protagonist.volatile__threshold``): thresholds and
+    significances that decide the features, which no gradient reaches. Each setting is one
+    :func:`~storylab.tuning.sweep` run (on ``executor``, default a thread) with the same
+    folds; the table has the held-out agreement before (``*_before``) and after
+    (``*_after``) fitting the weights, so the best setting is the one with the lowest
+    ``log_loss_after``.
+    """
+    base = config or default_extraction()
+    run = functools.partial(_cv_setting, data, base, folds, l2, seed)
+    own = executor is None
+    pool = ThreadPoolExecutor(1) if own else executor
+    try:
+        return sweep(run, grid, executor=pool, seed=seed, progress=False, fn_id="search_extraction")
+    finally:
+        if own:
+            pool.shutdown()
