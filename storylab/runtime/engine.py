@@ -486,29 +486,39 @@ class NarrativeEngine:
                 parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
             digest = blake2b("\x1f".join(parts).encode(), digest_size=16)  # = chain_hash
             comp.transcript_hash = digest.hexdigest()
-        snapshot = StateSnapshot(
-            comp.program,
-            comp.node,
-            tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
-            dict(run.env.variables) if comp.program else {},
-            comp.paused,
-            len(comp.history),
-            run.session.world_time,
+        program = comp.program
+        snapshot = _new(  # tuple.__new__ skips the named tuples' Python-level constructors
+            StateSnapshot,
+            (
+                program,
+                comp.node,
+                tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
+                dict(run.env.variables) if program else {},
+                comp.paused,
+                len(comp.history),
+                run.session.world_time,
+            ),
         )
-        return NarrativeStepResult(
-            status,
-            comp.program,
-            comp.node,
-            input,
-            tuple(run.lines),
-            offers,
-            hidden,
-            run.scenes,
-            run.gens,
-            run.finished,
-            comp.transcript_hash,
-            snapshot,
+        return _new(
+            NarrativeStepResult,
+            (
+                status,
+                program,
+                comp.node,
+                input,
+                tuple(run.lines),
+                offers,
+                hidden,
+                run.scenes,
+                run.gens,
+                run.finished,
+                comp.transcript_hash,
+                snapshot,
+            ),
         )
+
+
+_new = tuple.__new__
 
 
 def _with_finished(result: NarrativeStepResult, finished: tuple[str, ...]) -> NarrativeStepResult:
