@@ -138,8 +138,14 @@ def test_saved_json_is_stable_and_round_trips():
     data = json.loads(text)
     assert data["format"] == "storylab.session/1"
     history = data["components"]["npc_10"]["history"]
-    first = [history[k][0] for k in ("program", "node", "time", "via")]
-    assert first == ["tavern_encounter", "arrive", 0.0, "start"]
+    assert history["program"] == [
+        ["tavern_encounter", 5],
+        ["harbor_alarm", 6],
+        ["tavern_encounter", 5],
+    ]
+    assert history["time"] == [[0.0, 9], [0.5, 7]]
+    assert history["node"].split(" ")[:3] == ["arrive", "greet", "talk"]
+    assert history["length"] == 16 and len(history["via"].split(" ")) == 16
     assert engine.save(Session.from_dict(data)) == text
     with pytest.raises(ValueError, match="not a saved session"):
         Session.from_dict({"format": "other"})

@@ -132,3 +132,37 @@ def test_library_file_errors(tmp_path):
     problems = validate_file(path)
     assert len(problems) == 1 and "repeated: ['enter_doorway']" in problems[0].expected
     assert isinstance(default_block_library(), BlockLibrary)
+
+
+def test_history_reads_like_a_list_and_saves_incrementally():
+    from storylab.runtime import History
+
+    h = History([("p", "a", 0.0, "start"), ("p", "b", 0.0, "edge:0")])
+    first = h.encode()
+    assert first == {
+        "length": 2,
+        "program": [["p", 2]],
+        "node": "a b",
+        "time": [[0.0, 2]],
+        "via": "start edge:0",
+    }
+    first["program"][0][1] = 99  # callers cannot damage it
+    h.append(("q", "c", 1.5, "choice:x"))
+    assert len(h) == 3 and h.since(2) == [("q", "c", 1.5, "choice:x")]
+    again = History.decode(h.encode())
+    assert (
+        again
+        == h
+        == [("p", "a", 0.0, "start"), ("p", "b", 0.0, "edge:0"), ("q", "c", 1.5, "choice:x")]
+    )
+    assert again.encode()["program"] == [["p", 2], ["q", 1]]
+    again.truncate(1)
+    assert list(again) == [("p", "a", 0.0, "start")] and again[0][1] == "a"
+    twin = h.copy()
+    twin.append(("q", "d", 2.0, "edge:1"))
+    assert len(h) == 3 and len(twin) == 4
+    assert History.decode(History().encode()) == []
+    with pytest.raises(ValueError, match="damaged"):
+        History.decode(
+            {"length": 3, "program": [["p", 3]], "node": "a b", "time": [[0.0, 3]], "via": "x y z"}
+        )

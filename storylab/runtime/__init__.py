@@ -27,6 +27,7 @@ from storylab.runtime.expressions import (
     ExpressionError,
     compile_expression,
 )
+from storylab.runtime.history import History, HistoryEntry
 from storylab.runtime.persistence import (
     MigrationNote,
     MigrationReport,
@@ -103,6 +104,8 @@ __all__ = [
     "GenerationRequest",
     "Handler",
     "HiddenChoice",
+    "History",
+    "HistoryEntry",
     "Line",
     "MigrationNote",
     "MigrationReport",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -83,7 +84,7 @@ class BlockLibrary(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> BlockLibrary:
         ids = [b.id for b in self.blocks]
-        dups = sorted({i for i in ids if ids.count(i) > 1})
+        dups = sorted(i for i, n in Counter(ids).items() if n > 1)
         if dups:
             raise ValueError(f"block ids must be unique; repeated: {dups}")
         if len(self.joiners) != 3:

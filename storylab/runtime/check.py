@@ -6,6 +6,7 @@ undeclared variable); warnings point at likely mistakes (unreachable nodes, dead
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import (
     ChoiceNode,
     DialogueNode,
+    Edge,
     Effects,
     ExternalCallNode,
     NarrativeProgram,
@@ -122,8 +124,8 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
         for end, target in (("from", edge.from_), ("to", edge.to)):
             if target not in ids:
                 yield Problem(src, f"edges[{i}].{end}", f"an existing node id (no node {target!r})")
-    edge_ids = [e.id for e in program.edges if e.id is not None]
-    for dup in sorted({e for e in edge_ids if edge_ids.count(e) > 1}):
+    edge_ids = Counter(e.id for e in program.edges if e.id is not None)
+    for dup in sorted(e for e, n in edge_ids.items() if n > 1):
         yield Problem(src, "edges", f"unique edge ids ({dup!r} repeats)")
     for i, node in enumerate(program.nodes):
         if not isinstance(node, ChoiceNode):
@@ -186,6 +188,9 @@ def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
 def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
     nexts = successors(program)
     index = {n.id: i for i, n in enumerate(program.nodes)}
+    edges_from: dict[str, list[Edge]] = {}
+    for edge in program.edges:
+        edges_from.setdefault(edge.from_, []).append(edge)
     seen, todo = set(), [program.entry] if program.entry in nexts else []
     while todo:
         current = todo.pop()
@@ -200,7 +205,7 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             )
         if node.end:
             continue
-        out_edges = [e for e in program.edges if e.from_ == node.id]
+        out_edges = edges_from.get(node.id, [])
         if isinstance(node, ChoiceNode):
             if not nexts[node.id] and not out_edges:
                 yield Problem(

@@ -59,7 +59,7 @@ class MigrationReport:
 
 def save_session(session: Session) -> str:
     """The whole session as compact, stable JSON (keys sorted)."""
-    return json.dumps(session.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(session.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
 def load_session(

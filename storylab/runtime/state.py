@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from storylab.runtime.history import History
+
 __all__ = [
     "SESSION_FORMAT",
     "Frame",
-    "HistoryEntry",
     "NarrativeStateComponent",
     "Session",
 ]
@@ -21,9 +22,6 @@ SESSION_FORMAT = "storylab.session/1"
 
 #: A suspended program: (program id, node id, node still to be entered, wait-until time).
 Frame = tuple[str, str, bool, float | None]
-#: (program id, node id, world time, how the node was reached: "start", "choice:<id>",
-#: "edge:<id>", "fallback", "resume", "moved").
-HistoryEntry = tuple[str, str, float, str]
 
 
 class NarrativeStateComponent:
@@ -37,8 +35,8 @@ class NarrativeStateComponent:
         The node is still to be entered (after a start or a migration move).
     stack : list of Frame
         Suspended programs, innermost last; finishing the active one resumes the top.
-    history : list of HistoryEntry
-        Every node entry, in order (append-only).
+    history : History
+        Every node entry, in order (append-only; reads like a list).
     variables, visits, taken : dict
         Per program: variables, visit counts per node, once-only choices taken (``node/choice``).
     paused : bool
@@ -78,7 +76,7 @@ class NarrativeStateComponent:
         self.node: str | None = None
         self.pending = False
         self.stack: list[Frame] = []
-        self.history: list[HistoryEntry] = []
+        self.history = History()
         self.variables: dict[str, dict[str, Any]] = {}
         self.visits: dict[str, dict[str, int]] = {}
         self.taken: dict[str, dict[str, bool]] = {}
@@ -163,7 +161,7 @@ class NarrativeStateComponent:
             "node": self.node,
             "pending": self.pending,
             "stack": [list(f) for f in self.stack],
-            "history": _columns(self.history),
+            "history": self.history.encode(),
             "variables": {k: dict(v) for k, v in self.variables.items()},
             "visits": {k: dict(v) for k, v in self.visits.items()},
             "taken": {k: sorted(v) for k, v in self.taken.items()},
@@ -182,8 +180,7 @@ class NarrativeStateComponent:
         comp.program, comp.node = data["program"], data["node"]
         comp.pending = bool(data["pending"])
         comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
-        h = data["history"]
-        comp.history = list(zip(h["program"], h["node"], h["time"], h["via"], strict=True))
+        comp.history = History.decode(data["history"])
         comp.variables = {k: dict(v) for k, v in data["variables"].items()}
         comp.visits = {k: dict(v) for k, v in data["visits"].items()}
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
@@ -197,21 +194,13 @@ class NarrativeStateComponent:
         comp = NarrativeStateComponent()
         for name in self.__slots__:
             setattr(comp, name, getattr(self, name))
-        comp.stack, comp.history = list(self.stack), list(self.history)
+        comp.stack, comp.history = list(self.stack), self.history.copy()
         comp.variables = {k: dict(v) for k, v in self.variables.items()}
         comp.visits = {k: dict(v) for k, v in self.visits.items()}
         comp.taken = {k: dict(v) for k, v in self.taken.items()}
         comp.versions = dict(self.versions)
         comp.scratch = None
         return comp
-
-
-def _columns(history: list[HistoryEntry]) -> dict[str, list[Any]]:
-    """History as four flat lists (fast to encode and decode, and compact)."""
-    program, node, time, via = (
-        (list(c) for c in zip(*history, strict=True)) if history else ([], [], [], [])
-    )
-    return {"program": program, "node": node, "time": time, "via": via}
 
 
 class Session:

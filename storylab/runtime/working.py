@@ -214,11 +214,11 @@ def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> No
     """Put back what the undo log does not cover (call it before ``Txn.rollback``)."""
     (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
     comp.transcript_hash, comp.stack = saved[5], saved[6]
-    for program, node, _, _ in comp.history[saved[7] :]:
+    for program, node, _, _ in comp.history.since(saved[7]):
         counts = comp.visits[program]
         counts[node] -= 1
         if not counts[node]:
             del counts[node]
-    del comp.history[saved[7] :]
+    comp.history.truncate(saved[7])
     session.world_time = saved[8]
     del session.pending[saved[9] :]
