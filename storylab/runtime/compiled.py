@@ -261,8 +261,10 @@ class CompiledProgram:
         for node_id, edges in outgoing.items():
             node = self.nodes[node_id]
             node.edges = tuple(edges)
+        for node_id, edges in outgoing.items():  # a single plain edge: link the node itself
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
-                node.next, node.next_via = edges[0][2], edges[0][3]
+                node = self.nodes[node_id]
+                node.next, node.next_via = self.nodes[edges[0][2]], edges[0][3]
         self.handlers = frozenset(
             n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
         )

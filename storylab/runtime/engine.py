@@ -390,6 +390,7 @@ class NarrativeEngine:
         self, run: WorkingSet, cp: CompiledProgram, node: CNode, entering: bool, via: str
     ) -> Status:
         comp, env, tx, session = run.comp, run.env, run.tx, run.session
+        remember = comp.history._tail.append  # History.append, without the method call
         budget = self.max_nodes_per_step
         try:
             while True:
@@ -403,7 +404,7 @@ class NarrativeEngine:
                 if entering:
                     visits = env.visits  # undone from the history on failure, not the log
                     visits[node.id] = visits.get(node.id, 0) + 1
-                    comp.history.append((cp.id, node.id, env.world_time, via))
+                    remember((cp.id, node.id, env.world_time, via))
                     comp.node, comp.pending = node.id, False
                     if node.on_enter is not None:
                         node.on_enter.apply(tx, env)
@@ -452,12 +453,12 @@ class NarrativeEngine:
                 if node.on_exit is not None:
                     node.on_exit.apply(tx, env)
                 if node.next is not None:  # a single plain edge: no routing to do
-                    target, via = node.next, node.next_via
+                    node, via, entering = node.next, node.next_via, True
                 else:
                     target, via = self._route(run, node)
                     if target is None:
                         return self._end(run)
-                node, entering = cp.nodes[target], True
+                    node, entering = cp.nodes[target], True
         except EvaluationError as exc:
             raise StepError(f"at {cp.id}/{node.id}: {exc}") from None
 
@@ -495,7 +496,7 @@ class NarrativeEngine:
                 tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
                 dict(run.env.variables) if program else {},
                 comp.paused,
-                len(comp.history),
+                comp.history._saved_len + len(comp.history._tail),
                 run.session.world_time,
             ),
         )

@@ -203,8 +203,8 @@ def save_point(session: Session, comp: NarrativeStateComponent) -> tuple:
         comp.wait_until,
         comp.last_block,
         comp.transcript_hash,
-        comp.stack[:],
-        len(comp.history),
+        tuple(comp.stack),  # () when empty: no allocation
+        comp.history._saved_len + len(comp.history._tail),  # len(), minus a Python call
         session.world_time,
         len(session.pending),
     )
@@ -213,7 +213,7 @@ def save_point(session: Session, comp: NarrativeStateComponent) -> tuple:
 def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
     """Put back what the undo log does not cover (call it before ``Txn.rollback``)."""
     (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
-    comp.transcript_hash, comp.stack = saved[5], saved[6]
+    comp.transcript_hash, comp.stack = saved[5], list(saved[6])
     for program, node, _, _ in comp.history.since(saved[7]):
         counts = comp.visits[program]
         counts[node] -= 1
