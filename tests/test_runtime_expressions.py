@@ -1,6 +1,8 @@
 """The expression language: values, operators, names, templates, and rejected input."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storylab.runtime import (
     Env,
@@ -154,3 +156,97 @@ def test_template_runtime_error_points_into_the_text(env):
     with pytest.raises(EvaluationError) as err:
         Template("Dear {player.title}").render(env)
     assert err.value.position == 6
+
+
+_PIECES = st.sampled_from(
+    [
+        "rel.self.affinity",
+        "rel.npc_12.trust",
+        "flags.met",
+        "var.gold",
+        "var.title",
+        "inv",
+        "inv.rope",
+        "quest.ghost_ship",
+        "player.name",
+        "time",
+        "npc",
+        'visits("intro")',
+        "1",
+        "0",
+        "2.5",
+        "'a'",
+        "true",
+        "none",
+        "[1, 'a']",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ".",
+        " and ",
+        " or ",
+        "not ",
+        " == ",
+        " < ",
+        " >= ",
+        " in ",
+        " not in ",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "min(",
+        "abs(",
+        "!",
+        "&&",
+        "{",
+        "}",
+        "$",
+        "'",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=9).map("".join))
+def test_any_text_parses_or_fails_cleanly(source):
+    env = Env(
+        flags={"met": True},
+        relationships={"npc_12": {"trust": 3}},
+        inventory={"rope": 1},
+        player={"name": "Ash"},
+        variables={"gold": 2, "title": "x"},
+        visits={"intro": 1},
+        npc="npc_12",
+    )
+    try:
+        expr = compile_expression(source)
+    except ExpressionError as exc:
+        assert 0 <= exc.position <= len(source)
+        return
+    try:
+        expr.evaluate(env)
+    except EvaluationError as exc:
+        assert 0 <= exc.position <= len(source)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab {}.+1'", max_size=12))
+def test_any_template_text_parses_or_fails_cleanly(source):
+    try:
+        Template(source)
+    except ExpressionError as exc:
+        assert 0 <= exc.position <= len(source)
+
+
+def test_length_limit_keeps_deep_nesting_safe():
+    deep = "(" * 199 + "1" + ")" * 199
+    assert compile_expression(deep).evaluate(Env()) == 1
+    with pytest.raises(ExpressionError, match="longer than 400"):
+        compile_expression("(" * 300 + "1" + ")" * 300)
+    with pytest.raises(ExpressionError, match="hole longer than 400") as err:
+        Template("x {" + "(" * 300 + "1" + ")" * 300 + "}")
+    assert err.value.position == 3

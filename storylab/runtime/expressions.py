@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
+    "MAX_LENGTH",
     "Env",
     "EvaluationError",
     "Expression",
@@ -311,6 +312,10 @@ class _Parser:
         return ("name", tok.pos, root, tuple(parts))
 
 
+#: Longest expression accepted (keeps parsing and evaluation well within Python's stack).
+MAX_LENGTH = 400
+
+
 def _parse(source: str) -> tuple:
     parser = _Parser(source, _tokenize(source))
     if parser.peek().kind == "end":
@@ -484,6 +489,8 @@ class Expression:
     __slots__ = ("evaluate", "refs", "source")
 
     def __init__(self, source: str, *, _tree: tuple | None = None, _context: str | None = None):
+        if len(source) > MAX_LENGTH:
+            raise ExpressionError(f"longer than {MAX_LENGTH} characters", source, MAX_LENGTH)
         tree = _parse(source) if _tree is None else _tree
         compiler = _Compiler(source if _context is None else _context)
         self.evaluate: Fn = compiler.build(tree)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from storylab.runtime.expressions import (
+    MAX_LENGTH,
     Expression,
     ExpressionError,
     _Parser,
@@ -82,6 +83,8 @@ class Template:
 
 def _template_hole(source: str, start: int, end: int) -> Expression:
     """Compile the expression inside a template hole, reporting positions in the template."""
+    if end - start > MAX_LENGTH:
+        raise ExpressionError(f"hole longer than {MAX_LENGTH} characters", source, start)
     tokens = _tokenize(source, start, end)
     parser = _Parser(source, tokens)
     if parser.peek().kind == "end":
