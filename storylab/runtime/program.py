@@ -53,10 +53,10 @@ class Effects(Frozen):
     variables to expressions (a string is always an expression: write ``"'text'"`` for text).
     """
 
-    relationships: dict[Name, dict[Name, float]] = Field(default_factory=dict)
+    relationships: dict[Name, dict[Name, int | float]] = Field(default_factory=dict)
     flags: dict[Name, Scalar] = Field(default_factory=dict)
     inventory: dict[Name, int] = Field(default_factory=dict)
-    arcs: dict[Name, float] = Field(default_factory=dict)
+    arcs: dict[Name, int | float] = Field(default_factory=dict)
     quests: dict[Name, Scalar] = Field(default_factory=dict)
     variables: dict[Name, Scalar] = Field(default_factory=dict)
 
