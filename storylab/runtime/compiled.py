@@ -56,6 +56,7 @@ _KINDS = {
 }
 _MISSING = object()
 _SCALARS = (bool, int, float, str, type(None))
+_SCALAR_CLASSES = frozenset(_SCALARS)
 
 
 class Txn:
@@ -123,8 +124,12 @@ class CEffects:
                 if isinstance(current, bool) or not isinstance(current, int | float):
                     raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
                 tx.set(row, field, current + delta)
-        for name, value in self.flags:
-            tx.set(env.flags, name, value)
+        log = tx.log  # flags and variables log inline: they are the common effects
+        if self.flags:
+            flags = env.flags
+            for name, value in self.flags:
+                log.append((flags, name, flags.get(name, _MISSING)))
+                flags[name] = value
         for item, delta in self.inv:
             count = env.inventory.get(item, 0) + delta
             if count < 0:
@@ -134,8 +139,14 @@ class CEffects:
             tx.set(env.arcs, name, env.arcs.get(name, 0) + delta)
         for name, value in self.quests:
             tx.set(env.quests, name, value)
-        for name, fn in self.vars:
-            tx.set(env.variables, name, check_scalar(fn(env), f"var.{name}"))
+        if self.vars:
+            variables = env.variables
+            for name, fn in self.vars:
+                value = fn(env)
+                if value.__class__ not in _SCALAR_CLASSES:
+                    check_scalar(value, f"var.{name}")
+                log.append((variables, name, variables.get(name, _MISSING)))
+                variables[name] = value
 
 
 def _effects(fx: Effects | None) -> CEffects | None:

@@ -340,10 +340,9 @@ class NarrativeEngine:
         if input is None:
             raise StepError(f"node {node.id!r} waits for a choice; pass its id as input")
         choice = node.choice_index.get(input)
-        taken = run.comp.taken[cp.id]
         if (
             choice is None
-            or (choice.once_only and choice.key in taken)
+            or (choice.once_only and choice.key in run.comp.taken[cp.id])
             or (choice.cond is not None and not choice.cond(run.env))
         ):
             offers, _ = self._offers(run, node)

@@ -77,7 +77,10 @@ class Template:
                 out.append(part)
             else:
                 value = part.evaluate(env)
-                out.append(value if value.__class__ is str else format_value(value))
+                cls = value.__class__
+                out.append(
+                    value if cls is str else str(value) if cls is int else format_value(value)
+                )
         return "".join(out)
 
 

@@ -98,9 +98,15 @@ class WorkingSet:
         self.offers: tuple[ChoiceOffer, ...] | None = None
         self.hidden: tuple[HiddenChoice, ...] = ()
         self.tx.log.clear()
-        self.env.world_time = self.session.world_time
-        if self.comp.program is not None:
-            self.bind(self.comp.program)
+        env, comp = self.env, self.comp
+        env.world_time = self.session.world_time
+        program = comp.program
+        if program is not None:
+            variables, visits = comp.variables.get(program), comp.visits.get(program)
+            if variables is None or visits is None or program not in comp.taken:
+                self.bind(program)
+            else:
+                env.variables, env.visits = variables, visits
 
     def current(self, session: Session, npc: str) -> bool:
         """Whether this working set still points at ``session``'s tables."""
