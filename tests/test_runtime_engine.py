@@ -544,3 +544,14 @@ def test_transcript_hash_chains_the_documented_parts():
     _, _, r = play(prog)
     parts = ["choice", "p", "m", "", "Mara", "Hi", "x", "X"]
     assert r.transcript_hash == chain_hash("", parts)
+
+
+def test_start_accepts_a_program_object():
+    prog = program([say("a", "A", end=True)], id="obj")
+    engine, session = NarrativeEngine(), Session("s")
+    assert engine.start(session, "npc", prog).text == "A"
+    compiled = engine.compiled("obj")
+    engine.start(session, "npc", prog)
+    assert engine.compiled("obj") is compiled  # not compiled again
+    newer = program([say("a", "B", end=True)], id="obj", version=2)
+    assert engine.start(session, "npc", newer).text == "B"

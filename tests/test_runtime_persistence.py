@@ -233,3 +233,11 @@ def test_loading_with_an_active_program_missing_is_an_error():
     engine.start(session, "npc_10", "tavern_encounter")
     with pytest.raises(UnknownNameError, match="program 'tavern_encounter'"):
         NarrativeEngine([]).load(engine.save(session))
+
+
+def test_incomplete_saves_are_reported():
+    engine = harbour_engine()
+    data = json.loads(engine.save(harbour_session()))
+    del data["pending"], data["flags"]
+    with pytest.raises(ValueError, match="lacks flags, pending"):
+        engine.load(data)

@@ -153,16 +153,22 @@ class NarrativeEngine:
         self,
         session: Session,
         npc: str,
-        program: str,
+        program: str | NarrativeProgram,
         entry: str | None = None,
         *,
         explain: bool = False,
     ) -> NarrativeStepResult:
         """Start ``program`` for ``npc`` at ``entry`` (its entry node by default) and run it.
 
-        An active program is suspended and resumes when this one ends. ``explain`` lists the
-        choices not on offer, with the reason.
+        ``program`` is a registered id, or a program (registered first unless it already
+        is). An active program is suspended and resumes when this one ends. ``explain``
+        lists the choices not on offer, with the reason.
         """
+        if isinstance(program, NarrativeProgram):
+            known = self._programs.get(program.id)
+            same = known is not None and (known.source is program or known.source == program)
+            cp = known if same else None
+            program = (cp or self.add_program(program)).id
         cp = self.compiled(program)
         node = cp.entry if entry is None else entry
         if node not in cp.nodes:

@@ -301,6 +301,10 @@ class Session:
         """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine)."""
         if data.get("format") != SESSION_FORMAT:
             raise ValueError(f"not a saved session (format {data.get('format')!r})")
+        needed = {"id", "version", "components", *cls().facts_dict()}
+        missing = sorted(needed - set(data))
+        if missing:
+            raise ValueError(f"saved session {data.get('id')!r} lacks {', '.join(missing)}")
         session = cls(
             data["id"],
             flags=data["flags"],
