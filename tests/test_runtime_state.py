@@ -166,3 +166,17 @@ def test_history_reads_like_a_list_and_saves_incrementally():
         History.decode(
             {"length": 3, "program": [["p", 3]], "node": "a b", "time": [[0.0, 3]], "via": "x y z"}
         )
+
+
+def test_visit_counts_save_packed_and_damage_is_caught():
+    comp = NarrativeStateComponent()
+    comp.visits = {"p": {"a": 2, "b": 1}, "q": {}}
+    data = comp.to_dict()
+    assert data["visits"] == {
+        "p": {"nodes": "a b", "counts": [2, 1]},
+        "q": {"nodes": "", "counts": []},
+    }
+    assert NarrativeStateComponent.from_dict(data).visits == comp.visits
+    data["visits"]["p"]["counts"].append(5)
+    with pytest.raises(ValueError, match="visit counts are damaged"):
+        NarrativeStateComponent.from_dict(data)

@@ -58,8 +58,8 @@ class MigrationReport:
 
 
 def save_session(session: Session) -> str:
-    """The whole session as compact, stable JSON (keys sorted)."""
-    return json.dumps(session.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    """The whole session as compact JSON (ASCII; the same session always gives the same text)."""
+    return json.dumps(session.to_dict(), separators=(",", ":"))
 
 
 def load_session(

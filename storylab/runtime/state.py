@@ -24,6 +24,18 @@ SESSION_FORMAT = "storylab.session/1"
 Frame = tuple[str, str, bool, float | None]
 
 
+def _pack(counts: dict[str, int]) -> dict[str, Any]:
+    """Visit counts as node ids joined by spaces plus a list of counts (fast in JSON)."""
+    return {"nodes": " ".join(counts), "counts": list(counts.values())}
+
+
+def _unpack(packed: dict[str, Any]) -> dict[str, int]:
+    nodes = packed["nodes"].split(" ") if packed["nodes"] else []
+    if len(nodes) != len(packed["counts"]):
+        raise ValueError("saved visit counts are damaged: nodes and counts differ in number")
+    return dict(zip(nodes, packed["counts"], strict=True))
+
+
 class NarrativeStateComponent:
     """Where one NPC's narrative stands in a session.
 
@@ -163,7 +175,7 @@ class NarrativeStateComponent:
             "stack": [list(f) for f in self.stack],
             "history": self.history.encode(),
             "variables": {k: dict(v) for k, v in self.variables.items()},
-            "visits": {k: dict(v) for k, v in self.visits.items()},
+            "visits": {k: _pack(v) for k, v in self.visits.items()},
             "taken": {k: sorted(v) for k, v in self.taken.items()},
             "paused": self.paused,
             "error": self.error,
@@ -182,7 +194,7 @@ class NarrativeStateComponent:
         comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
         comp.history = History.decode(data["history"])
         comp.variables = {k: dict(v) for k, v in data["variables"].items()}
-        comp.visits = {k: dict(v) for k, v in data["visits"].items()}
+        comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
         comp.paused, comp.error = bool(data["paused"]), data["error"]
         comp.wait_until, comp.last_block = data["wait_until"], data["last_block"]
