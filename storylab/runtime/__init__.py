@@ -70,7 +70,7 @@ from storylab.runtime.results import (
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
 from storylab.runtime.store import ConflictError, Event, SessionStore
-from storylab.runtime.templates import Template
+from storylab.runtime.templates import Template, compile_template
 from storylab.runtime.working import CallContext, Handler
 
 __all__ = [
@@ -131,6 +131,7 @@ __all__ = [
     "check_program",
     "compile_expression",
     "compile_program",
+    "compile_template",
     "default_block_library",
     "format_transcript",
     "load_block_library",

@@ -23,7 +23,7 @@ from storylab.runtime.program import (
     WaitNode,
     parse_program,
 )
-from storylab.runtime.templates import Template
+from storylab.runtime.templates import compile_template
 
 __all__ = ["ProgramReport", "check_program", "load_program", "successors"]
 
@@ -163,7 +163,7 @@ def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
     ids = {n.id for n in program.nodes}
     for path, text, is_template in _texts(program):
         try:
-            refs = Template(text).refs if is_template else compile_expression(text).refs
+            refs = compile_template(text).refs if is_template else compile_expression(text).refs
         except ExpressionError as exc:
             pos = exc.position
             where = f"{exc.message} at position {pos}: {text[:pos]}«here»{text[pos:]}"

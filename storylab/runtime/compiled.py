@@ -25,7 +25,7 @@ from storylab.runtime.program import (
     WaitNode,
 )
 from storylab.runtime.results import ChoiceOffer, Line, StepError
-from storylab.runtime.templates import Template
+from storylab.runtime.templates import compile_template
 
 __all__ = [
     "ACTION",
@@ -150,7 +150,9 @@ class CEffects:
 
 
 def _effects(fx: Effects | None) -> CEffects | None:
-    if fx is None or not any(fx.model_dump().values()):
+    if fx is None or not (
+        fx.relationships or fx.flags or fx.inventory or fx.arcs or fx.quests or fx.variables
+    ):
         return None
     return CEffects(fx)
 
@@ -171,7 +173,7 @@ class CChoice:
     __slots__ = ("cond", "effects", "exprs", "id", "key", "offer", "once_only", "text", "to", "via")
 
     def __init__(self, node_id: str, choice: Any):
-        self.id, self.text = choice.id, Template(choice.text)
+        self.id, self.text = choice.id, compile_template(choice.text)
         self.cond, self.exprs = _all(choice.conditions)
         self.effects, self.once_only, self.to = (
             _effects(choice.effects),
@@ -221,14 +223,14 @@ class CNode:
         self.on_enter, self.on_exit = _effects(node.on_enter), _effects(node.on_exit)
         self.edges: tuple = ()
         if isinstance(node, DialogueNode):
-            self.text, self.speaker = Template(node.text), node.speaker
+            self.text, self.speaker = compile_template(node.text), node.speaker
             if self.text.static is not None:
                 self.line = Line(node.speaker, self.text.static, node.id)
             self.gen_program = node.generation_program
         elif isinstance(node, ChoiceNode):
             self.choices = tuple(CChoice(node.id, c) for c in node.choices)
             self.choice_index = {c.id: c for c in self.choices}
-            self.prompt = Template(node.prompt) if node.prompt is not None else None
+            self.prompt = compile_template(node.prompt) if node.prompt is not None else None
             self.fallback = node.fallback
         elif isinstance(node, ActionNode):
             self.effects, self.delay = _effects(node.effects), node.delay

@@ -22,7 +22,7 @@ from storylab.runtime.expressions import (
     format_value,
 )
 
-__all__ = ["Template"]
+__all__ = ["Template", "compile_template"]
 
 
 class Template:
@@ -37,6 +37,9 @@ class Template:
 
     def __init__(self, source: str):
         self.source = source
+        if "{" not in source and "}" not in source:  # plain text: nothing to parse
+            self.parts, self.static, self.refs = (source,) if source else (), source, frozenset()
+            return
         parts: list[str | Expression] = []
         text: list[str] = []
         i, n = 0, len(source)
@@ -96,3 +99,21 @@ def _template_hole(source: str, start: int, end: int) -> Expression:
     if parser.peek().kind != "end":
         raise parser.fail(f"unexpected {parser._text(parser.peek())!r}")
     return Expression(source[start:end], _tree=tree, _context=source)
+
+
+_CACHE: dict[str, Template] = {}
+
+
+def compile_template(source: str) -> Template:
+    """A :class:`Template` for ``source``, parsed once per text (cached; templates never
+    change).
+
+    Raises
+    ------
+    ExpressionError
+        With the position of the first problem.
+    """
+    found = _CACHE.get(source)
+    if found is None:
+        found = _CACHE[source] = Template(source)
+    return found
