@@ -150,11 +150,20 @@ class CEffects:
 
 
 def _effects(fx: Effects | None) -> CEffects | None:
+    """Compiled effects, shared between equal ones (they never change; sharing saves memory
+    and keeps more of a large program in the CPU caches)."""
     if fx is None or not (
         fx.relationships or fx.flags or fx.inventory or fx.arcs or fx.quests or fx.variables
     ):
         return None
-    return CEffects(fx)
+    key = fx.model_dump_json()
+    found = _SHARED_EFFECTS.get(key)
+    if found is None:
+        found = _SHARED_EFFECTS[key] = CEffects(fx)
+    return found
+
+
+_SHARED_EFFECTS: dict[str, CEffects] = {}
 
 
 def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Expression, ...]]:
