@@ -39,6 +39,7 @@ __all__ = [
     "WAIT",
     "CompiledProgram",
     "Txn",
+    "compile_node",
     "compile_program",
 ]
 
@@ -111,7 +112,8 @@ class CEffects:
         self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
 
     def apply(self, tx: Txn, env: Env) -> None:
-        """Apply to the session and program variables in ``env``, logging undo into ``tx``."""
+        """Apply to the session and program variables in ``env``, writing through
+        ``tx.set`` (a :class:`Txn` logs how to undo each write)."""
         if self.rel:
             rels = env.relationships
             for who, field, delta in self.rel:
@@ -124,12 +126,11 @@ class CEffects:
                 if isinstance(current, bool) or not isinstance(current, int | float):
                     raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
                 tx.set(row, field, current + delta)
-        log = tx.log  # flags and variables log inline: they are the common effects
+        record = tx.set  # ``tx`` only needs ``set`` (analysis passes a writer without undo)
         if self.flags:
             flags = env.flags
             for name, value in self.flags:
-                log.append((flags, name, flags.get(name, _MISSING)))
-                flags[name] = value
+                record(flags, name, value)
         for item, delta in self.inv:
             count = env.inventory.get(item, 0) + delta
             if count < 0:
@@ -145,8 +146,7 @@ class CEffects:
                 value = fn(env)
                 if value.__class__ not in _SCALAR_CLASSES:
                     check_scalar(value, f"var.{name}")
-                log.append((variables, name, variables.get(name, _MISSING)))
-                variables[name] = value
+                record(variables, name, value)
 
 
 def _effects(fx: Effects | None) -> CEffects | None:
@@ -195,64 +195,101 @@ class CChoice:
 
 
 class CNode:
-    """A compiled node; which fields are set depends on ``kind``."""
+    """A compiled node. Every kind has the fields below; the fields of other kinds read as
+    ``None`` (class defaults), and each kind's subclass stores only its own, which keeps
+    nodes small (a large program then stays in the CPU caches longer)."""
 
-    __slots__ = (
-        "args",
-        "block",
-        "choice_index",
-        "choices",
-        "condition",
-        "delay",
-        "duration",
-        "edges",
-        "effects",
-        "end",
-        "fallback",
-        "gen_program",
-        "handler",
-        "id",
-        "kind",
-        "line",
-        "next",
-        "next_via",
-        "on_enter",
-        "on_exit",
-        "prompt",
-        "scene",
-        "speaker",
-        "store_as",
-        "text",
-    )
+    __slots__ = ("edges", "end", "id", "kind", "next", "next_via", "on_enter", "on_exit")
+    args = block = choice_index = choices = condition = delay = duration = effects = None
+    fallback = gen_program = handler = line = prompt = scene = speaker = store_as = None
+    text = None
 
     def __init__(self, node: Any):
-        for name in self.__slots__:
-            setattr(self, name, None)
         self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
         self.on_enter, self.on_exit = _effects(node.on_enter), _effects(node.on_exit)
         self.edges: tuple = ()
-        if isinstance(node, DialogueNode):
-            self.text, self.speaker = compile_template(node.text), node.speaker
-            if self.text.static is not None:
-                self.line = Line(node.speaker, self.text.static, node.id)
-            self.gen_program = node.generation_program
-        elif isinstance(node, ChoiceNode):
-            self.choices = tuple(CChoice(node.id, c) for c in node.choices)
-            self.choice_index = {c.id: c for c in self.choices}
-            self.prompt = compile_template(node.prompt) if node.prompt is not None else None
-            self.fallback = node.fallback
-        elif isinstance(node, ActionNode):
-            self.effects, self.delay = _effects(node.effects), node.delay
-        elif isinstance(node, ActionBlockNode):
-            self.block = node
-        elif isinstance(node, SceneNode):
-            self.scene = (node.scene_id, node.intent, dict(node.roles))
-        elif isinstance(node, WaitNode):
-            self.duration = node.duration
-            self.condition = compile_expression(node.condition) if node.condition else None
-        elif isinstance(node, ExternalCallNode):
-            self.handler, self.store_as = node.handler, node.store_as
-            self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+        self.next: CNode | None = None
+        self.next_via: str | None = None
+
+
+class _DialogueNode(CNode):
+    __slots__ = ("gen_program", "line", "speaker", "text")
+
+    def __init__(self, node: DialogueNode):
+        super().__init__(node)
+        self.text, self.speaker = compile_template(node.text), node.speaker
+        static = self.text.static
+        self.line = Line(node.speaker, static, node.id) if static is not None else None
+        self.gen_program = node.generation_program
+
+
+class _ChoiceNode(CNode):
+    __slots__ = ("choice_index", "choices", "fallback", "prompt")
+
+    def __init__(self, node: ChoiceNode):
+        super().__init__(node)
+        self.choices = tuple(CChoice(node.id, c) for c in node.choices)
+        self.choice_index = {c.id: c for c in self.choices}
+        self.prompt = compile_template(node.prompt) if node.prompt is not None else None
+        self.fallback = node.fallback
+
+
+class _ActionNode(CNode):
+    __slots__ = ("delay", "effects")
+
+    def __init__(self, node: ActionNode):
+        super().__init__(node)
+        self.effects, self.delay = _effects(node.effects), node.delay
+
+
+class _BlockNode(CNode):
+    __slots__ = ("block",)
+
+    def __init__(self, node: ActionBlockNode):
+        super().__init__(node)
+        self.block = node
+
+
+class _SceneNode(CNode):
+    __slots__ = ("scene",)
+
+    def __init__(self, node: SceneNode):
+        super().__init__(node)
+        self.scene = (node.scene_id, node.intent, dict(node.roles))
+
+
+class _WaitNode(CNode):
+    __slots__ = ("condition", "duration")
+
+    def __init__(self, node: WaitNode):
+        super().__init__(node)
+        self.duration = node.duration
+        self.condition = compile_expression(node.condition) if node.condition else None
+
+
+class _CallNode(CNode):
+    __slots__ = ("args", "handler", "store_as")
+
+    def __init__(self, node: ExternalCallNode):
+        super().__init__(node)
+        self.handler, self.store_as = node.handler, node.store_as
+        self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+
+
+_NODE_CLASSES: dict[str, type[CNode]] = {
+    "dialogue": _DialogueNode,
+    "choice": _ChoiceNode,
+    "action": _ActionNode,
+    "action_block": _BlockNode,
+    "scene": _SceneNode,
+    "wait": _WaitNode,
+    "external_call": _CallNode,
+}
+
+
+def compile_node(node: Any) -> CNode:
+    """The compiled form of one node model (edges are linked by :class:`CompiledProgram`)."""
+    return _NODE_CLASSES.get(node.type, CNode)(node)
 
 
 class CompiledProgram:
@@ -274,7 +311,7 @@ class CompiledProgram:
     def __init__(self, program: NarrativeProgram):
         self.source, self.id, self.version = program, program.id, program.version
         self.entry, self.defaults = program.entry, dict(program.variables)
-        self.nodes = {n.id: CNode(n) for n in program.nodes}
+        self.nodes = {n.id: compile_node(n) for n in program.nodes}
         outgoing: dict[str, list] = {n: [] for n in self.nodes}
         for i, edge in enumerate(program.edges):
             cond, _ = _all(edge.conditions)
