@@ -14,6 +14,7 @@ from storylab.archives import (
     load_bundle,
     recommend,
 )
+from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -41,8 +42,11 @@ __all__ = [
     "ArchiveBundle",
     "DataError",
     "EmotionalArc",
+    "NarrativeEngine",
+    "NarrativeProgram",
     "NarrativeState",
     "Problem",
+    "Session",
     "SpectrumType",
     "UnknownNameError",
     "__version__",

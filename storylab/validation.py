@@ -22,6 +22,8 @@ VALIDATORS: dict[str, str] = {
     "archive-generator": "storylab.archives.generate:load_spec",
     "archive": "storylab.archives.bundle:load_bundle",
     "archive-labels": "storylab.archives.labels:load_labels",
+    "program": "storylab.runtime.check:load_program",
+    "action-blocks": "storylab.runtime.blocks:load_block_library",
 }
 
 
