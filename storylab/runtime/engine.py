@@ -1,0 +1,623 @@
+"""The step engine: start programs, step them with player input, pause, resume, finish.
+
+A step runs nodes until the narrative needs the player (a choice), the world (a wait),
+or ends. Branch, comment, action, scene, action-block and external-call nodes run
+through; dialogue lines are collected. Starting a program while one is active suspends
+the active one; when the new one ends, the suspended one resumes where it stood.
+
+Steps are atomic: every write goes through an undo log, and a step that fails (a choice
+not on offer, input where none is taken, an unknown handler, an expression that fails)
+raises :class:`StepError` with the session exactly as before.
+
+>>> from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
+>>> prog = NarrativeProgram.model_validate({
+...     "id": "hi", "entry": "a",
+...     "nodes": [{"id": "a", "type": "dialogue", "speaker": "Mara", "text": "Hello."},
+...               {"id": "b", "type": "choice", "choices": [{"id": "bye", "text": "Bye."}]}],
+...     "edges": [{"from": "a", "to": "b"}]})
+>>> engine, session = NarrativeEngine([prog]), Session()
+>>> engine.start(session, "mara", "hi").choices
+(ChoiceOffer(id='bye', text='Bye.'),)
+>>> engine.step(session, "mara", "bye").status
+'finished'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from storylab._data import UnknownNameError
+from storylab.runtime.blocks import (
+    BlockLibrary,
+    BlockResolutionError,
+    Generation,
+    GenerationProvider,
+    GenerationRequest,
+    OfflineProvider,
+    SocialContext,
+    default_block_library,
+)
+from storylab.runtime.compiled import (
+    ACTION,
+    BLOCK,
+    CALL,
+    CHOICE,
+    DIALOGUE,
+    SCENE,
+    WAIT,
+    CNode,
+    CompiledProgram,
+    Txn,
+    check_scalar,
+    compile_program,
+)
+from storylab.runtime.expressions import Env, EvaluationError
+from storylab.runtime.program import NarrativeProgram
+from storylab.runtime.results import (
+    ChoiceOffer,
+    HiddenChoice,
+    Line,
+    NarrativeStepResult,
+    SceneLaunch,
+    StateSnapshot,
+    Status,
+    StepError,
+    chain_hash,
+)
+from storylab.runtime.state import NarrativeStateComponent, Session
+
+__all__ = ["CallContext", "Handler", "NarrativeEngine"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """What an external handler is told besides its arguments."""
+
+    session_id: str
+    npc: str
+    program: str
+    node: str
+    world_time: float
+
+
+#: An external-call handler: ``handler(args, context) -> value or None``.
+Handler = Callable[[dict[str, Any], CallContext], Any]
+
+
+class _Run:
+    """The working set of one step."""
+
+    __slots__ = (
+        "comp",
+        "env",
+        "explain",
+        "finished",
+        "gens",
+        "hidden",
+        "lines",
+        "npc",
+        "offers",
+        "scenes",
+        "session",
+        "tx",
+    )
+
+    def __init__(self, session: Session, npc: str, comp: NarrativeStateComponent, explain: bool):
+        self.session, self.npc, self.comp, self.explain = session, npc, comp, explain
+        self.tx = Txn()
+        self.lines: list[Line] = []
+        self.scenes: list[SceneLaunch] = []
+        self.gens: list[Generation] = []
+        self.finished: list[str] = []
+        self.offers: tuple[ChoiceOffer, ...] | None = None
+        self.hidden: tuple[HiddenChoice, ...] = ()
+        self.env = Env(
+            flags=session.flags,
+            relationships=session.relationships,
+            inventory=session.inventory,
+            arcs=session.arcs,
+            quests=session.quests,
+            player=session.player,
+            npc=npc,
+            world_time=session.world_time,
+        )
+        if comp.program is not None:
+            self.bind(comp.program)
+
+    def bind(self, program: str) -> None:
+        comp, tx = self.comp, self.tx
+        for table in (comp.variables, comp.visits, comp.taken):
+            if program not in table:
+                tx.set(table, program, {})
+        self.env.variables, self.env.visits = comp.variables[program], comp.visits[program]
+
+
+class NarrativeEngine:
+    """Plays :class:`NarrativeProgram` s against :class:`Session` s.
+
+    Parameters
+    ----------
+    programs : iterable of NarrativeProgram
+        Programs to register (see :meth:`add_program`).
+    blocks : BlockLibrary, optional
+        The action-block library (the packaged one by default).
+    provider : GenerationProvider, optional
+        Turns generation requests into content (:class:`OfflineProvider` by default).
+    handlers : mapping of str to Handler, optional
+        External-call handlers by name.
+    max_nodes_per_step : int
+        A step that runs more nodes than this without stopping fails (a loop with no choice).
+    """
+
+    def __init__(
+        self,
+        programs: Iterable[NarrativeProgram] = (),
+        *,
+        blocks: BlockLibrary | None = None,
+        provider: GenerationProvider | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+        max_nodes_per_step: int = 10_000,
+    ):
+        self.blocks = blocks if blocks is not None else default_block_library()
+        self.provider: GenerationProvider = provider if provider is not None else OfflineProvider()
+        self.handlers: dict[str, Handler] = dict(handlers or {})
+        self.max_nodes_per_step = max_nodes_per_step
+        self._programs: dict[str, CompiledProgram] = {}
+        for program in programs:
+            self.add_program(program)
+
+    # -- registry -----------------------------------------------------------------------
+    def add_program(self, program: NarrativeProgram) -> CompiledProgram:
+        """Check, compile and register ``program`` (replacing an earlier version).
+
+        Raises
+        ------
+        DataError
+            When the program has errors.
+        UnknownNameError
+            When it names an action block the library lacks.
+        """
+        compiled = compile_program(program)
+        for block in sorted(compiled.blocks):
+            self.blocks.block(block)
+        self._programs[program.id] = compiled
+        return compiled
+
+    def program(self, program_id: str) -> NarrativeProgram:
+        """The registered program with ``program_id``."""
+        return self.compiled(program_id).source
+
+    def compiled(self, program_id: str) -> CompiledProgram:
+        """The compiled form of a registered program."""
+        try:
+            return self._programs[program_id]
+        except KeyError:
+            raise UnknownNameError("program", program_id, self._programs) from None
+
+    @property
+    def program_ids(self) -> tuple[str, ...]:
+        """Registered program ids, sorted."""
+        return tuple(sorted(self._programs))
+
+    def register_handler(self, name: str, handler: Handler) -> None:
+        """Make ``handler`` answer external-call nodes naming ``name``."""
+        self.handlers[name] = handler
+
+    # -- API ------------------------------------------------------------------------------
+    def start(
+        self,
+        session: Session,
+        npc: str,
+        program: str,
+        entry: str | None = None,
+        *,
+        explain: bool = False,
+    ) -> NarrativeStepResult:
+        """Start ``program`` for ``npc`` at ``entry`` (its entry node by default) and run it.
+
+        An active program is suspended and resumes when this one ends. ``explain`` lists the
+        choices not on offer, with the reason.
+        """
+        cp = self.compiled(program)
+        node = cp.entry if entry is None else entry
+        if node not in cp.nodes:
+            raise UnknownNameError(f"node of program {program!r}", node, cp.nodes)
+        missing = sorted(cp.handlers - self.handlers.keys())
+        if missing:
+            raise StepError(f"program {program!r} calls unregistered handler(s): {missing}")
+        comp = session.components.get(npc)
+        created = comp is None
+        if comp is None:
+            comp = NarrativeStateComponent()
+        elif comp.paused:
+            raise StepError(f"{npc}'s narrative is paused; resume it first")
+        saved = _save(session, comp)
+        run = _Run(session, npc, comp, explain)
+        try:
+            if comp.program is not None and comp.node is not None:
+                comp.stack.append((comp.program, comp.node, comp.pending, comp.wait_until))
+            comp.program, comp.node, comp.pending, comp.wait_until = program, node, True, None
+            run.bind(program)
+            for name, value in cp.defaults.items():
+                if name not in run.env.variables:
+                    run.tx.set(run.env.variables, name, value)
+            run.tx.set(comp.versions, program, cp.version)
+            status = self._run(run, cp, cp.nodes[node], True, "start")
+        except BaseException:
+            run.tx.rollback()
+            _restore(session, comp, saved)
+            raise
+        if created:
+            session.components[npc] = comp
+        return self._result(run, status, None)
+
+    def step(
+        self, session: Session, npc: str, input: str | None = None, *, explain: bool = False
+    ) -> NarrativeStepResult:
+        """Play one step: ``input`` is a choice id at a choice, ``None`` elsewhere."""
+        comp = self._active(session, npc)
+        cp = self.compiled(comp.program)  # type: ignore[arg-type]
+        node = cp.nodes[comp.node]  # type: ignore[index]
+        saved = _save(session, comp)
+        run = _Run(session, npc, comp, explain)
+        try:
+            if comp.pending:
+                if input is not None:
+                    raise StepError(
+                        f"node {node.id!r} has not been reached yet; step without input"
+                    )
+                status = self._run(run, cp, node, True, "moved")
+            elif node.kind == CHOICE:
+                status = self._choose(run, cp, node, input)
+            elif input is not None:
+                raise StepError(
+                    f"node {node.id!r} ({_kind_name(node)}) takes no input; got {input!r}"
+                )
+            else:
+                status = self._run(run, cp, node, False, "")
+        except EvaluationError as exc:
+            run.tx.rollback()
+            _restore(session, comp, saved)
+            raise StepError(f"at {comp.program}/{comp.node}: {exc}") from None
+        except BaseException:
+            run.tx.rollback()
+            _restore(session, comp, saved)
+            raise
+        return self._result(run, status, input)
+
+    def pause(self, session: Session, npc: str) -> None:
+        """Refuse steps for ``npc`` until :meth:`resume`."""
+        self._active(session, npc, allow_paused=True).paused = True
+
+    def resume(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
+        """Accept steps again; return what is on offer now (the transcript is unchanged)."""
+        comp = self._active(session, npc, allow_paused=True)
+        comp.paused = False
+        return self.current(session, npc, explain=explain)
+
+    def finish(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
+        """End the active program now; a suspended one resumes (and is shown)."""
+        comp = self._active(session, npc, allow_paused=True)
+        ended = comp.program
+        comp.finish()
+        result = self.current(session, npc, explain=explain)
+        return _replace_finished(result, (ended,) if ended else ())
+
+    def current(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
+        """What stands now for ``npc`` (choices on offer, waiting, finished), without a step."""
+        comp = session.component(npc) if npc in session.components else NarrativeStateComponent()
+        run = _Run(session, npc, comp, explain)
+        if comp.program is None:
+            status: Status = "finished"
+        elif comp.paused:
+            status = "paused"
+        else:
+            node = self.compiled(comp.program).nodes[comp.node]  # type: ignore[index]
+            status = "choice" if node.kind == CHOICE and not comp.pending else "waiting"
+        return self._result(run, status, None, record=False)
+
+    def choices(
+        self, session: Session, npc: str
+    ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...]]:
+        """The choices on offer for ``npc`` now, and those hidden (with the reason)."""
+        comp = self._active(session, npc, allow_paused=True)
+        node = self.compiled(comp.program).nodes[comp.node]  # type: ignore[arg-type,index]
+        if node.kind != CHOICE:
+            return (), ()
+        run = _Run(session, npc, comp, True)
+        offers, hidden, _ = self._offers(run, node)
+        return offers, hidden
+
+    def advance_time(self, session: Session, delta: float) -> None:
+        """Move world time forward by ``delta`` (not negative)."""
+        if delta < 0:
+            raise ValueError(f"world time only moves forward; got {delta}")
+        session.world_time += delta
+
+    def launch_pending(self, session: Session) -> list[Generation]:
+        """Send every pending generation request to the provider, in order; clear the queue."""
+        done = [self.provider.generate(GenerationRequest.from_dict(p)) for p in session.pending]
+        session.pending.clear()
+        return done
+
+    # -- internals --------------------------------------------------------------------------
+    def _active(
+        self, session: Session, npc: str, *, allow_paused: bool = False
+    ) -> NarrativeStateComponent:
+        comp = session.components.get(npc)
+        if comp is None or comp.program is None:
+            raise StepError(f"{npc} has no active program; start one first")
+        if comp.paused and not allow_paused:
+            raise StepError(f"{npc}'s narrative is paused; resume it first")
+        return comp
+
+    def _offers(
+        self, run: _Run, node: CNode
+    ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...], dict[str, Any]]:
+        env, taken = run.env, run.comp.taken[run.comp.program]  # type: ignore[index]
+        offers, hidden, by_id = [], [], {}
+        for choice in node.choices:
+            reason = None
+            if choice.once_only and choice.key in taken:
+                reason = "once-only, already taken"
+            elif choice.cond is not None and not choice.cond(env):
+                if not run.explain:
+                    continue
+                failed = next(e for e in choice.exprs if not e.evaluate(env))
+                reason = f"condition false: {failed.source}"
+            if reason is None:
+                offers.append(ChoiceOffer(choice.id, choice.text.render(env)))
+                by_id[choice.id] = choice
+            elif run.explain:
+                hidden.append(HiddenChoice(choice.id, choice.text.render(env), reason))
+        return tuple(offers), tuple(hidden), by_id
+
+    def _choose(self, run: _Run, cp: CompiledProgram, node: CNode, input: str | None) -> Status:
+        if input is None:
+            raise StepError(f"node {node.id!r} waits for a choice; pass its id as input")
+        offers, _, by_id = self._offers(run, node)
+        choice = by_id.get(input)
+        if choice is None:
+            on_offer = ", ".join(o.id for o in offers) or "none"
+            raise StepError(
+                f"choice {input!r} is not on offer at {node.id!r}; on offer: {on_offer}"
+            )
+        env, tx = run.env, run.tx
+        if choice.effects is not None:
+            choice.effects.apply(tx, env)
+        if choice.once_only:
+            tx.set(run.comp.taken[cp.id], choice.key, True)
+        if node.on_exit is not None:
+            node.on_exit.apply(tx, env)
+        target, via = (choice.to, choice.via) if choice.to is not None else self._route(run, node)
+        return self._continue(run, cp, target, via)
+
+    def _route(self, run: _Run, node: CNode) -> tuple[str | None, str]:
+        env = run.env
+        for cond, effects, target, via in node.edges:
+            if cond is None or cond(env):
+                if effects is not None:
+                    effects.apply(run.tx, env)
+                return target, via
+        if node.edges:
+            raise StepError(f"no edge out of {node.id!r} has a condition that holds")
+        return None, ""
+
+    def _continue(self, run: _Run, cp: CompiledProgram, target: str | None, via: str) -> Status:
+        if target is not None:
+            return self._run(run, cp, cp.nodes[target], True, via)
+        return self._end(run)
+
+    def _end(self, run: _Run) -> Status:
+        comp = run.comp
+        run.finished.append(comp.program)  # type: ignore[arg-type]
+        if not comp.stack:
+            comp.program = comp.node = comp.wait_until = None
+            comp.pending = False
+            return "finished"
+        comp.program, comp.node, pending, comp.wait_until = comp.stack.pop()
+        run.bind(comp.program)
+        cp = self.compiled(comp.program)
+        return self._run(run, cp, cp.nodes[comp.node], pending, "resume")
+
+    def _run(self, run: _Run, cp: CompiledProgram, node: CNode, entering: bool, via: str) -> Status:
+        comp, env, tx, session = run.comp, run.env, run.tx, run.session
+        budget = self.max_nodes_per_step
+        try:
+            while True:
+                budget -= 1
+                if budget < 0:
+                    raise StepError(
+                        f"ran {self.max_nodes_per_step} nodes without stopping at {node.id!r}; "
+                        "a loop with no choice or wait?"
+                    )
+                kind = node.kind
+                if entering:
+                    visits = env.visits
+                    tx.set(visits, node.id, visits.get(node.id, 0) + 1)
+                    comp.history.append((cp.id, node.id, env.world_time, via))
+                    comp.node, comp.pending = node.id, False
+                    if node.on_enter is not None:
+                        node.on_enter.apply(tx, env)
+                    if kind == WAIT and node.duration is not None:
+                        comp.wait_until = env.world_time + node.duration
+                if kind == CHOICE:
+                    offers, hidden, _ = self._offers(run, node)
+                    if offers:
+                        run.offers, run.hidden = offers, hidden
+                        return "choice"
+                    if node.fallback is None:
+                        raise StepError(
+                            f"no choice is on offer at {node.id!r} and it has no fallback"
+                        )
+                    if node.on_exit is not None:
+                        node.on_exit.apply(tx, env)
+                    node, entering, via = cp.nodes[node.fallback], True, "fallback"
+                    continue
+                if kind == DIALOGUE:
+                    text = node.text.render(env)
+                    run.lines.append(Line(node.speaker, text, node.id))
+                    if node.gen_program is not None:
+                        request = self._request("dialogue", node.gen_program, text, run, (text,))
+                        run.gens.append(self.provider.generate(request))
+                elif kind == ACTION:
+                    if node.effects is not None:
+                        node.effects.apply(tx, env)
+                    if node.delay:
+                        env.world_time = session.world_time = session.world_time + node.delay
+                elif kind == WAIT:
+                    if comp.wait_until is not None and env.world_time < comp.wait_until:
+                        return "waiting"
+                    if node.condition is not None and not node.condition.evaluate(env):
+                        return "waiting"
+                    comp.wait_until = None
+                elif kind == BLOCK:
+                    self._blocks(run, node)
+                elif kind == SCENE:
+                    scene_id, intent, roles = node.scene
+                    run.scenes.append(SceneLaunch(scene_id, intent, dict(roles), node.id))
+                elif kind == CALL:
+                    self._call(run, cp, node)
+                if node.on_exit is not None:
+                    node.on_exit.apply(tx, env)
+                target, via = self._route(run, node)
+                if target is None:
+                    return self._end(run)
+                node, entering = cp.nodes[target], True
+        except EvaluationError as exc:
+            raise StepError(f"at {cp.id}/{node.id}: {exc}") from None
+
+    def _social(self, run: _Run) -> SocialContext:
+        row = run.env.relationships.get(run.npc, {})
+        affinity = row.get("affinity", 0)
+        mood = row.get("mood", self.blocks.default_mood)
+        return SocialContext(self.blocks.tier(affinity), str(mood), float(affinity))
+
+    def _request(
+        self, kind: str, program: str | None, prompt: str, run: _Run, segments: tuple[str, ...]
+    ) -> GenerationRequest:
+        social = self._social(run)
+        return GenerationRequest(
+            kind, program, prompt, segments, (), None, run.npc, social, "immediate"
+        )
+
+    def _blocks(self, run: _Run, node: CNode) -> None:
+        spec = node.block
+        try:
+            resolution = self.blocks.resolve(spec, run.comp.last_block)
+        except BlockResolutionError as exc:
+            raise StepError(str(exc)) from None
+        request = self.blocks.compose(
+            resolution, spec.composition, self._social(run), npc=run.npc, launch=spec.launch
+        )
+        if spec.launch == "immediate":
+            run.gens.append(self.provider.generate(request))
+        else:
+            run.gens.append(Generation(f"gen-{request.key()}", "pending", request, None))
+            run.session.pending.append(request.to_dict())
+        run.comp.last_block = resolution.blocks[-1] if resolution.blocks else run.comp.last_block
+
+    def _call(self, run: _Run, cp: CompiledProgram, node: CNode) -> None:
+        handler = self.handlers.get(node.handler)
+        if handler is None:
+            known = ", ".join(sorted(self.handlers)) or "none"
+            raise StepError(f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}")
+        args = {name: fn(run.env) for name, fn in node.args}
+        ctx = CallContext(run.session.id, run.npc, cp.id, node.id, run.env.world_time)
+        try:
+            value = handler(args, ctx)
+        except Exception as exc:
+            raise StepError(f"handler {node.handler!r} at {node.id!r} failed: {exc!r}") from exc
+        if node.store_as is not None:
+            run.tx.set(
+                run.env.variables, node.store_as, check_scalar(value, f"var.{node.store_as}")
+            )
+
+    def _result(
+        self, run: _Run, status: Status, input: str | None, *, record: bool = True
+    ) -> NarrativeStepResult:
+        comp = run.comp
+        offers: tuple[ChoiceOffer, ...] = ()
+        hidden: tuple[HiddenChoice, ...] = ()
+        if status == "choice" and run.offers is not None:
+            offers, hidden = run.offers, run.hidden
+        elif status == "choice":
+            node = self._programs[comp.program].nodes[comp.node]  # type: ignore[index]
+            offers, hidden, _ = self._offers(run, node)
+        if comp.paused:
+            status = "paused"
+        if record:
+            parts = [status, comp.program or "", comp.node or "", input or ""]
+            parts += [f"{x.speaker}\x1e{x.text}" for x in run.lines]
+            parts += [f"{c.id}\x1e{c.text}" for c in offers]
+            parts += [g.id for g in run.gens]
+            parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
+            comp.transcript_hash = chain_hash(comp.transcript_hash, parts)
+        snapshot = StateSnapshot(
+            comp.program,
+            comp.node,
+            tuple((f[0], f[1]) for f in comp.stack),
+            dict(comp.variables.get(comp.program, {})) if comp.program else {},
+            comp.paused,
+            len(comp.history),
+            run.session.world_time,
+        )
+        return NarrativeStepResult(
+            status,
+            comp.program,
+            comp.node,
+            input,
+            tuple(run.lines),
+            offers,
+            hidden,
+            tuple(run.scenes),
+            tuple(run.gens),
+            tuple(run.finished),
+            comp.transcript_hash,
+            snapshot,
+        )
+
+
+def _kind_name(node: CNode) -> str:
+    return (
+        "dialogue",
+        "choice",
+        "action",
+        "action_block",
+        "scene",
+        "branch",
+        "wait",
+        "external_call",
+        "comment",
+    )[node.kind]
+
+
+def _save(session: Session, comp: NarrativeStateComponent) -> tuple:
+    return (
+        comp.program,
+        comp.node,
+        comp.pending,
+        comp.wait_until,
+        comp.last_block,
+        comp.transcript_hash,
+        list(comp.stack),
+        len(comp.history),
+        session.world_time,
+        len(session.pending),
+    )
+
+
+def _restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
+    (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
+    comp.transcript_hash, comp.stack = saved[5], saved[6]
+    del comp.history[saved[7] :]
+    session.world_time = saved[8]
+    del session.pending[saved[9] :]
+
+
+def _replace_finished(
+    result: NarrativeStepResult, finished: tuple[str, ...]
+) -> NarrativeStepResult:
+    return replace(result, finished=finished)
