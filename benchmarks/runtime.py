@@ -1,6 +1,6 @@
 """Narrative runtime benchmark: storylab side by side with the ink runtime ``bink``.
 
-Both runtimes play the same generated story (``benchmarks/ink_gen.py``): ink source
+Both runtimes play the same generated story (``benchmarks/stories.py``): ink source
 compiled with the npm package ``inkjs`` (installed into ``benchmarks/.ink`` on first use)
 for bink, a ``NarrativeProgram`` for storylab. Every run is checked against a plain
 reference interpreter before its numbers count.
@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ink_gen import (
+from stories import (
     END_TEXT,
     GenStory,
     ReferencePlayer,

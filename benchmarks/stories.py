@@ -1,7 +1,8 @@
-"""Seeded generator of equivalent branching stories for the runtime benchmark.
+"""Seeded generator of equivalent branching stories for the runtime benchmark and tests.
 
 One abstract story graph (``GenStory``) is emitted twice: as ink source for the ink
-runtime ``bink`` and as a storylab ``NarrativeProgram`` (see ``benchmarks/runtime.py``).
+runtime ``bink`` (``to_ink``) and as a storylab program (``to_program_data``, a dict for
+``storylab.runtime.parse_program``).
 Both play the same graph node for node, so the same choice sequence visits the same
 nodes on both sides; the benchmark checks that before it reports any number.
 
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +42,7 @@ __all__ = [
     "ensure_inkjs",
     "generate_story",
     "to_ink",
+    "to_program_data",
 ]
 
 END_TEXT = "Farewell."
@@ -240,6 +243,80 @@ def to_ink(story: GenStory) -> str:
                 lines += _ink_effects(opt.effects, "    ")
                 lines.append(f"    {_divert(opt.target)}")
     return "\n".join(lines) + "\n"
+
+
+def _sl_cond(c: Cond) -> str:
+    if c.kind == "int":
+        return f"var.{c.name} {c.op} {c.value}"
+    return f"flags.{c.name}" if c.kind == "flag" else f'visited("{c.name}")'
+
+
+def _sl_effects(effects: tuple[Effect, ...]) -> dict[str, Any] | None:
+    deltas: dict[str, int] = {}
+    flags: dict[str, bool] = {}
+    for e in effects:
+        if e.flag:
+            flags[e.name] = True
+        else:
+            deltas[e.name] = deltas.get(e.name, 0) + e.delta
+    out: dict[str, Any] = {}
+    if deltas:
+        out["variables"] = {
+            k: f"var.{k} {'-' if d < 0 else '+'} {abs(d)}" for k, d in deltas.items()
+        }
+    if flags:
+        out["flags"] = flags
+    return out or None
+
+
+def _sl_line(node: GenNode) -> dict[str, Any]:
+    tail = f" ({{var.{node.uses}}})" if node.uses else ""
+    return {"type": "dialogue", "speaker": node.speaker, "text": f"{node.text}{tail}."}
+
+
+def to_program_data(story: GenStory, program_id: str = "generated") -> dict[str, Any]:
+    """The story as storylab program data: node ``n<i>`` per abstract node (a choice node
+    becomes its line ``n<i>`` followed by the choice ``n<i>.choice``)."""
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for node in story.nodes:
+        name = f"n{node.index}"
+        if node.kind == "dialogue":
+            nodes.append({"id": name, **_sl_line(node)})
+            edges.append({"from": name, "to": f"n{node.target}"})
+        elif node.kind == "action":
+            nodes.append({"id": name, "type": "action", "effects": _sl_effects(node.effects)})
+            edges.append({"from": name, "to": f"n{node.target}"})
+        elif node.kind == "branch":
+            assert node.cond is not None
+            nodes.append({"id": name, "type": "branch"})
+            edges.append(
+                {"from": name, "to": f"n{node.target}", "conditions": [_sl_cond(node.cond)]}
+            )
+            edges.append({"from": name, "to": f"n{node.else_target}"})
+        else:
+            nodes.append({"id": name, **_sl_line(node)})
+            edges.append({"from": name, "to": f"{name}.choice"})
+            choices = []
+            for k, opt in enumerate(node.options):
+                choice: dict[str, Any] = {"id": f"c{k}", "text": opt.text}
+                if opt.cond is not None:
+                    choice["conditions"] = [_sl_cond(opt.cond)]
+                effects = _sl_effects(opt.effects)
+                if effects is not None:
+                    choice["effects"] = effects
+                if opt.target is not None:
+                    choice["to"] = f"n{opt.target}"
+                choices.append(choice)
+            end = any(o.target is None for o in node.options)
+            nodes.append({"id": f"{name}.choice", "type": "choice", "choices": choices, "end": end})
+    return {
+        "id": program_id,
+        "entry": "n0",
+        "variables": dict.fromkeys(story.ints, 0),
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def ensure_inkjs(cache: Path = CACHE) -> Path:
