@@ -15,10 +15,24 @@ the same nodes and end in the same state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from storylab.runtime.compiled import ACTION, CALL, CHOICE, WAIT, CompiledProgram, check_scalar
+from storylab.runtime.compiled import (
+    ACTION,
+    BLOCK,
+    BRANCH,
+    CALL,
+    CHOICE,
+    COMMENT,
+    DIALOGUE,
+    SCENE,
+    WAIT,
+    CEffects,
+    CompiledProgram,
+    check_scalar,
+)
 from storylab.runtime.engine import CallContext, Handler
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
@@ -53,6 +67,35 @@ class Direct:
 
 
 DIRECT = Direct()
+_SCALARS = (bool, int, float, str, type(None))
+_PASS = {DIALOGUE, BRANCH, COMMENT, SCENE, BLOCK}
+
+
+def _scalar_error(name: str, value: Any) -> StepError:
+    return StepError(f"var.{name}: variables hold true/false, numbers, text or none, not {value!r}")
+
+
+def fast_effects(fx: CEffects | None) -> Callable[[Env], None] | None:
+    """``fx`` as one function of the env, applying exactly what ``CEffects.apply`` does."""
+    if fx is None:
+        return None
+    flags, values = dict(fx.flags), fx.vars
+    if not (fx.rel or fx.inv or fx.arcs or fx.quests):
+        if not values:
+            return lambda env: env.flags.update(flags)
+
+        def apply_vars(env: Env) -> None:
+            if flags:
+                env.flags.update(flags)
+            table = env.variables
+            for name, fn in values:
+                value = fn(env)
+                if not isinstance(value, _SCALARS):
+                    raise _scalar_error(name, value)
+                table[name] = value
+
+        return apply_vars
+    return partial(fx.apply, DIRECT)
 
 
 def static_edges(program: NarrativeProgram) -> list[tuple[str, str, str]]:
@@ -71,7 +114,11 @@ def static_edges(program: NarrativeProgram) -> list[tuple[str, str, str]]:
 
 
 class Tables:
-    """A compiled program as lists indexed by node number, with edge numbers for coverage."""
+    """A compiled program as lists indexed by node number, with edge numbers for coverage.
+
+    ``through[i]`` is ``(target, edge)`` when node ``i`` only passes on (no effects, one
+    unconditional edge); ``enter``/``exit`` hold on-enter/on-exit effects as functions.
+    """
 
     def __init__(
         self,
@@ -88,17 +135,29 @@ class Tables:
         self.nodes = [compiled.nodes[nid] for nid in self.ids]
         self.kinds = [n.kind for n in self.nodes]
         self.entry = self.index[compiled.entry]
+        self.enter = [fast_effects(n.on_enter) for n in self.nodes]
+        self.exit = [fast_effects(n.on_exit) for n in self.nodes]
+        self.effects = [fast_effects(n.effects) for n in self.nodes]
         weights = weights or {}
         self.out: list[tuple] = []
+        self.through: list[tuple[int, int] | None] = []
         self.choices: list[tuple[ChoiceRow, ...]] = []
         self.fallback: list[tuple[int, int] | None] = []
-        for nid, node in zip(self.ids, self.nodes, strict=True):
-            self.out.append(
-                tuple(
-                    (cond, fx, self.index[target], edge_no[(nid, via)])
-                    for cond, fx, target, via in node.edges
-                )
+        for i, (nid, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
+            out = tuple(
+                (cond, fast_effects(fx), self.index[target], edge_no[(nid, via)])
+                for cond, fx, target, via in node.edges
             )
+            self.out.append(out)
+            simple = (
+                node.kind in _PASS
+                and self.enter[i] is None
+                and self.exit[i] is None
+                and len(out) == 1
+                and out[0][0] is None
+                and out[0][1] is None
+            )
+            self.through.append((out[0][2], out[0][3]) if simple else None)
             rows: list[ChoiceRow] = []
             for c in node.choices or ():
                 to = self.index[c.to] if c.to is not None else -1
@@ -106,7 +165,8 @@ class Tables:
                 weight = float(weights.get(c.key, weights.get(c.id, 1.0)))
                 if weight < 0:
                     raise ValueError(f"choice weights are not negative; {c.key} has {weight}")
-                rows.append((c.id, c.cond, c.effects, c.once_only, c.key, to, edge, weight))
+                fx = fast_effects(c.effects)
+                rows.append((c.id, c.cond, fx, c.once_only, c.key, to, edge, weight))
             self.choices.append(tuple(rows))
             fb = node.fallback
             self.fallback.append(
@@ -151,7 +211,6 @@ def run_to_choice(
     env: Env,
     taken: dict[str, bool],
     i: int,
-    node_counts: list[int],
     edge_counts: list[int],
     budget: int,
     trail: list[int] | None = None,
@@ -159,22 +218,26 @@ def run_to_choice(
     """Enter node ``i`` and run until a choice is on offer or the program stops.
 
     Returns ``(status, node, offered)`` with status ``choice``, ``finished`` or
-    ``waiting``; ``trail``, when given, collects the nodes entered. Raises
-    :class:`StepError` (or an evaluation error) where the engine would.
+    ``waiting``; ``trail``, when given, collects the nodes entered (visit counts are in
+    ``env.visits``). Raises :class:`StepError` (or an evaluation error) where the engine
+    would.
     """
-    kinds, nodes, ids, visits = t.kinds, t.nodes, t.ids, env.visits
+    kinds, ids, visits, through, enter = t.kinds, t.ids, env.visits, t.through, t.enter
     while True:
         budget -= 1
         if budget < 0:
             raise StepError(f"too many nodes without stopping at {ids[i]!r}; a loop?")
-        node = nodes[i]
-        node_counts[i] += 1
-        if trail is not None:
-            trail.append(i)
         nid = ids[i]
         visits[nid] = visits.get(nid, 0) + 1
-        if node.on_enter is not None:
-            node.on_enter.apply(DIRECT, env)
+        if trail is not None:
+            trail.append(i)
+        passing = through[i]
+        if passing is not None:
+            edge_counts[passing[1]] += 1
+            i = passing[0]
+            continue
+        if enter[i] is not None:
+            enter[i](env)
         kind = kinds[i]
         if kind == CHOICE:
             offered = [
@@ -187,25 +250,27 @@ def run_to_choice(
             fb = t.fallback[i]
             if fb is None:
                 raise StepError(f"no choice is on offer at {nid!r} and it has no fallback")
-            if node.on_exit is not None:
-                node.on_exit.apply(DIRECT, env)
+            if t.exit[i] is not None:
+                t.exit[i](env)
             edge_counts[fb[1]] += 1
             i = fb[0]
             continue
         if kind == ACTION:
-            if node.effects is not None:
-                node.effects.apply(DIRECT, env)
+            if t.effects[i] is not None:
+                t.effects[i](env)
+            node = t.nodes[i]
             if node.delay:
                 env.world_time += node.delay
         elif kind == WAIT:
+            node = t.nodes[i]
             if node.duration is not None:
                 env.world_time += node.duration
             if node.condition is not None and not node.condition.evaluate(env):
                 return "waiting", i, []
         elif kind == CALL:
             _call(t, env, i, "analysis")
-        if node.on_exit is not None:
-            node.on_exit.apply(DIRECT, env)
+        if t.exit[i] is not None:
+            t.exit[i](env)
         i = route(t, env, i, edge_counts)
         if i < 0:
             return "finished", -1 - i, []
@@ -218,7 +283,7 @@ def route(t: Tables, env: Env, i: int, edge_counts: list[int]) -> int:
     for cond, fx, target, edge in edges:
         if cond is None or cond(env):
             if fx is not None:
-                fx.apply(DIRECT, env)
+                fx(env)
             edge_counts[edge] += 1
             return target
     if edges:
@@ -231,12 +296,11 @@ def take(
 ) -> int:
     """Apply choice ``c`` at node ``i``; the node to enter next (``-1 - i`` to finish)."""
     if c[2] is not None:
-        c[2].apply(DIRECT, env)
+        c[2](env)
     if c[3]:
         taken[c[4]] = True
-    node = t.nodes[i]
-    if node.on_exit is not None:
-        node.on_exit.apply(DIRECT, env)
+    if t.exit[i] is not None:
+        t.exit[i](env)
     if c[5] >= 0:
         edge_counts[c[6]] += 1
         return c[5]
