@@ -18,6 +18,8 @@ __all__ = ["VALIDATORS", "detect_kind", "validate_file"]
 VALIDATORS: dict[str, str] = {
     "narrative-state": "storylab.theory.spectrums:load_narrative_data",
     "emotional-arcs": "storylab.theory.arcs:load_arcs",
+    "program": "storylab.runtime.check:load_program",
+    "action-blocks": "storylab.runtime.blocks:load_block_library",
 }
 
 

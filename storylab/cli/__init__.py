@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from storylab._data import DataError, UnknownNameError
+from storylab.cli import runtime as runtime_cli
 from storylab.cli import theory
 
 __all__ = ["main"]
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
 COMMAND_GROUPS = [theory]
+COMMAND_GROUPS.append(runtime_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

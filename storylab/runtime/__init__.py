@@ -28,6 +28,12 @@ from storylab.runtime.expressions import (
     Template,
     compile_expression,
 )
+from storylab.runtime.persistence import (
+    MigrationNote,
+    MigrationReport,
+    load_session,
+    save_session,
+)
 from storylab.runtime.program import (
     ActionBlockNode,
     ActionNode,
@@ -63,6 +69,7 @@ from storylab.runtime.results import (
     transcript_json,
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
+from storylab.runtime.store import ConflictError, Event, SessionStore
 
 __all__ = [
     "ActionBlock",
@@ -80,11 +87,13 @@ __all__ = [
     "ChoiceOffer",
     "CommentNode",
     "CompiledProgram",
+    "ConflictError",
     "DialogueNode",
     "Edge",
     "Effects",
     "Env",
     "EvaluationError",
+    "Event",
     "Expression",
     "ExpressionError",
     "ExternalCallNode",
@@ -94,6 +103,8 @@ __all__ = [
     "Handler",
     "HiddenChoice",
     "Line",
+    "MigrationNote",
+    "MigrationReport",
     "NarrativeEngine",
     "NarrativeProgram",
     "NarrativeStateComponent",
@@ -107,6 +118,7 @@ __all__ = [
     "SceneLaunch",
     "SceneNode",
     "Session",
+    "SessionStore",
     "SocialContext",
     "StateSnapshot",
     "StepError",
@@ -119,9 +131,11 @@ __all__ = [
     "format_transcript",
     "load_block_library",
     "load_program",
+    "load_session",
     "parse_program",
     "program_json_schema",
     "read_program",
+    "save_session",
     "successors",
     "transcript_json",
 ]

@@ -175,6 +175,7 @@ class CNode:
     __slots__ = (
         "args",
         "block",
+        "choice_index",
         "choices",
         "condition",
         "delay",
@@ -207,6 +208,7 @@ class CNode:
             self.gen_program = node.generation_program
         elif isinstance(node, ChoiceNode):
             self.choices = tuple(CChoice(node.id, c) for c in node.choices)
+            self.choice_index = {c.id: c for c in self.choices}
             self.prompt = Template(node.prompt) if node.prompt is not None else None
             self.fallback = node.fallback
         elif isinstance(node, ActionNode):

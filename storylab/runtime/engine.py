@@ -54,6 +54,7 @@ from storylab.runtime.compiled import (
     compile_program,
 )
 from storylab.runtime.expressions import Env, EvaluationError
+from storylab.runtime.persistence import MigrationReport, load_session, save_session
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import (
     ChoiceOffer,
@@ -113,16 +114,14 @@ class _Run:
         self.finished: list[str] = []
         self.offers: tuple[ChoiceOffer, ...] | None = None
         self.hidden: tuple[HiddenChoice, ...] = ()
-        self.env = Env(
-            flags=session.flags,
-            relationships=session.relationships,
-            inventory=session.inventory,
-            arcs=session.arcs,
-            quests=session.quests,
-            player=session.player,
-            npc=npc,
-            world_time=session.world_time,
+        env = self.env = Env.__new__(Env)
+        env.flags, env.relationships, env.inventory = (
+            session.flags,
+            session.relationships,
+            session.inventory,
         )
+        env.arcs, env.quests, env.player = session.arcs, session.quests, session.player
+        env.npc, env.world_time = npc, session.world_time
         if comp.program is not None:
             self.bind(comp.program)
 
@@ -342,6 +341,14 @@ class NarrativeEngine:
         session.pending.clear()
         return done
 
+    def save(self, session: Session) -> str:
+        """The whole session as JSON (see :func:`~storylab.runtime.persistence.save_session`)."""
+        return save_session(session)
+
+    def load(self, data: str | dict[str, Any]) -> tuple[Session, MigrationReport]:
+        """A saved session, migrated to this engine's program versions, and the report."""
+        return load_session(self, data)
+
     # -- internals --------------------------------------------------------------------------
     def _active(
         self, session: Session, npc: str, *, allow_paused: bool = False
@@ -377,9 +384,14 @@ class NarrativeEngine:
     def _choose(self, run: _Run, cp: CompiledProgram, node: CNode, input: str | None) -> Status:
         if input is None:
             raise StepError(f"node {node.id!r} waits for a choice; pass its id as input")
-        offers, _, by_id = self._offers(run, node)
-        choice = by_id.get(input)
-        if choice is None:
+        choice = node.choice_index.get(input)
+        taken = run.comp.taken[cp.id]
+        if (
+            choice is None
+            or (choice.once_only and choice.key in taken)
+            or (choice.cond is not None and not choice.cond(run.env))
+        ):
+            offers, _, _ = self._offers(run, node)
             on_offer = ", ".join(o.id for o in offers) or "none"
             raise StepError(
                 f"choice {input!r} is not on offer at {node.id!r}; on offer: {on_offer}"

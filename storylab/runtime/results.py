@@ -162,10 +162,8 @@ class NarrativeStepResult:
 
 def chain_hash(previous: str, result_parts: Iterable[str]) -> str:
     """The next transcript hash: ``previous`` chained with one step's parts (blake2b-128)."""
-    h = hashlib.blake2b(previous.encode(), digest_size=16)
-    for part in result_parts:
-        h.update(b"\x1f")
-        h.update(part.encode())
+    payload = "\x1f".join((previous, *result_parts)).encode()
+    h = hashlib.blake2b(payload, digest_size=16)
     return h.hexdigest()
 
 
@@ -175,11 +173,11 @@ def format_transcript(results: Iterable[NarrativeStepResult]) -> str:
     for r in results:
         if r.input is not None:
             out.append(f"> {r.input}")
-        for line in r.lines:
-            out.append(f"{line.speaker}: {line.text}" if line.speaker else line.text)
         for s in r.scenes:
             roles = ", ".join(f"{k}={v}" for k, v in sorted(s.roles.items()))
             out.append(f"[scene {s.scene_id or s.intent}{' ' + roles if roles else ''}]")
+        for line in r.lines:
+            out.append(f"{line.speaker}: {line.text}" if line.speaker else line.text)
         for g in r.generations:
             out.append(f"[generation {g.id} {g.status}: {g.request.prompt}]")
         for name in r.finished:
