@@ -4,10 +4,12 @@ It reads the engine's :class:`~storylab.runtime.compiled.CompiledProgram` (the s
 compiled conditions and effects) through integer-indexed tables and plays a program from
 node to node the way :class:`~storylab.runtime.engine.NarrativeEngine` does, without what
 a host needs and an analysis does not: no undo log (a playthrough that fails is recorded
-as failed, not rolled back), no results, no transcript hash, no rendered text, and no
-nested programs. Wait nodes with a duration are passed by advancing world time, as a host
-would; a wait whose condition is false stops the playthrough (``waiting``). Action-block
-and scene nodes pass through (nothing is generated or launched).
+as failed, not rolled back), no results, no transcript hash, and no nested programs.
+Templates with holes are evaluated (so their errors show) and the text is dropped. Wait
+nodes with a duration are passed by advancing world time, as a host would; a wait whose
+condition is false stops the playthrough (``waiting``). Action-block and scene nodes pass
+through (nothing is generated or launched, so an action block that would fail to resolve
+is not noticed).
 
 ``tests/test_runtime_analysis.py`` checks that playthroughs replayed on the engine visit
 the same nodes and end in the same state.
@@ -50,9 +52,9 @@ __all__ = [
     "take",
 ]
 
-#: A compiled choice in the tables:
-#: (id, condition, effects, once_only, taken key, target index or -1, edge index or -1, weight)
-ChoiceRow = tuple[str, Any, Any, bool, str, int, int, float]
+#: A compiled choice in the tables: (id, condition, effects, once_only, taken key, target
+#: index or -1, edge index or -1, weight, text template when it has holes else None)
+ChoiceRow = tuple[str, Any, Any, bool, str, int, int, float, Any]
 
 
 class Direct:
@@ -138,6 +140,9 @@ class Tables:
         self.enter = [fast_effects(n.on_enter) for n in self.nodes]
         self.exit = [fast_effects(n.on_exit) for n in self.nodes]
         self.effects = [fast_effects(n.effects) for n in self.nodes]
+        self.render = [
+            n.text if n.kind == DIALOGUE and n.text.static is None else None for n in self.nodes
+        ]
         weights = weights or {}
         self.out: list[tuple] = []
         self.through: list[tuple[int, int] | None] = []
@@ -151,6 +156,7 @@ class Tables:
             self.out.append(out)
             simple = (
                 node.kind in _PASS
+                and self.render[i] is None
                 and self.enter[i] is None
                 and self.exit[i] is None
                 and len(out) == 1
@@ -166,7 +172,8 @@ class Tables:
                 if weight < 0:
                     raise ValueError(f"choice weights are not negative; {c.key} has {weight}")
                 fx = fast_effects(c.effects)
-                rows.append((c.id, c.cond, fx, c.once_only, c.key, to, edge, weight))
+                text = c.text if c.text.static is None else None
+                rows.append((c.id, c.cond, fx, c.once_only, c.key, to, edge, weight, text))
             self.choices.append(tuple(rows))
             fb = node.fallback
             self.fallback.append(
@@ -246,6 +253,9 @@ def run_to_choice(
                 if not (c[3] and c[4] in taken) and (c[1] is None or c[1](env))
             ]
             if offered:
+                for c in offered:
+                    if c[8] is not None:
+                        c[8].render(env)
                 return "choice", i, offered
             fb = t.fallback[i]
             if fb is None:
@@ -255,7 +265,10 @@ def run_to_choice(
             edge_counts[fb[1]] += 1
             i = fb[0]
             continue
-        if kind == ACTION:
+        if kind == DIALOGUE:
+            if t.render[i] is not None:
+                t.render[i].render(env)
+        elif kind == ACTION:
             if t.effects[i] is not None:
                 t.effects[i](env)
             node = t.nodes[i]

@@ -182,7 +182,11 @@ def _start(
     weights: Mapping[str, float] | None,
     handlers: Mapping[str, Handler] | None,
 ) -> tuple[Tables, Session, dict[str, Any]]:
-    tables = Tables(compile_program(program), weights, handlers)
+    compiled = compile_program(program)
+    missing = sorted(compiled.handlers - set(handlers or {}))
+    if missing:
+        raise StepError(f"program {program.id!r} calls unregistered handler(s): {missing}")
+    tables = Tables(compiled, weights, handlers)
     start = apply_overrides(session or Session(), npc, program, overrides)
     comp = start.components.get(npc)
     variables = {**program.variables, **(comp.variables.get(program.id, {}) if comp else {})}
