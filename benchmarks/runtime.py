@@ -37,9 +37,14 @@ from stories import (
     compile_ink,
     generate_story,
     to_ink,
+    to_program_data,
 )
 
 __all__ = ["main"]
+
+#: Every rate and time below is CPU time of this process: the machine may be shared, and
+#: both runtimes run in this one thread, so CPU time compares them fairly.
+clock = time.process_time
 
 
 @dataclass
@@ -82,28 +87,87 @@ def bink_long(story_json: str, draws: np.ndarray) -> Run:
     """One long bink playthrough that never takes the ending option."""
     from bink.story import Story
 
-    t0 = time.perf_counter()
+    t0 = clock()
     ink = Story(story_json)
-    run = Run("bink", time.perf_counter() - t0)
+    run = Run("bink", clock() - t0)
     ink.continue_maximally()
-    run.stamps.append(time.perf_counter())
+    run.stamps.append(clock())
     for r in draws:
         pick = _pick(list(ink.get_current_choices()), r)
         ink.choose_choice_index(pick)
         run.texts.append(ink.continue_maximally())
         run.picks.append(pick)
-        run.stamps.append(time.perf_counter())
+        run.stamps.append(clock())
     run.save_load_ms, run.state_bytes = _timed_save_load(ink.save_state, ink.load_state)
     return run
 
 
 def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> tuple[float, int]:
-    reps = 50
-    t0 = time.perf_counter()
+    t0 = clock()
+    blob = save()
+    load(blob)
+    once = clock() - t0
+    reps = max(3, min(50, int(0.5 / max(once, 1e-6))))
+    t0 = clock()
     for _ in range(reps):
         blob = save()
         load(blob)
-    return (time.perf_counter() - t0) / reps * 1000, len(blob)
+    return (clock() - t0) / reps * 1000, len(blob)
+
+
+def storylab_long(story: GenStory, draws: np.ndarray) -> Run:
+    """One long storylab playthrough, the same policy as :func:`bink_long`."""
+    from storylab.runtime import NarrativeEngine, Session, parse_program
+
+    t0 = clock()
+    program = parse_program(to_program_data(story))
+    engine = NarrativeEngine([program])
+    run = Run("storylab", clock() - t0)
+    session = Session()
+    result = engine.start(session, "reader", program.id)
+    run.stamps.append(clock())
+    for r in draws:
+        offered = result.choices
+        pick = _pick([c.text for c in offered], r)
+        result = engine.step(session, "reader", offered[pick].id)
+        run.texts.append("".join(f"{x.speaker}: {x.text}\n" for x in result.lines))
+        run.picks.append(pick)
+        run.stamps.append(clock())
+    run.save_load_ms, run.state_bytes = _timed_save_load(lambda: engine.save(session), engine.load)
+    return run
+
+
+def storylab_playthroughs(story: GenStory, count: int, cap: int, seed: int) -> tuple[float, int]:
+    """The storylab engine on :func:`bink_playthroughs`' workload."""
+    from storylab.runtime import NarrativeEngine, Session, parse_program
+
+    program = parse_program(to_program_data(story))
+    engine = NarrativeEngine([program])
+    draws = np.random.default_rng(seed).random((count, cap))
+    steps = 0
+    t0 = clock()
+    for row in draws:
+        session = Session()
+        result = engine.start(session, "reader", program.id)
+        for r in row:
+            offered = result.choices
+            if not offered:
+                break
+            result = engine.step(session, "reader", offered[int(r * len(offered))].id)
+            steps += 1
+    return clock() - t0, steps
+
+
+def monte_carlo_timing(story: GenStory, count: int, seed: int) -> tuple[float, float, float]:
+    """Wall and CPU seconds of ``count`` seeded analysis playthroughs; mean steps."""
+    from storylab.runtime import parse_program
+    from storylab.runtime.analysis import monte_carlo
+
+    program = parse_program(to_program_data(story))
+    wall, cpu = time.perf_counter(), clock()
+    result = monte_carlo(program, count, seed=seed, max_steps=500)
+    wall, cpu = time.perf_counter() - wall, clock() - cpu
+    return wall, cpu, float(result.playthroughs["steps"].mean())
 
 
 def bink_playthroughs(story_json: str, count: int, cap: int, seed: int) -> tuple[float, int]:
@@ -113,7 +177,7 @@ def bink_playthroughs(story_json: str, count: int, cap: int, seed: int) -> tuple
     ink = Story(story_json)
     draws = np.random.default_rng(seed).random((count, cap))
     steps = 0
-    t0 = time.perf_counter()
+    t0 = clock()
     for row in draws:
         ink.reset_state()
         ink.continue_maximally()
@@ -124,11 +188,42 @@ def bink_playthroughs(story_json: str, count: int, cap: int, seed: int) -> tuple
             ink.choose_choice_index(int(r * n))
             ink.continue_maximally()
             steps += 1
-    return time.perf_counter() - t0, steps
+    return clock() - t0, steps
 
 
-def _row(table: list[tuple[str, ...]], label: str, ink: float, fmt: str = "{:,.0f}") -> None:
-    table.append((label, fmt.format(ink)))
+class Table:
+    """Rows of ``measure, bink, storylab, ratio, bar``; printed as plain text."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(
+        self,
+        label: str,
+        ink: float | None,
+        lab: float,
+        *,
+        fmt: str = "{:,.0f}",
+        faster: str = "higher",
+        bar: str = "",
+    ) -> None:
+        ratio = ""
+        if ink is not None:
+            ratio = f"{(lab / ink if faster == 'higher' else ink / lab):.2f}x"
+        shown = "-" if ink is None else fmt.format(ink)
+        self.rows.append((label, shown, fmt.format(lab), ratio, bar))
+
+    def print(self) -> None:
+        head = ("measure", "bink", "storylab", "storylab/bink", "bar")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(5)]
+        for row in [head, *self.rows]:
+            cells = [row[0].ljust(widths[0])]
+            cells += [c.rjust(w) for c, w in zip(row[1:4], widths[1:4], strict=True)]
+            print("  ".join(cells) + "  " + row[4])
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"{'PASS' if ok else 'FAIL'} ({text})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,35 +232,99 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="story sizes, comma-separated")
     parser.add_argument("--steps", type=int, default=6000, help="steps of the long playthrough")
     parser.add_argument("--window", type=int, default=2000, help="first/last window in steps")
-    parser.add_argument("--playthroughs", type=int, default=2000, help="bink playthroughs")
+    parser.add_argument("--playthroughs", type=int, default=1000, help="engine playthroughs")
+    parser.add_argument("--monte-carlo", type=int, default=10_000, help="analysis playthroughs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
-        sizes, args.steps, args.window, args.playthroughs = [200, 1000], 1200, 400, 200
-    table: list[tuple[str, ...]] = []
+        sizes, args.steps, args.window = [200, 1000], 1200, 400
+        args.playthroughs, args.monte_carlo = 200, 1000
+    bars = {1000: 3.0, 10000: 5.0}
+    table = Table()
     for n in sizes:
         story = generate_story(n, args.seed)
         story_json = compile_ink(to_ink(story))
         draws = np.random.default_rng(args.seed + 1).random(args.steps)
-        ink = bink_long(story_json, draws)
+        ink, lab = bink_long(story_json, draws), storylab_long(story, draws)
         executed = check(story, ink)
-        secs = ink.stamps[-1] - ink.stamps[0]
-        _row(table, f"{n} nodes: load story (ms)", ink.load_s * 1000, "{:.1f}")
-        _row(table, f"{n} nodes: steps/s", ink.steps_per_s())
-        _row(table, f"{n} nodes: node executions/s", executed / secs)
-        _row(table, f"{n} nodes: first {args.window} steps/s", ink.window(True, args.window))
-        _row(table, f"{n} nodes: last {args.window} steps/s", ink.window(False, args.window))
-        _row(table, f"{n} nodes: save+load (ms)", ink.save_load_ms, "{:.3f}")
+        if check(story, lab) != executed:
+            raise AssertionError("the runtimes ran different node counts")
+        table.add(
+            f"{n} nodes: load story (ms)",
+            ink.load_s * 1e3,
+            lab.load_s * 1e3,
+            fmt="{:,.1f}",
+            faster="lower",
+        )
+        need = bars.get(n)
+        ratio = lab.steps_per_s() / ink.steps_per_s()
+        bar = _verdict(ratio >= need, f">= {need:g}x") if need else ""
+        table.add(f"{n} nodes: steps/s", ink.steps_per_s(), lab.steps_per_s(), bar=bar)
+        secs = [r.stamps[-1] - r.stamps[0] for r in (ink, lab)]
+        table.add(f"{n} nodes: node executions/s", executed / secs[0], executed / secs[1])
+        for first in (True, False):
+            which = "first" if first else "last"
+            table.add(
+                f"{n} nodes: {which} {args.window} steps/s",
+                ink.window(first, args.window),
+                lab.window(first, args.window),
+            )
+        slow = lab.window(False, args.window) / lab.window(True, args.window)
+        table.add(
+            f"{n} nodes: last/first (storylab)",
+            None,
+            slow,
+            fmt="{:.2f}",
+            bar=_verdict(slow >= 0.8, ">= 0.80"),
+        )
+        table.add(
+            f"{n} nodes: save+load (ms)",
+            ink.save_load_ms,
+            lab.save_load_ms,
+            fmt="{:,.3f}",
+            faster="lower",
+            bar=_verdict(lab.save_load_ms < 5, "< 5 ms"),
+        )
+        table.add(
+            f"{n} nodes: saved state (bytes)", ink.state_bytes, lab.state_bytes, faster="lower"
+        )
     story = generate_story(200, args.seed)
-    secs, steps = bink_playthroughs(compile_ink(to_ink(story)), args.playthroughs, 500, args.seed)
-    _row(table, "200 nodes: playthroughs/s", args.playthroughs / secs)
-    _row(table, "200 nodes: mean steps per playthrough", steps / args.playthroughs, "{:.1f}")
-    width = max(len(r[0]) for r in table)
-    print(f"{'measure':<{width}}  {'bink':>12}")
-    for label, *cells in table:
-        print(f"{label:<{width}}  " + "  ".join(f"{c:>12}" for c in cells))
+    ink_s, ink_steps = bink_playthroughs(
+        compile_ink(to_ink(story)), args.playthroughs, 500, args.seed
+    )
+    lab_s, lab_steps = storylab_playthroughs(story, args.playthroughs, 500, args.seed)
+    if lab_steps != ink_steps:
+        raise AssertionError(f"playthrough steps differ: bink {ink_steps}, storylab {lab_steps}")
+    table.add(
+        "200 nodes: engine playthroughs/s", args.playthroughs / ink_s, args.playthroughs / lab_s
+    )
+    wall, cpu, mean_steps = monte_carlo_timing(story, args.monte_carlo, args.seed)
+    full = args.monte_carlo == 10_000
+    table.add(
+        f"200 nodes: analysis playthroughs/s ({args.monte_carlo:,})",
+        args.playthroughs / ink_s,
+        args.monte_carlo / cpu,
+    )
+    table.add(
+        f"200 nodes: {args.monte_carlo:,} analysis playthroughs, CPU (s)",
+        None,
+        cpu,
+        fmt="{:.2f}",
+        bar=_verdict(cpu < 2, "< 2 s") if full else "",
+    )
+    table.add(
+        f"200 nodes: {args.monte_carlo:,} analysis playthroughs, wall (s)", None, wall, fmt="{:.2f}"
+    )
+    table.add(
+        "200 nodes: steps per engine playthrough",
+        ink_steps / args.playthroughs,
+        lab_steps / args.playthroughs,
+        fmt="{:.1f}",
+    )
+    table.add("200 nodes: steps per analysis playthrough", None, mean_steps, fmt="{:.1f}")
+    table.print()
     return 0
 
 

@@ -386,7 +386,7 @@ def monte_carlo(
     ...         {"id": "heads", "text": "Heads", "to": "won"}, {"id": "tails", "text": "Tails"}]},
     ...     {"id": "won", "type": "dialogue", "text": "You win.", "end": True}]})
     >>> mc = monte_carlo(coin, 1000, seed=1, weights={"heads": 3})
-    >>> round(mc.node_coverage.set_index("node").loc["won", "share"], 1)
+    >>> round(float(mc.node_coverage.set_index("node").loc["won", "share"]), 1)
     0.8
     """
     if n < 1 or max_steps < 1:

@@ -220,7 +220,7 @@ def playtest(
     ...     "nodes": [{"id": "ask", "type": "choice", "choices": [
     ...         {"id": "yes", "text": "Yes", "effects": {"variables": {"n": "var.n + 1"}}}]}]})
     >>> playtest(prog, ["yes"], overrides={"var.n": 5}).diff.values.tolist()
-    [['var.n', 5, 6, 1]]
+    [['var.n', 5, 6, 1.0]]
     """
     if engine is None:
         engine = NarrativeEngine([program], handlers=handlers)
