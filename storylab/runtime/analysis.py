@@ -33,6 +33,7 @@ from storylab.runtime.expressions import Env, EvaluationError
 from storylab.runtime.playtest import (
     PlaytestResult,
     apply_overrides,
+    fill_unset,
     flatten_env,
     playtest,
 )
@@ -285,7 +286,8 @@ def enumerate_paths(
                 explore(env2, taken2, nxt, [*picks, c[0]], trail2)
 
     explore(make_env(start, npc, variables), {}, t.entry, [], [])
-    return PathReport(program.id, max_choices, pd.DataFrame(rows), len(rows) >= max_paths)
+    paths = fill_unset(pd.DataFrame(rows))
+    return PathReport(program.id, max_choices, paths, len(rows) >= max_paths)
 
 
 @dataclass(frozen=True)
@@ -446,7 +448,7 @@ def monte_carlo(
         base,
         columns=["player", "seed", "outcome", "steps", "nodes", "end_node", "error", "choices"],
     )
-    frame = pd.concat([frame, pd.DataFrame.from_records(finals)], axis=1)
+    frame = pd.concat([frame, fill_unset(pd.DataFrame.from_records(finals))], axis=1)
     nodes = pd.DataFrame(
         {
             "node": t.ids,

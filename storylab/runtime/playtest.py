@@ -22,7 +22,14 @@ from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import NarrativeStepResult, StepError, format_transcript
 from storylab.runtime.state import Session
 
-__all__ = ["PlaytestResult", "apply_overrides", "flatten_env", "flatten_state", "playtest"]
+__all__ = [
+    "PlaytestResult",
+    "apply_overrides",
+    "fill_unset",
+    "flatten_env",
+    "flatten_state",
+    "playtest",
+]
 
 _ROOTS = {
     "rel": "relationships",
@@ -34,6 +41,23 @@ _ROOTS = {
 }
 
 _UNSET: dict[str, Any] = {"rel": 0, "inv": 0, "arc": 0, "flags": False}
+
+
+def fill_unset(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with unset values filled as conditions read them (0 for ``rel``, ``inv``
+    and ``arc`` columns, false for ``flags``); other gaps stay missing."""
+    fills = {
+        c: _UNSET[c.split(".", 1)[0]]
+        for c in frame.columns
+        if isinstance(c, str) and c.split(".", 1)[0] in _UNSET and frame[c].isna().any()
+    }
+    if not fills:
+        return frame
+    out = frame.copy()
+    for column, value in fills.items():
+        out[column] = out[column].astype(object).where(out[column].notna(), value)
+        out[column] = out[column].infer_objects()
+    return out
 
 
 def flatten_env(env: Env) -> dict[str, Any]:
@@ -182,7 +206,8 @@ class PlaytestResult:
     @property
     def frame(self) -> pd.DataFrame:
         """One row per result: ``step``, ``input``, ``status``, ``node``, ``text`` and every
-        state value after it (step 0 is the start)."""
+        state value after it (step 0 is the start; unset values filled by
+        :func:`fill_unset`)."""
         rows = [
             {
                 "step": k,
@@ -194,7 +219,7 @@ class PlaytestResult:
             }
             for k, (r, state) in enumerate(zip(self.results, self.states[1:], strict=True))
         ]
-        return pd.DataFrame(rows)
+        return fill_unset(pd.DataFrame(rows))
 
 
 def playtest(
