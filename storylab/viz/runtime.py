@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from storylab.theory.spectrums import SpectrumType
 from storylab.viz._style import axes, style
@@ -56,6 +57,7 @@ def plot_playthrough(
         for c in rel:
             ax.step(x, frame[c].to_numpy(dtype=float), where="post", label=c)
         ax.set(xlabel="step", ylabel="relationship value" if rel else "")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         handles, labels = ax.get_legend_handles_labels()
         if spec:
             twin = ax.twinx() if rel else ax
