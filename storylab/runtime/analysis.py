@@ -380,7 +380,9 @@ def monte_carlo(
     weight is 0 the pick is uniform). A playthrough stops when the program finishes, waits
     on a condition, fails (``error``), or after ``max_steps`` choices. Player ``k`` draws
     its randoms from positions ``k * max_steps`` onward of the seeded stream, so the same
-    seed gives the same playthroughs whatever ``n``.
+    seed gives the same playthroughs whatever ``n``. Every playthrough starts from
+    ``session``'s facts (with ``overrides``) and the program's variables; visit counts and
+    once-only choices start empty.
 
     >>> from storylab.runtime import NarrativeProgram
     >>> coin = NarrativeProgram.model_validate({"id": "coin", "entry": "toss", "nodes": [

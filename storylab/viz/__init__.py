@@ -4,5 +4,6 @@ matplotlib is imported only when this package is, never by ``import storylab``.
 """
 
 from storylab.viz.arcs import plot_arc, plot_arc_gallery, plot_trajectory
+from storylab.viz.runtime import plot_playthrough
 
-__all__ = ["plot_arc", "plot_arc_gallery", "plot_trajectory"]
+__all__ = ["plot_arc", "plot_arc_gallery", "plot_playthrough", "plot_trajectory"]
