@@ -11,6 +11,7 @@ from storylab.runtime import (
     Session,
     StepError,
 )
+from storylab.runtime.results import chain_hash
 
 
 def program(nodes, edges=(), **extra):
@@ -536,3 +537,10 @@ def test_transcript_hash_is_deterministic_and_input_sensitive():
     assert run("abba") == run("abba")
     assert run("abba")[-1] != run("abab")[-1]
     assert len(set(run("aaaa"))) == 5  # every step moves the chain on
+
+
+def test_transcript_hash_chains_the_documented_parts():
+    prog = program([say("a", "Hi", speaker="Mara"), menu("m", opt("x"))], chain("a", "m"))
+    _, _, r = play(prog)
+    parts = ["choice", "p", "m", "", "Mara", "Hi", "x", "X"]
+    assert r.transcript_hash == chain_hash("", parts)

@@ -24,7 +24,7 @@ from storylab.runtime.program import (
     SceneNode,
     WaitNode,
 )
-from storylab.runtime.results import StepError
+from storylab.runtime.results import ChoiceOffer, Line, StepError
 
 __all__ = [
     "ACTION",
@@ -156,7 +156,7 @@ def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Exp
 class CChoice:
     """A compiled choice."""
 
-    __slots__ = ("cond", "effects", "exprs", "id", "key", "once_only", "text", "to", "via")
+    __slots__ = ("cond", "effects", "exprs", "id", "key", "offer", "once_only", "text", "to", "via")
 
     def __init__(self, node_id: str, choice: Any):
         self.id, self.text = choice.id, Template(choice.text)
@@ -167,6 +167,8 @@ class CChoice:
             choice.to,
         )
         self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
+        static = self.text.static
+        self.offer = ChoiceOffer(self.id, static) if static is not None else None
 
 
 class CNode:
@@ -188,6 +190,9 @@ class CNode:
         "handler",
         "id",
         "kind",
+        "line",
+        "next",
+        "next_via",
         "on_enter",
         "on_exit",
         "prompt",
@@ -205,6 +210,8 @@ class CNode:
         self.edges: tuple = ()
         if isinstance(node, DialogueNode):
             self.text, self.speaker = Template(node.text), node.speaker
+            if self.text.static is not None:
+                self.line = Line(node.speaker, self.text.static, node.id)
             self.gen_program = node.generation_program
         elif isinstance(node, ChoiceNode):
             self.choices = tuple(CChoice(node.id, c) for c in node.choices)
@@ -251,7 +258,10 @@ class CompiledProgram:
             via = f"edge:{edge.id if edge.id is not None else i}"
             outgoing[edge.from_].append((cond, _effects(edge.effects), edge.to, via))
         for node_id, edges in outgoing.items():
-            self.nodes[node_id].edges = tuple(edges)
+            node = self.nodes[node_id]
+            node.edges = tuple(edges)
+            if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
+                node.next, node.next_via = edges[0][2], edges[0][3]
         self.handlers = frozenset(
             n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
         )

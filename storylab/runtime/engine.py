@@ -25,7 +25,8 @@ raises :class:`StepError` with the session exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from hashlib import blake2b
 from typing import Any
 
 from storylab._data import UnknownNameError
@@ -65,7 +66,6 @@ from storylab.runtime.results import (
     StateSnapshot,
     Status,
     StepError,
-    chain_hash,
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
 
@@ -88,7 +88,8 @@ Handler = Callable[[dict[str, Any], CallContext], Any]
 
 
 class _Run:
-    """The working set of one step."""
+    """The working set of one step; kept on the component between steps and reset, since
+    building it costs as much as a short step."""
 
     __slots__ = (
         "comp",
@@ -106,24 +107,48 @@ class _Run:
     )
 
     def __init__(self, session: Session, npc: str, comp: NarrativeStateComponent, explain: bool):
-        self.session, self.npc, self.comp, self.explain = session, npc, comp, explain
+        self.session, self.npc, self.comp = session, npc, comp
         self.tx = Txn()
-        self.lines: list[Line] = []
-        self.scenes: list[SceneLaunch] = []
-        self.gens: list[Generation] = []
-        self.finished: list[str] = []
-        self.offers: tuple[ChoiceOffer, ...] | None = None
-        self.hidden: tuple[HiddenChoice, ...] = ()
         env = self.env = Env.__new__(Env)
         env.flags, env.relationships, env.inventory = (
             session.flags,
             session.relationships,
             session.inventory,
         )
-        env.arcs, env.quests, env.player = session.arcs, session.quests, session.player
-        env.npc, env.world_time = npc, session.world_time
-        if comp.program is not None:
-            self.bind(comp.program)
+        env.arcs, env.quests, env.player, env.npc = (
+            session.arcs,
+            session.quests,
+            session.player,
+            npc,
+        )
+        self.reset(explain)
+
+    def reset(self, explain: bool) -> None:
+        self.explain = explain
+        self.lines: list[Line] = []
+        self.scenes: tuple[SceneLaunch, ...] = ()  # rare: tuples, grown by concatenation
+        self.gens: tuple[Generation, ...] = ()
+        self.finished: tuple[str, ...] = ()
+        self.offers: tuple[ChoiceOffer, ...] | None = None
+        self.hidden: tuple[HiddenChoice, ...] = ()
+        self.tx.log.clear()
+        self.env.world_time = self.session.world_time
+        if self.comp.program is not None:
+            self.bind(self.comp.program)
+
+    def current(self, session: Session, npc: str) -> bool:
+        """Whether this working set still points at ``session``'s tables."""
+        env = self.env
+        return (
+            self.session is session
+            and self.npc == npc
+            and env.flags is session.flags
+            and env.relationships is session.relationships
+            and env.inventory is session.inventory
+            and env.arcs is session.arcs
+            and env.quests is session.quests
+            and env.player is session.player
+        )
 
     def bind(self, program: str) -> None:
         comp, tx = self.comp, self.tx
@@ -245,8 +270,8 @@ class NarrativeEngine:
             run.tx.set(comp.versions, program, cp.version)
             status = self._run(run, cp, cp.nodes[node], True, "start")
         except BaseException:
-            run.tx.rollback()
             _restore(session, comp, saved)
+            run.tx.rollback()
             raise
         if created:
             session.components[npc] = comp
@@ -257,10 +282,14 @@ class NarrativeEngine:
     ) -> NarrativeStepResult:
         """Play one step: ``input`` is a choice id at a choice, ``None`` elsewhere."""
         comp = self._active(session, npc)
-        cp = self.compiled(comp.program)  # type: ignore[arg-type]
+        cp = self._programs[comp.program]  # type: ignore[index]
         node = cp.nodes[comp.node]  # type: ignore[index]
         saved = _save(session, comp)
-        run = _Run(session, npc, comp, explain)
+        run = comp.scratch
+        if run is not None and run.current(session, npc):
+            run.reset(explain)
+        else:
+            run = comp.scratch = _Run(session, npc, comp, explain)
         try:
             if comp.pending:
                 if input is not None:
@@ -277,12 +306,14 @@ class NarrativeEngine:
             else:
                 status = self._run(run, cp, node, False, "")
         except EvaluationError as exc:
-            run.tx.rollback()
             _restore(session, comp, saved)
+            run.tx.rollback()
+            comp.scratch = None
             raise StepError(f"at {comp.program}/{comp.node}: {exc}") from None
         except BaseException:
-            run.tx.rollback()
             _restore(session, comp, saved)
+            run.tx.rollback()
+            comp.scratch = None
             raise
         return self._result(run, status, input)
 
@@ -302,7 +333,7 @@ class NarrativeEngine:
         ended = comp.program
         comp.finish()
         result = self.current(session, npc, explain=explain)
-        return _replace_finished(result, (ended,) if ended else ())
+        return _with_finished(result, (ended,) if ended else ())
 
     def current(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
         """What stands now for ``npc`` (choices on offer, waiting, finished), without a step."""
@@ -326,7 +357,7 @@ class NarrativeEngine:
         if node.kind != CHOICE:
             return (), ()
         run = _Run(session, npc, comp, True)
-        offers, hidden, _ = self._offers(run, node)
+        offers, hidden = self._offers(run, node)
         return offers, hidden
 
     def advance_time(self, session: Session, delta: float) -> None:
@@ -362,24 +393,27 @@ class NarrativeEngine:
 
     def _offers(
         self, run: _Run, node: CNode
-    ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...], dict[str, Any]]:
+    ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...]]:
         env, taken = run.env, run.comp.taken[run.comp.program]  # type: ignore[index]
-        offers, hidden, by_id = [], [], {}
+        if not run.explain:  # the fast path: no reasons, prebuilt offers for static texts
+            fast = []
+            for c in node.choices:
+                if (c.cond is None or c.cond(env)) and not (c.once_only and c.key in taken):
+                    fast.append(c.offer or ChoiceOffer(c.id, c.text.render(env)))
+            return tuple(fast), ()
+        offers, hidden = [], []
         for choice in node.choices:
             reason = None
             if choice.once_only and choice.key in taken:
                 reason = "once-only, already taken"
             elif choice.cond is not None and not choice.cond(env):
-                if not run.explain:
-                    continue
                 failed = next(e for e in choice.exprs if not e.evaluate(env))
                 reason = f"condition false: {failed.source}"
             if reason is None:
                 offers.append(ChoiceOffer(choice.id, choice.text.render(env)))
-                by_id[choice.id] = choice
-            elif run.explain:
+            else:
                 hidden.append(HiddenChoice(choice.id, choice.text.render(env), reason))
-        return tuple(offers), tuple(hidden), by_id
+        return tuple(offers), tuple(hidden)
 
     def _choose(self, run: _Run, cp: CompiledProgram, node: CNode, input: str | None) -> Status:
         if input is None:
@@ -391,7 +425,7 @@ class NarrativeEngine:
             or (choice.once_only and choice.key in taken)
             or (choice.cond is not None and not choice.cond(run.env))
         ):
-            offers, _, _ = self._offers(run, node)
+            offers, _ = self._offers(run, node)
             on_offer = ", ".join(o.id for o in offers) or "none"
             raise StepError(
                 f"choice {input!r} is not on offer at {node.id!r}; on offer: {on_offer}"
@@ -404,7 +438,9 @@ class NarrativeEngine:
         if node.on_exit is not None:
             node.on_exit.apply(tx, env)
         target, via = (choice.to, choice.via) if choice.to is not None else self._route(run, node)
-        return self._continue(run, cp, target, via)
+        if target is None:
+            return self._end(run)
+        return self._run(run, cp, cp.nodes[target], True, via)
 
     def _route(self, run: _Run, node: CNode) -> tuple[str | None, str]:
         env = run.env
@@ -417,14 +453,9 @@ class NarrativeEngine:
             raise StepError(f"no edge out of {node.id!r} has a condition that holds")
         return None, ""
 
-    def _continue(self, run: _Run, cp: CompiledProgram, target: str | None, via: str) -> Status:
-        if target is not None:
-            return self._run(run, cp, cp.nodes[target], True, via)
-        return self._end(run)
-
     def _end(self, run: _Run) -> Status:
         comp = run.comp
-        run.finished.append(comp.program)  # type: ignore[arg-type]
+        run.finished += (comp.program,)  # type: ignore[operator]
         if not comp.stack:
             comp.program = comp.node = comp.wait_until = None
             comp.pending = False
@@ -447,8 +478,8 @@ class NarrativeEngine:
                     )
                 kind = node.kind
                 if entering:
-                    visits = env.visits
-                    tx.set(visits, node.id, visits.get(node.id, 0) + 1)
+                    visits = env.visits  # undone from the history on failure, not the log
+                    visits[node.id] = visits.get(node.id, 0) + 1
                     comp.history.append((cp.id, node.id, env.world_time, via))
                     comp.node, comp.pending = node.id, False
                     if node.on_enter is not None:
@@ -456,7 +487,7 @@ class NarrativeEngine:
                     if kind == WAIT and node.duration is not None:
                         comp.wait_until = env.world_time + node.duration
                 if kind == CHOICE:
-                    offers, hidden, _ = self._offers(run, node)
+                    offers, hidden = self._offers(run, node)
                     if offers:
                         run.offers, run.hidden = offers, hidden
                         return "choice"
@@ -469,11 +500,14 @@ class NarrativeEngine:
                     node, entering, via = cp.nodes[node.fallback], True, "fallback"
                     continue
                 if kind == DIALOGUE:
-                    text = node.text.render(env)
-                    run.lines.append(Line(node.speaker, text, node.id))
+                    line = node.line
+                    if line is None:
+                        line = Line(node.speaker, node.text.render(env), node.id)
+                    run.lines.append(line)
+                    text = line.text
                     if node.gen_program is not None:
                         request = self._request("dialogue", node.gen_program, text, run, (text,))
-                        run.gens.append(self.provider.generate(request))
+                        run.gens += (self.provider.generate(request),)
                 elif kind == ACTION:
                     if node.effects is not None:
                         node.effects.apply(tx, env)
@@ -489,14 +523,17 @@ class NarrativeEngine:
                     self._blocks(run, node)
                 elif kind == SCENE:
                     scene_id, intent, roles = node.scene
-                    run.scenes.append(SceneLaunch(scene_id, intent, dict(roles), node.id))
+                    run.scenes += (SceneLaunch(scene_id, intent, dict(roles), node.id),)
                 elif kind == CALL:
                     self._call(run, cp, node)
                 if node.on_exit is not None:
                     node.on_exit.apply(tx, env)
-                target, via = self._route(run, node)
-                if target is None:
-                    return self._end(run)
+                if node.next is not None:  # a single plain edge: no routing to do
+                    target, via = node.next, node.next_via
+                else:
+                    target, via = self._route(run, node)
+                    if target is None:
+                        return self._end(run)
                 node, entering = cp.nodes[target], True
         except EvaluationError as exc:
             raise StepError(f"at {cp.id}/{node.id}: {exc}") from None
@@ -525,9 +562,9 @@ class NarrativeEngine:
             resolution, spec.composition, self._social(run), npc=run.npc, launch=spec.launch
         )
         if spec.launch == "immediate":
-            run.gens.append(self.provider.generate(request))
+            run.gens += (self.provider.generate(request),)
         else:
-            run.gens.append(Generation(f"gen-{request.key()}", "pending", request, None))
+            run.gens += (Generation(f"gen-{request.key()}", "pending", request, None),)
             run.session.pending.append(request.to_dict())
         run.comp.last_block = resolution.blocks[-1] if resolution.blocks else run.comp.last_block
 
@@ -557,21 +594,26 @@ class NarrativeEngine:
             offers, hidden = run.offers, run.hidden
         elif status == "choice":
             node = self._programs[comp.program].nodes[comp.node]  # type: ignore[index]
-            offers, hidden, _ = self._offers(run, node)
+            offers, hidden = self._offers(run, node)
         if comp.paused:
             status = "paused"
         if record:
-            parts = [status, comp.program or "", comp.node or "", input or ""]
-            parts += [f"{x.speaker}\x1e{x.text}" for x in run.lines]
-            parts += [f"{c.id}\x1e{c.text}" for c in offers]
-            parts += [g.id for g in run.gens]
-            parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
-            comp.transcript_hash = chain_hash(comp.transcript_hash, parts)
+            parts = [comp.transcript_hash, status, comp.program or "", comp.node or "", input or ""]
+            for x in run.lines:
+                parts += (x.speaker or "", x.text)
+            for c in offers:
+                parts += c
+            if run.gens:
+                parts += [g.id for g in run.gens]
+            if run.scenes:
+                parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
+            digest = blake2b("\x1f".join(parts).encode(), digest_size=16)  # = chain_hash
+            comp.transcript_hash = digest.hexdigest()
         snapshot = StateSnapshot(
             comp.program,
             comp.node,
-            tuple((f[0], f[1]) for f in comp.stack),
-            dict(comp.variables.get(comp.program, {})) if comp.program else {},
+            tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
+            dict(run.env.variables) if comp.program else {},
             comp.paused,
             len(comp.history),
             run.session.world_time,
@@ -584,9 +626,9 @@ class NarrativeEngine:
             tuple(run.lines),
             offers,
             hidden,
-            tuple(run.scenes),
-            tuple(run.gens),
-            tuple(run.finished),
+            run.scenes,
+            run.gens,
+            run.finished,
             comp.transcript_hash,
             snapshot,
         )
@@ -614,7 +656,7 @@ def _save(session: Session, comp: NarrativeStateComponent) -> tuple:
         comp.wait_until,
         comp.last_block,
         comp.transcript_hash,
-        list(comp.stack),
+        comp.stack[:],
         len(comp.history),
         session.world_time,
         len(session.pending),
@@ -622,14 +664,18 @@ def _save(session: Session, comp: NarrativeStateComponent) -> tuple:
 
 
 def _restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
+    """Put back what the undo log does not cover (call it before ``Txn.rollback``)."""
     (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
     comp.transcript_hash, comp.stack = saved[5], saved[6]
+    for program, node, _, _ in comp.history[saved[7] :]:
+        counts = comp.visits[program]
+        counts[node] -= 1
+        if not counts[node]:
+            del counts[node]
     del comp.history[saved[7] :]
     session.world_time = saved[8]
     del session.pending[saved[9] :]
 
 
-def _replace_finished(
-    result: NarrativeStepResult, finished: tuple[str, ...]
-) -> NarrativeStepResult:
-    return replace(result, finished=finished)
+def _with_finished(result: NarrativeStepResult, finished: tuple[str, ...]) -> NarrativeStepResult:
+    return result._replace(finished=finished)

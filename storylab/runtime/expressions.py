@@ -394,9 +394,24 @@ class _Compiler:
             )
         func = _COMPARE.get(op) or _ARITH[op]
         what = "compare" if op in _COMPARE else "compute"
-        if is_const:
-            return _guard(lambda env: func(a(env), value), self.source, pos, what)
-        return _guard(lambda env: func(a(env), b(env)), self.source, pos, what)
+        source = self.source
+        if is_const:  # one closure, the guard inlined: the common `name op literal` case
+
+            def with_const(env: Any) -> Any:
+                try:
+                    return func(a(env), value)
+                except (TypeError, ZeroDivisionError, OverflowError) as exc:
+                    raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+
+            return with_const
+
+        def general(env: Any) -> Any:
+            try:
+                return func(a(env), b(env))
+            except (TypeError, ZeroDivisionError, OverflowError) as exc:
+                raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+
+        return general
 
     def name(self, root: str, parts: tuple[str, ...], pos: int) -> Fn:
         self.refs.add((root, *parts))
@@ -421,15 +436,23 @@ class _Compiler:
             return lambda env: env.arcs.get(key, 0)
         if root == "quest":
             return lambda env: env.quests.get(key)
-        table = "variables" if root == "var" else "player"
+        if root == "var":
 
-        def lookup(env: Any) -> Any:
+            def variable(env: Any) -> Any:
+                try:
+                    return env.variables[key]
+                except KeyError:
+                    raise EvaluationError(f"var.{key} is not set", source, pos) from None
+
+            return variable
+
+        def player(env: Any) -> Any:
             try:
-                return getattr(env, table)[key]
+                return env.player[key]
             except KeyError:
-                raise EvaluationError(f"{root}.{key} is not set", source, pos) from None
+                raise EvaluationError(f"player.{key} is not set", source, pos) from None
 
-        return lookup
+        return player
 
     def call(self, fn: str, args: list[tuple], pos: int) -> Fn:
         if fn in ("visited", "visits"):
@@ -532,9 +555,14 @@ class Template:
         """The text with every hole filled from ``env``."""
         if self.static is not None:
             return self.static
-        return "".join(
-            p if isinstance(p, str) else format_value(p.evaluate(env)) for p in self.parts
-        )
+        out = []
+        for part in self.parts:
+            if part.__class__ is str:
+                out.append(part)
+            else:
+                value = part.evaluate(env)
+                out.append(value if value.__class__ is str else format_value(value))
+        return "".join(out)
 
 
 def _template_hole(source: str, start: int, end: int) -> Expression:

@@ -1,7 +1,7 @@
 """What a step returns, and transcripts made of step results.
 
-Results are plain frozen dataclasses (built on every step, so no validation cost), each
-turning into JSON-ready dicts with ``to_dict``.
+Results are named tuples: immutable, and the cheapest objects Python builds (one is made
+on every step). :meth:`NarrativeStepResult.to_dict` gives the JSON-ready form.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from storylab.runtime.blocks import Generation
 
@@ -36,8 +35,7 @@ class StepError(ValueError):
     """A step or start that cannot go ahead; the session is exactly as before it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """A line of dialogue."""
 
     speaker: str | None
@@ -45,16 +43,14 @@ class Line:
     node: str
 
 
-@dataclass(frozen=True, slots=True)
-class ChoiceOffer:
+class ChoiceOffer(NamedTuple):
     """A choice on offer."""
 
     id: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class HiddenChoice:
+class HiddenChoice(NamedTuple):
     """A choice not on offer, and why (a failing condition, or once-only and taken)."""
 
     id: str
@@ -62,8 +58,7 @@ class HiddenChoice:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class SceneLaunch:
+class SceneLaunch(NamedTuple):
     """A scene a scene node asked the host to launch."""
 
     scene_id: str | None
@@ -72,8 +67,7 @@ class SceneLaunch:
     node: str
 
 
-@dataclass(frozen=True, slots=True)
-class StateSnapshot:
+class StateSnapshot(NamedTuple):
     """The component after the step: position, suspended programs, variables."""
 
     program: str | None
@@ -90,8 +84,7 @@ class StateSnapshot:
         return len(self.stack)
 
 
-@dataclass(frozen=True, slots=True)
-class NarrativeStepResult:
+class NarrativeStepResult(NamedTuple):
     """Everything one step produced.
 
     ``text`` joins the lines; ``speaker`` is the last line's speaker. ``transcript_hash``
@@ -110,7 +103,7 @@ class NarrativeStepResult:
     generations: tuple[Generation, ...]
     finished: tuple[str, ...]
     transcript_hash: str
-    snapshot: StateSnapshot = field(repr=False)
+    snapshot: StateSnapshot
 
     @property
     def text(self) -> str:

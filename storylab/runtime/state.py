@@ -63,6 +63,7 @@ class NarrativeStateComponent:
         "paused",
         "pending",
         "program",
+        "scratch",
         "stack",
         "taken",
         "transcript_hash",
@@ -87,6 +88,7 @@ class NarrativeStateComponent:
         self.last_block: str | None = None
         self.transcript_hash = ""
         self.versions: dict[str, int] = {}
+        self.scratch: Any = None  # the engine's working set between steps; never saved
 
     # -- helpers for hosts and tools (direct changes; no node runs) ----------------------
     @property
@@ -199,6 +201,7 @@ class NarrativeStateComponent:
         comp.visits = {k: dict(v) for k, v in self.visits.items()}
         comp.taken = {k: dict(v) for k, v in self.taken.items()}
         comp.versions = dict(self.versions)
+        comp.scratch = None
         return comp
 
 
