@@ -45,6 +45,8 @@ __all__ = ["main"]
 #: Every rate and time below is CPU time of this process: the machine may be shared, and
 #: both runtimes run in this one thread, so CPU time compares them fairly.
 clock = time.process_time
+#: Steps per chunk: the runtimes take turns chunk by chunk, and rates are chunk medians.
+CHUNK = 250
 
 
 @dataclass
@@ -59,12 +61,20 @@ class Run:
     save_load_ms: float = 0.0
     state_bytes: int = 0
 
+    def rate(self, lo: int = 0, hi: int | None = None) -> float:
+        """Steps per second over steps ``lo:hi``: the median of the rates of its chunks of
+        :data:`CHUNK` steps, so that one stall caused by other load does not decide it."""
+        stamps = np.asarray(self.stamps)
+        hi = len(stamps) - 1 if hi is None else hi
+        edges = np.arange(lo, hi + 1, CHUNK)
+        return float(np.median(CHUNK / np.diff(stamps[edges])))
+
     def steps_per_s(self) -> float:
-        return (len(self.stamps) - 1) / (self.stamps[-1] - self.stamps[0])
+        return self.rate()
 
     def window(self, first: bool, size: int) -> float:
-        part = self.stamps[: size + 1] if first else self.stamps[-size - 1 :]
-        return size / (part[-1] - part[0])
+        steps = len(self.stamps) - 1
+        return self.rate(0, size) if first else self.rate(steps - size, steps)
 
 
 def check(story: GenStory, run: Run) -> int:
@@ -83,23 +93,25 @@ def _pick(texts: list[str], r: float) -> int:
     return keep[int(r * len(keep))]
 
 
-def bink_long(story_json: str, draws: np.ndarray) -> Run:
-    """One long bink playthrough that never takes the ending option."""
+Stepper = Callable[[float], tuple[int, str]]
+
+
+def bink_long(story_json: str) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
+    """A bink player for the long playthrough: its run, a step function and a save+load
+    timer. The player never takes the ending option."""
     from bink.story import Story
 
     t0 = clock()
     ink = Story(story_json)
     run = Run("bink", clock() - t0)
     ink.continue_maximally()
-    run.stamps.append(clock())
-    for r in draws:
+
+    def step(r: float) -> tuple[int, str]:
         pick = _pick(list(ink.get_current_choices()), r)
         ink.choose_choice_index(pick)
-        run.texts.append(ink.continue_maximally())
-        run.picks.append(pick)
-        run.stamps.append(clock())
-    run.save_load_ms, run.state_bytes = _timed_save_load(ink.save_state, ink.load_state)
-    return run
+        return pick, ink.continue_maximally()
+
+    return run, step, lambda: _timed_save_load(ink.save_state, ink.load_state)
 
 
 def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> tuple[float, int]:
@@ -115,8 +127,8 @@ def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> 
     return (clock() - t0) / reps * 1000, len(blob)
 
 
-def storylab_long(story: GenStory, draws: np.ndarray) -> Run:
-    """One long storylab playthrough, the same policy as :func:`bink_long`."""
+def storylab_long(story: GenStory) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
+    """The storylab counterpart of :func:`bink_long` (same policy, same output text)."""
     from storylab.runtime import NarrativeEngine, Session, parse_program
 
     t0 = clock()
@@ -125,16 +137,33 @@ def storylab_long(story: GenStory, draws: np.ndarray) -> Run:
     run = Run("storylab", clock() - t0)
     session = Session()
     result = engine.start(session, "reader", program.id)
-    run.stamps.append(clock())
-    for r in draws:
+
+    def step(r: float) -> tuple[int, str]:
+        nonlocal result
         offered = result.choices
         pick = _pick([c.text for c in offered], r)
         result = engine.step(session, "reader", offered[pick].id)
-        run.texts.append("".join(f"{x.speaker}: {x.text}\n" for x in result.lines))
-        run.picks.append(pick)
-        run.stamps.append(clock())
-    run.save_load_ms, run.state_bytes = _timed_save_load(lambda: engine.save(session), engine.load)
-    return run
+        return pick, "".join(f"{x.speaker}: {x.text}\n" for x in result.lines)
+
+    return run, step, lambda: _timed_save_load(lambda: engine.save(session), engine.load)
+
+
+def race(players: list[tuple[Run, Stepper]], draws: np.ndarray, chunk: int = CHUNK) -> None:
+    """Play the same draws on every player, alternating in chunks so that both meet the
+    same machine conditions; each run's stamps accumulate its own CPU time only."""
+    for run, _ in players:
+        run.stamps.append(0.0)
+    for start in range(0, len(draws), chunk):
+        for run, step in players:
+            last, total = clock(), run.stamps[-1]
+            for r in draws[start : start + chunk]:
+                pick, text = step(r)
+                now = clock()
+                total += now - last
+                last = now
+                run.stamps.append(total)
+                run.picks.append(pick)
+                run.texts.append(text)
 
 
 def storylab_playthroughs(story: GenStory, count: int, cap: int, seed: int) -> tuple[float, int]:
@@ -239,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
-        sizes, args.steps, args.window = [200, 1000], 1200, 400
+        sizes, args.steps, args.window = [200, 1000], 1500, 500
         args.playthroughs, args.monte_carlo = 200, 1000
     bars = {1000: 3.0, 10000: 5.0}
     table = Table()
@@ -247,7 +276,13 @@ def main(argv: list[str] | None = None) -> int:
         story = generate_story(n, args.seed)
         story_json = compile_ink(to_ink(story))
         draws = np.random.default_rng(args.seed + 1).random(args.steps)
-        ink, lab = bink_long(story_json, draws), storylab_long(story, draws)
+        (ink, ink_step, ink_save), (lab, lab_step, lab_save) = (
+            bink_long(story_json),
+            storylab_long(story),
+        )
+        race([(ink, ink_step), (lab, lab_step)], draws)
+        ink.save_load_ms, ink.state_bytes = ink_save()
+        lab.save_load_ms, lab.state_bytes = lab_save()
         executed = check(story, ink)
         if check(story, lab) != executed:
             raise AssertionError("the runtimes ran different node counts")
@@ -262,8 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         ratio = lab.steps_per_s() / ink.steps_per_s()
         bar = _verdict(ratio >= need, f">= {need:g}x") if need else ""
         table.add(f"{n} nodes: steps/s", ink.steps_per_s(), lab.steps_per_s(), bar=bar)
-        secs = [r.stamps[-1] - r.stamps[0] for r in (ink, lab)]
-        table.add(f"{n} nodes: node executions/s", executed / secs[0], executed / secs[1])
+        per_step = executed / args.steps
+        table.add(
+            f"{n} nodes: node executions/s",
+            ink.steps_per_s() * per_step,
+            lab.steps_per_s() * per_step,
+        )
         for first in (True, False):
             which = "first" if first else "last"
             table.add(
