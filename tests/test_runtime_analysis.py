@@ -210,6 +210,8 @@ def test_monte_carlo_weights_steer_and_zero_weight_never_picks(tavern):
     assert eager.playthroughs["steps"].mean() < uniform.playthroughs["steps"].mean()
     with pytest.raises(ValueError, match="not negative"):
         play_tavern(tavern, 5, weights={"leave": -1})
+    with pytest.raises(ValueError, match="name no choice"):
+        play_tavern(tavern, 5, weights={"talk/leav": 2})
 
 
 @pytest.mark.parametrize("name", ["tavern", "harbor", "dockside"])

@@ -143,7 +143,11 @@ class Tables:
         self.render = [
             n.text if n.kind == DIALOGUE and n.text.static is None else None for n in self.nodes
         ]
-        weights = weights or {}
+        weights = dict(weights or {})
+        known = {k for n in self.nodes for c in n.choices or () for k in (c.id, c.key)}
+        unknown = sorted(set(weights) - known)
+        if unknown:
+            raise ValueError(f"weights name no choice of {compiled.id!r}: {unknown}")
         self.out: list[tuple] = []
         self.through: list[tuple[int, int] | None] = []
         self.choices: list[tuple[ChoiceRow, ...]] = []

@@ -247,7 +247,9 @@ def enumerate_paths(
     sink = [0] * len(t.edges)
     rows: list[dict[str, Any]] = []
 
-    def emit(env: Env, picks: list[str], trail: list[int], outcome: str, end: int, err: str):
+    def emit(
+        env: Env, picks: list[str], trail: list[int], outcome: str, end: int, err: str
+    ) -> None:
         rows.append(
             {
                 "choices": tuple(picks),
