@@ -7,6 +7,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from storylab._data import DataError, Problem, UnknownNameError
+from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -31,8 +32,11 @@ __all__ = [
     "ArcType",
     "DataError",
     "EmotionalArc",
+    "NarrativeEngine",
+    "NarrativeProgram",
     "NarrativeState",
     "Problem",
+    "Session",
     "SpectrumType",
     "UnknownNameError",
     "__version__",

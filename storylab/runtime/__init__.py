@@ -19,13 +19,12 @@ from storylab.runtime.blocks import (
 )
 from storylab.runtime.check import ProgramReport, check_program, load_program, successors
 from storylab.runtime.compiled import CompiledProgram, compile_program
-from storylab.runtime.engine import CallContext, Handler, NarrativeEngine
+from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.expressions import (
     Env,
     EvaluationError,
     Expression,
     ExpressionError,
-    Template,
     compile_expression,
 )
 from storylab.runtime.persistence import (
@@ -70,6 +69,8 @@ from storylab.runtime.results import (
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
 from storylab.runtime.store import ConflictError, Event, SessionStore
+from storylab.runtime.templates import Template
+from storylab.runtime.working import CallContext, Handler
 
 __all__ = [
     "ActionBlock",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storylab._data import DataError, Problem, read_document
-from storylab.runtime.expressions import ExpressionError, Template, compile_expression
+from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import (
     ChoiceNode,
     DialogueNode,
@@ -21,6 +21,7 @@ from storylab.runtime.program import (
     WaitNode,
     parse_program,
 )
+from storylab.runtime.templates import Template
 
 __all__ = ["ProgramReport", "check_program", "load_program", "successors"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from storylab._data import DataError
 from storylab.runtime.check import check_program
-from storylab.runtime.expressions import Env, Expression, Template, compile_expression
+from storylab.runtime.expressions import Env, Expression, compile_expression
 from storylab.runtime.program import (
     ActionBlockNode,
     ActionNode,
@@ -25,6 +25,7 @@ from storylab.runtime.program import (
     WaitNode,
 )
 from storylab.runtime.results import ChoiceOffer, Line, StepError
+from storylab.runtime.templates import Template
 
 __all__ = [
     "ACTION",

@@ -24,20 +24,17 @@ raises :class:`StepError` with the session exactly as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from hashlib import blake2b
 from typing import Any
 
 from storylab._data import UnknownNameError
 from storylab.runtime.blocks import (
     BlockLibrary,
-    BlockResolutionError,
     Generation,
     GenerationProvider,
     GenerationRequest,
     OfflineProvider,
-    SocialContext,
     default_block_library,
 )
 from storylab.runtime.compiled import (
@@ -50,11 +47,9 @@ from storylab.runtime.compiled import (
     WAIT,
     CNode,
     CompiledProgram,
-    Txn,
-    check_scalar,
     compile_program,
 )
-from storylab.runtime.expressions import Env, EvaluationError
+from storylab.runtime.expressions import EvaluationError
 from storylab.runtime.persistence import MigrationReport, load_session, save_session
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import (
@@ -68,94 +63,18 @@ from storylab.runtime.results import (
     StepError,
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
+from storylab.runtime.working import (
+    Handler,
+    WorkingSet,
+    dialogue_request,
+    kind_name,
+    restore,
+    run_action_block,
+    run_external_call,
+    save_point,
+)
 
-__all__ = ["CallContext", "Handler", "NarrativeEngine"]
-
-
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """What an external handler is told besides its arguments."""
-
-    session_id: str
-    npc: str
-    program: str
-    node: str
-    world_time: float
-
-
-#: An external-call handler: ``handler(args, context) -> value or None``.
-Handler = Callable[[dict[str, Any], CallContext], Any]
-
-
-class _Run:
-    """The working set of one step; kept on the component between steps and reset, since
-    building it costs as much as a short step."""
-
-    __slots__ = (
-        "comp",
-        "env",
-        "explain",
-        "finished",
-        "gens",
-        "hidden",
-        "lines",
-        "npc",
-        "offers",
-        "scenes",
-        "session",
-        "tx",
-    )
-
-    def __init__(self, session: Session, npc: str, comp: NarrativeStateComponent, explain: bool):
-        self.session, self.npc, self.comp = session, npc, comp
-        self.tx = Txn()
-        env = self.env = Env.__new__(Env)
-        env.flags, env.relationships, env.inventory = (
-            session.flags,
-            session.relationships,
-            session.inventory,
-        )
-        env.arcs, env.quests, env.player, env.npc = (
-            session.arcs,
-            session.quests,
-            session.player,
-            npc,
-        )
-        self.reset(explain)
-
-    def reset(self, explain: bool) -> None:
-        self.explain = explain
-        self.lines: list[Line] = []
-        self.scenes: tuple[SceneLaunch, ...] = ()  # rare: tuples, grown by concatenation
-        self.gens: tuple[Generation, ...] = ()
-        self.finished: tuple[str, ...] = ()
-        self.offers: tuple[ChoiceOffer, ...] | None = None
-        self.hidden: tuple[HiddenChoice, ...] = ()
-        self.tx.log.clear()
-        self.env.world_time = self.session.world_time
-        if self.comp.program is not None:
-            self.bind(self.comp.program)
-
-    def current(self, session: Session, npc: str) -> bool:
-        """Whether this working set still points at ``session``'s tables."""
-        env = self.env
-        return (
-            self.session is session
-            and self.npc == npc
-            and env.flags is session.flags
-            and env.relationships is session.relationships
-            and env.inventory is session.inventory
-            and env.arcs is session.arcs
-            and env.quests is session.quests
-            and env.player is session.player
-        )
-
-    def bind(self, program: str) -> None:
-        comp, tx = self.comp, self.tx
-        for table in (comp.variables, comp.visits, comp.taken):
-            if program not in table:
-                tx.set(table, program, {})
-        self.env.variables, self.env.visits = comp.variables[program], comp.visits[program]
+__all__ = ["NarrativeEngine"]
 
 
 class NarrativeEngine:
@@ -257,8 +176,8 @@ class NarrativeEngine:
             comp = NarrativeStateComponent()
         elif comp.paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first")
-        saved = _save(session, comp)
-        run = _Run(session, npc, comp, explain)
+        saved = save_point(session, comp)
+        run = WorkingSet(session, npc, comp, explain)
         try:
             if comp.program is not None and comp.node is not None:
                 comp.stack.append((comp.program, comp.node, comp.pending, comp.wait_until))
@@ -270,7 +189,7 @@ class NarrativeEngine:
             run.tx.set(comp.versions, program, cp.version)
             status = self._run(run, cp, cp.nodes[node], True, "start")
         except BaseException:
-            _restore(session, comp, saved)
+            restore(session, comp, saved)
             run.tx.rollback()
             raise
         if created:
@@ -284,12 +203,12 @@ class NarrativeEngine:
         comp = self._active(session, npc)
         cp = self._programs[comp.program]  # type: ignore[index]
         node = cp.nodes[comp.node]  # type: ignore[index]
-        saved = _save(session, comp)
+        saved = save_point(session, comp)
         run = comp.scratch
         if run is not None and run.current(session, npc):
             run.reset(explain)
         else:
-            run = comp.scratch = _Run(session, npc, comp, explain)
+            run = comp.scratch = WorkingSet(session, npc, comp, explain)
         try:
             if comp.pending:
                 if input is not None:
@@ -301,17 +220,17 @@ class NarrativeEngine:
                 status = self._choose(run, cp, node, input)
             elif input is not None:
                 raise StepError(
-                    f"node {node.id!r} ({_kind_name(node)}) takes no input; got {input!r}"
+                    f"node {node.id!r} ({kind_name(node)}) takes no input; got {input!r}"
                 )
             else:
                 status = self._run(run, cp, node, False, "")
         except EvaluationError as exc:
-            _restore(session, comp, saved)
+            restore(session, comp, saved)
             run.tx.rollback()
             comp.scratch = None
             raise StepError(f"at {comp.program}/{comp.node}: {exc}") from None
         except BaseException:
-            _restore(session, comp, saved)
+            restore(session, comp, saved)
             run.tx.rollback()
             comp.scratch = None
             raise
@@ -338,7 +257,7 @@ class NarrativeEngine:
     def current(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
         """What stands now for ``npc`` (choices on offer, waiting, finished), without a step."""
         comp = session.component(npc) if npc in session.components else NarrativeStateComponent()
-        run = _Run(session, npc, comp, explain)
+        run = WorkingSet(session, npc, comp, explain)
         if comp.program is None:
             status: Status = "finished"
         elif comp.paused:
@@ -356,7 +275,7 @@ class NarrativeEngine:
         node = self.compiled(comp.program).nodes[comp.node]  # type: ignore[arg-type,index]
         if node.kind != CHOICE:
             return (), ()
-        run = _Run(session, npc, comp, True)
+        run = WorkingSet(session, npc, comp, True)
         offers, hidden = self._offers(run, node)
         return offers, hidden
 
@@ -392,7 +311,7 @@ class NarrativeEngine:
         return comp
 
     def _offers(
-        self, run: _Run, node: CNode
+        self, run: WorkingSet, node: CNode
     ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...]]:
         env, taken = run.env, run.comp.taken[run.comp.program]  # type: ignore[index]
         if not run.explain:  # the fast path: no reasons, prebuilt offers for static texts
@@ -415,7 +334,9 @@ class NarrativeEngine:
                 hidden.append(HiddenChoice(choice.id, choice.text.render(env), reason))
         return tuple(offers), tuple(hidden)
 
-    def _choose(self, run: _Run, cp: CompiledProgram, node: CNode, input: str | None) -> Status:
+    def _choose(
+        self, run: WorkingSet, cp: CompiledProgram, node: CNode, input: str | None
+    ) -> Status:
         if input is None:
             raise StepError(f"node {node.id!r} waits for a choice; pass its id as input")
         choice = node.choice_index.get(input)
@@ -442,7 +363,7 @@ class NarrativeEngine:
             return self._end(run)
         return self._run(run, cp, cp.nodes[target], True, via)
 
-    def _route(self, run: _Run, node: CNode) -> tuple[str | None, str]:
+    def _route(self, run: WorkingSet, node: CNode) -> tuple[str | None, str]:
         env = run.env
         for cond, effects, target, via in node.edges:
             if cond is None or cond(env):
@@ -453,7 +374,7 @@ class NarrativeEngine:
             raise StepError(f"no edge out of {node.id!r} has a condition that holds")
         return None, ""
 
-    def _end(self, run: _Run) -> Status:
+    def _end(self, run: WorkingSet) -> Status:
         comp = run.comp
         run.finished += (comp.program,)  # type: ignore[operator]
         if not comp.stack:
@@ -465,7 +386,9 @@ class NarrativeEngine:
         cp = self.compiled(comp.program)
         return self._run(run, cp, cp.nodes[comp.node], pending, "resume")
 
-    def _run(self, run: _Run, cp: CompiledProgram, node: CNode, entering: bool, via: str) -> Status:
+    def _run(
+        self, run: WorkingSet, cp: CompiledProgram, node: CNode, entering: bool, via: str
+    ) -> Status:
         comp, env, tx, session = run.comp, run.env, run.tx, run.session
         budget = self.max_nodes_per_step
         try:
@@ -506,7 +429,7 @@ class NarrativeEngine:
                     run.lines.append(line)
                     text = line.text
                     if node.gen_program is not None:
-                        request = self._request("dialogue", node.gen_program, text, run, (text,))
+                        request = dialogue_request(self.blocks, run, node.gen_program, text)
                         run.gens += (self.provider.generate(request),)
                 elif kind == ACTION:
                     if node.effects is not None:
@@ -520,12 +443,12 @@ class NarrativeEngine:
                         return "waiting"
                     comp.wait_until = None
                 elif kind == BLOCK:
-                    self._blocks(run, node)
+                    run_action_block(self.blocks, self.provider, run, node)
                 elif kind == SCENE:
                     scene_id, intent, roles = node.scene
                     run.scenes += (SceneLaunch(scene_id, intent, dict(roles), node.id),)
                 elif kind == CALL:
-                    self._call(run, cp, node)
+                    run_external_call(self.handlers, run, cp, node)
                 if node.on_exit is not None:
                     node.on_exit.apply(tx, env)
                 if node.next is not None:  # a single plain edge: no routing to do
@@ -538,54 +461,8 @@ class NarrativeEngine:
         except EvaluationError as exc:
             raise StepError(f"at {cp.id}/{node.id}: {exc}") from None
 
-    def _social(self, run: _Run) -> SocialContext:
-        row = run.env.relationships.get(run.npc, {})
-        affinity = row.get("affinity", 0)
-        mood = row.get("mood", self.blocks.default_mood)
-        return SocialContext(self.blocks.tier(affinity), str(mood), float(affinity))
-
-    def _request(
-        self, kind: str, program: str | None, prompt: str, run: _Run, segments: tuple[str, ...]
-    ) -> GenerationRequest:
-        social = self._social(run)
-        return GenerationRequest(
-            kind, program, prompt, segments, (), None, run.npc, social, "immediate"
-        )
-
-    def _blocks(self, run: _Run, node: CNode) -> None:
-        spec = node.block
-        try:
-            resolution = self.blocks.resolve(spec, run.comp.last_block)
-        except BlockResolutionError as exc:
-            raise StepError(str(exc)) from None
-        request = self.blocks.compose(
-            resolution, spec.composition, self._social(run), npc=run.npc, launch=spec.launch
-        )
-        if spec.launch == "immediate":
-            run.gens += (self.provider.generate(request),)
-        else:
-            run.gens += (Generation(f"gen-{request.key()}", "pending", request, None),)
-            run.session.pending.append(request.to_dict())
-        run.comp.last_block = resolution.blocks[-1] if resolution.blocks else run.comp.last_block
-
-    def _call(self, run: _Run, cp: CompiledProgram, node: CNode) -> None:
-        handler = self.handlers.get(node.handler)
-        if handler is None:
-            known = ", ".join(sorted(self.handlers)) or "none"
-            raise StepError(f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}")
-        args = {name: fn(run.env) for name, fn in node.args}
-        ctx = CallContext(run.session.id, run.npc, cp.id, node.id, run.env.world_time)
-        try:
-            value = handler(args, ctx)
-        except Exception as exc:
-            raise StepError(f"handler {node.handler!r} at {node.id!r} failed: {exc!r}") from exc
-        if node.store_as is not None:
-            run.tx.set(
-                run.env.variables, node.store_as, check_scalar(value, f"var.{node.store_as}")
-            )
-
     def _result(
-        self, run: _Run, status: Status, input: str | None, *, record: bool = True
+        self, run: WorkingSet, status: Status, input: str | None, *, record: bool = True
     ) -> NarrativeStepResult:
         comp = run.comp
         offers: tuple[ChoiceOffer, ...] = ()
@@ -609,72 +486,39 @@ class NarrativeEngine:
                 parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
             digest = blake2b("\x1f".join(parts).encode(), digest_size=16)  # = chain_hash
             comp.transcript_hash = digest.hexdigest()
-        snapshot = StateSnapshot(
-            comp.program,
-            comp.node,
-            tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
-            dict(run.env.variables) if comp.program else {},
-            comp.paused,
-            len(comp.history),
-            run.session.world_time,
+        program = comp.program
+        snapshot = _new(  # tuple.__new__ skips the named tuples' Python-level constructors
+            StateSnapshot,
+            (
+                program,
+                comp.node,
+                tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
+                dict(run.env.variables) if program else {},
+                comp.paused,
+                len(comp.history),
+                run.session.world_time,
+            ),
         )
-        return NarrativeStepResult(
-            status,
-            comp.program,
-            comp.node,
-            input,
-            tuple(run.lines),
-            offers,
-            hidden,
-            run.scenes,
-            run.gens,
-            run.finished,
-            comp.transcript_hash,
-            snapshot,
+        return _new(
+            NarrativeStepResult,
+            (
+                status,
+                program,
+                comp.node,
+                input,
+                tuple(run.lines),
+                offers,
+                hidden,
+                run.scenes,
+                run.gens,
+                run.finished,
+                comp.transcript_hash,
+                snapshot,
+            ),
         )
 
 
-def _kind_name(node: CNode) -> str:
-    return (
-        "dialogue",
-        "choice",
-        "action",
-        "action_block",
-        "scene",
-        "branch",
-        "wait",
-        "external_call",
-        "comment",
-    )[node.kind]
-
-
-def _save(session: Session, comp: NarrativeStateComponent) -> tuple:
-    return (
-        comp.program,
-        comp.node,
-        comp.pending,
-        comp.wait_until,
-        comp.last_block,
-        comp.transcript_hash,
-        comp.stack[:],
-        len(comp.history),
-        session.world_time,
-        len(session.pending),
-    )
-
-
-def _restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
-    """Put back what the undo log does not cover (call it before ``Txn.rollback``)."""
-    (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
-    comp.transcript_hash, comp.stack = saved[5], saved[6]
-    for program, node, _, _ in comp.history[saved[7] :]:
-        counts = comp.visits[program]
-        counts[node] -= 1
-        if not counts[node]:
-            del counts[node]
-    del comp.history[saved[7] :]
-    session.world_time = saved[8]
-    del session.pending[saved[9] :]
+_new = tuple.__new__
 
 
 def _with_finished(result: NarrativeStepResult, finished: tuple[str, ...]) -> NarrativeStepResult:

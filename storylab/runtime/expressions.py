@@ -16,6 +16,8 @@ closures; nothing ever reaches ``eval``. Names an expression can read:
 ``player.<field>``, ``time``, ``npc``
     player fields, world time, the NPC's id
 
+Templates (:mod:`storylab.runtime.templates`) fill ``{expression}`` holes in text.
+
 Functions: ``visited("node")``, ``visits("node")``, ``min``, ``max``, ``abs``.
 Operators, loosest first: ``or``/``||``; ``and``/``&&`` (both return the operand that
 decided, so ``{flags.met and 'Again?' or 'Hello.'}`` picks a text); ``not``/``!``; comparisons
@@ -25,8 +27,8 @@ Literals: numbers, ``'text'`` or ``"text"``, ``true``, ``false``, ``none``, ``[a
 >>> env = Env(flags={"met": True}, relationships={"mara": {"affinity": 35}}, npc="mara")
 >>> compile_expression("flags.met and rel.self.affinity >= 30").evaluate(env)
 True
->>> Template("Affinity {rel.mara.affinity + 5}!").render(env)
-'Affinity 40!'
+>>> compile_expression("rel.mara.affinity + 5").evaluate(env)
+40
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ __all__ = [
     "EvaluationError",
     "Expression",
     "ExpressionError",
-    "Template",
     "compile_expression",
     "format_value",
 ]
@@ -508,70 +509,3 @@ def compile_expression(source: str) -> Expression:
     if found is None:
         found = _CACHE[source] = Expression(source)
     return found
-
-
-class Template:
-    """Text with ``{expression}`` holes; ``{{`` and ``}}`` write literal braces.
-
-    >>> Template("Hello {player.name}").render(Env(player={"name": "Ash"}))
-    'Hello Ash'
-    """
-
-    __slots__ = ("parts", "refs", "source", "static")
-
-    def __init__(self, source: str):
-        self.source = source
-        parts: list[str | Expression] = []
-        text: list[str] = []
-        i, n = 0, len(source)
-        while i < n:
-            ch = source[i]
-            if ch in "{}" and i + 1 < n and source[i + 1] == ch:
-                text.append(ch)
-                i += 2
-            elif ch == "}":
-                raise ExpressionError("unmatched '}' (write '}}' for a brace)", source, i)
-            elif ch == "{":
-                close = source.find("}", i + 1)
-                if close < 0:
-                    raise ExpressionError("unclosed '{'", source, i)
-                if text:
-                    parts.append("".join(text))
-                    text = []
-                parts.append(_template_hole(source, i + 1, close))
-                i = close + 1
-            else:
-                text.append(ch)
-                i += 1
-        if text:
-            parts.append("".join(text))
-        self.parts = tuple(parts)
-        self.static = parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
-        if not parts:
-            self.static = ""
-        self.refs = frozenset(r for p in parts if isinstance(p, Expression) for r in p.refs)
-
-    def render(self, env: Any) -> str:
-        """The text with every hole filled from ``env``."""
-        if self.static is not None:
-            return self.static
-        out = []
-        for part in self.parts:
-            if part.__class__ is str:
-                out.append(part)
-            else:
-                value = part.evaluate(env)
-                out.append(value if value.__class__ is str else format_value(value))
-        return "".join(out)
-
-
-def _template_hole(source: str, start: int, end: int) -> Expression:
-    """Compile the expression inside a template hole, reporting positions in the template."""
-    tokens = _tokenize(source, start, end)
-    parser = _Parser(source, tokens)
-    if parser.peek().kind == "end":
-        raise ExpressionError("empty '{}' in template", source, start)
-    tree = parser.expression()
-    if parser.peek().kind != "end":
-        raise parser.fail(f"unexpected {parser._text(parser.peek())!r}")
-    return Expression(source[start:end], _tree=tree, _context=source)

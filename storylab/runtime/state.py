@@ -163,7 +163,7 @@ class NarrativeStateComponent:
             "node": self.node,
             "pending": self.pending,
             "stack": [list(f) for f in self.stack],
-            "history": [list(h) for h in self.history],
+            "history": _columns(self.history),
             "variables": {k: dict(v) for k, v in self.variables.items()},
             "visits": {k: dict(v) for k, v in self.visits.items()},
             "taken": {k: sorted(v) for k, v in self.taken.items()},
@@ -182,7 +182,8 @@ class NarrativeStateComponent:
         comp.program, comp.node = data["program"], data["node"]
         comp.pending = bool(data["pending"])
         comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
-        comp.history = [(p, n, t, v) for p, n, t, v in data["history"]]
+        h = data["history"]
+        comp.history = list(zip(h["program"], h["node"], h["time"], h["via"], strict=True))
         comp.variables = {k: dict(v) for k, v in data["variables"].items()}
         comp.visits = {k: dict(v) for k, v in data["visits"].items()}
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
@@ -203,6 +204,14 @@ class NarrativeStateComponent:
         comp.versions = dict(self.versions)
         comp.scratch = None
         return comp
+
+
+def _columns(history: list[HistoryEntry]) -> dict[str, list[Any]]:
+    """History as four flat lists (fast to encode and decode, and compact)."""
+    program, node, time, via = (
+        (list(c) for c in zip(*history, strict=True)) if history else ([], [], [], [])
+    )
+    return {"program": program, "node": node, "time": time, "via": via}
 
 
 class Session:
@@ -321,5 +330,18 @@ class Session:
         return session
 
     def copy(self) -> Session:
-        """An independent deep copy."""
-        return Session.from_dict(self.to_dict())
+        """An independent deep copy (for trying a branch, or a playthrough from here)."""
+        twin = Session(
+            self.id,
+            flags=self.flags,
+            relationships=self.relationships,
+            inventory=self.inventory,
+            arcs=self.arcs,
+            quests=self.quests,
+            player=self.player,
+            world_time=self.world_time,
+        )
+        twin.pending = [dict(p) for p in self.pending]
+        twin.version = self.version
+        twin.components = {k: c.copy() for k, c in self.components.items()}
+        return twin
