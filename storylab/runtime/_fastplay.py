@@ -35,11 +35,11 @@ from storylab.runtime.compiled import (
     CompiledProgram,
     check_scalar,
 )
-from storylab.runtime.engine import CallContext, Handler
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import StepError
 from storylab.runtime.state import Session
+from storylab.runtime.working import CallContext, Handler
 
 __all__ = [
     "DIRECT",

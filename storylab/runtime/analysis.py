@@ -28,7 +28,6 @@ import pandas as pd
 from storylab.runtime._fastplay import Tables, make_env, run_to_choice, take
 from storylab.runtime.check import successors
 from storylab.runtime.compiled import compile_program
-from storylab.runtime.engine import Handler
 from storylab.runtime.expressions import Env, EvaluationError
 from storylab.runtime.playtest import (
     PlaytestResult,
@@ -40,6 +39,7 @@ from storylab.runtime.playtest import (
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import StepError
 from storylab.runtime.state import Session
+from storylab.runtime.working import Handler
 
 __all__ = [
     "MonteCarloResult",

@@ -16,11 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from storylab.runtime.engine import Handler, NarrativeEngine
+from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import NarrativeStepResult, StepError, format_transcript
 from storylab.runtime.state import Session
+from storylab.runtime.working import Handler
 
 __all__ = [
     "PlaytestResult",
