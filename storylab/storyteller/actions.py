@@ -343,7 +343,8 @@ def _library_problems(data: StoryActionsData, source: str, step: float) -> list[
                     Problem(
                         source,
                         f"actions[{i}].preconditions[{j}].key",
-                        f"a fact some effect produces or a declared external fact (got {pre.key!r})",
+                        "a fact some effect produces or a declared external fact"
+                        f" (got {pre.key!r})",
                     )
                 )
     return problems

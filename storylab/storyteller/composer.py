@@ -279,7 +279,8 @@ def _initial_world(
         snapped[spectrum] = config.snap(value)
         if abs(snapped[spectrum] - value) > 1e-9 and spectrum in given:
             notes.append(
-                f"initial {spectrum.value} {value} snapped to the planning grid: {snapped[spectrum]}"
+                f"initial {spectrum.value} {value} snapped to the planning grid:"
+                f" {snapped[spectrum]}"
             )
     if initial is not None and initial.position != 0.0:
         notes.append(f"initial position {initial.position} ignored: a storyline starts at 0")

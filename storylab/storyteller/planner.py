@@ -107,7 +107,7 @@ def astar_search(
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
-        f, h, _, _, state = heapq.heappop(open_heap)
+        state = heapq.heappop(open_heap)[-1]
         if state in closed:
             continue
         g = g_best[state]

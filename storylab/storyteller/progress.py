@@ -38,7 +38,10 @@ class ActionCount(Frozen):
             return None
         wanted = self.requested if self.requested is not None else self.genre_adjusted
         lo, hi = self.valid_range
-        return f"action count {wanted} is outside the template's range [{lo}, {hi}]; using {self.resolved}"
+        return (
+            f"action count {wanted} is outside the template's range [{lo}, {hi}];"
+            f" using {self.resolved}"
+        )
 
 
 class ActionCountResolver:
