@@ -160,6 +160,7 @@ class StorylineComposer:
             world = world.with_position(progress.position)
             start = progress.position
             required = tuple(e for part in assigned[: index + 1] for e in part if e not in done)
+            later = tuple(e for part in assigned[index + 1 :] for e in part)
             problem = PhaseProblem(
                 world=world,
                 phase=phase,
@@ -167,6 +168,7 @@ class StorylineComposer:
                 total_ticks=progress.total_ticks,
                 start_ticks=progress.ticks_done,
                 required=required,
+                excluded=later,
                 costs=self.costs,
                 library=library,
                 config=config,
@@ -308,10 +310,11 @@ def _replay(
     for chain in search.steps:
         for link, action_id in enumerate(chain):
             action = library.get(action_id)
-            world = apply_action(world, action, genre, secondary, config=config)
             effect = action.narrative_effect_for(genre)
             progress.on_action_completed(config.ticks(effect.position_advance))
-            world = world.with_position(progress.position)
+            world = apply_action(
+                world, action, genre, secondary, position=progress.position, config=config
+            )
             assert world.narrative is not None
             index = first_index + len(out)
             out.append(

@@ -131,7 +131,8 @@ def astar_search(
                 best = (h2, g2, nxt)
         if beam_width is not None and len(open_heap) > beam_width:
             pruned += len(open_heap) - beam_width
-            open_heap = heapq.nsmallest(beam_width, open_heap)
+            open_heap.sort()  # a sorted list is a heap
+            del open_heap[beam_width:]
     else:
         reason = "beam_exhausted" if pruned else "exhausted"
     end = goal if goal is not None else best[2]
