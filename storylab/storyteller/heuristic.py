@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["CostToGo", "StepSupply", "cost_to_go"]
+__all__ = ["CostToGo", "StepSupply", "clear_cost_to_go", "cost_to_go"]
 
 #: (cost, ticks, gain toward the target, core events) of one step.
 StepSupply = tuple[float, int, int, int]
@@ -94,3 +94,8 @@ def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int) -> CostTo
             _TABLES.clear()
         table = _TABLES[key] = CostToGo(key[0], k_max, d_max)
     return table
+
+
+def clear_cost_to_go() -> None:
+    """Forget every memoised table."""
+    _TABLES.clear()

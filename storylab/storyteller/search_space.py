@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, planning_config
-from storylab.storyteller.heuristic import CostToGo, cost_to_go
+from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
 from storylab.theory import WorldState
 
@@ -32,6 +32,7 @@ __all__ = [
     "SearchDomain",
     "SearchState",
     "Step",
+    "clear_caches",
     "resolve_costs",
     "search_domain",
 ]
@@ -226,6 +227,12 @@ class SearchDomain:
 _MAX_FACTS = 200_000
 _MAX_DOMAINS = 64
 _DOMAINS: dict[tuple, SearchDomain] = {}
+
+
+def clear_caches() -> None:
+    """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
+    _DOMAINS.clear()
+    clear_cost_to_go()
 
 
 def search_domain(
