@@ -9,6 +9,7 @@ that produced the node, then insertion order.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import math
@@ -87,6 +88,21 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
+    try:
+        return _astar(problem, max_iterations, beam_width, ranks)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _astar(
+    problem: PhaseProblem,
+    max_iterations: int | None,
+    beam_width: int | None,
+    ranks: Sequence[int] | None,
+) -> PhaseSearch:
     started = time.perf_counter()
     ranks = tuple(ranks) if ranks is not None else tuple(range(len(problem.steps)))
     counter = itertools.count()

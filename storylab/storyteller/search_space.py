@@ -319,9 +319,7 @@ class PhaseProblem:
             library, self.genre, resolve_costs(actions, self.costs), config
         )
         bit = {rid: 1 << i for i, rid in enumerate(self.required)}
-        self._bits = tuple(
-            sum(bit.get(a.id, 0) for a in dict.fromkeys(step.actions)) for step in domain.steps
-        )
+        self._bits = tuple(sum(bit.get(i, 0) for i in set(step.ids)) for step in domain.steps)
         self._step_cost = tuple(s.cost for s in domain.steps)
         self._allowed = tuple(
             not any(a.id in self.excluded for a in step.actions) for step in domain.steps
