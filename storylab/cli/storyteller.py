@@ -7,7 +7,7 @@ from typing import Any
 
 from storylab._data import read_document
 from storylab.cli._output import print_table
-from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency, template_library
+from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency
 
 __all__ = ["plan_rows", "register"]
 
@@ -130,7 +130,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--template",
         required=True,
-        help=f"arc template: {', '.join(template_library().names)} (or its code)",
+        help="arc template: rags_to_riches, tragedy, man_in_a_hole, icarus, cinderella,"
+        " oedipus (or its code); an unknown name lists the known ones",
     )
     p.add_argument("--genre", required=True, help="genre (see `storylab spectrums`)")
     p.add_argument("--subgenre", help="subgenre of the genre")
