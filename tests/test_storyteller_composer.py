@@ -181,3 +181,23 @@ def test_assign_core_events():
     assert assign_core_events(["a"], 4) == [(), (), (), ("a",)]
     assert assign_core_events(["a", "b"], 5) == [("a",), (), (), (), ("b",)]
     assert assign_core_events([], 3) == [(), (), ()]
+
+
+def test_json_is_identical_across_processes_and_hash_seeds():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from storylab.storyteller import compose;"
+        "w = {'facts': {'tags': frozenset({'b', 'a', 'c'}), 'protagonist.has_ally': True}};"
+        "print(compose('oedipus', 'mystery', seed=11, initial=w).to_json())"
+    )
+    outputs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1] and '"tags": [\n' in outputs[0]
