@@ -5,7 +5,9 @@ Two measurements in one run:
 1. Whole storylines: every template x compatible genre composed at medium urgency. *Cold*
    clears the memoised search domains and cost-to-go tables before each composition; *warm*
    composes again with them in place (a new seed each time). Median and max per setting.
-2. Phase problems, side by side: the first phase of several storylines solved by storylab's
+2. Optimality of the urgency limits: every phase of the medium-urgency plans re-solved by
+   exact A* (limits lifted); how often the medium plan's cost is the optimum.
+3. Phase problems, side by side: the first phase of several storylines solved by storylab's
    exact A* (limits lifted) and by a reference *plain* A* over pydantic ``WorldState`` objects
    with a textbook heuristic (max of primary distance / best delta-per-cost and remaining
    ticks / best ticks-per-cost), both optimal. Reports both costs and the time ratio.
@@ -179,6 +181,26 @@ def phase_problems(pairs: list[tuple[str, str]], time_limit: float) -> list[dict
     return rows
 
 
+def optimality_gap(pairs: list[tuple[str, str]], cap: int) -> list[dict]:
+    """Every phase of medium-urgency plans, re-solved by exact A* (up to ``cap`` expansions)."""
+    composer = StorylineComposer()
+    rows = []
+    for template, genre in pairs:
+        plan = composer.compose(template, genre, seed=0)
+        for phase, problem in zip(plan.phases, composer.problems_, strict=True):
+            started = time.perf_counter()
+            exact = astar_search(problem, max_iterations=cap)
+            rows.append(
+                {
+                    "medium": phase.cost,
+                    "exact": exact.cost if exact.reached else None,
+                    "exact_s": time.perf_counter() - started,
+                    "expanded": exact.stats.expanded,
+                }
+            )
+    return rows
+
+
 def _table(rows: list[dict]) -> None:
     def fmt(v: object) -> str:
         return f"{v:.2f}" if isinstance(v, float) else str(v)
@@ -196,6 +218,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a few pairs, one repeat")
     parser.add_argument("--repeats", type=int, default=3, help="warm compositions per pair")
     parser.add_argument("--time-limit", type=float, default=20.0, help="plain A* cap, seconds")
+    parser.add_argument("--exact-cap", type=int, default=200_000, help="exact A* expansions cap")
     args = parser.parse_args()
     pairs = template_library().pairs()
     if args.quick:
@@ -207,6 +230,19 @@ def main() -> None:
     print(f"  cold: median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms")
     print(f"  warm: median {statistics.median(warm):.1f} ms, max {max(warm):.1f} ms")
     print(f"  complete: {sum(r['complete'] for r in rows)}/{len(rows)}\n")
+    gap = optimality_gap(pairs if not args.quick else pairs[:2], args.exact_cap)
+    solved = [r for r in gap if r["exact"] is not None]
+    equal = sum(abs(r["medium"] - r["exact"]) < 1e-9 for r in solved)
+    worst = max((r["medium"] / r["exact"] for r in solved), default=1.0)
+    times = [r["exact_s"] for r in solved]
+    print(f"medium urgency vs exact A* on all {len(gap)} phases of those plans:")
+    print(f"  exact A* finished on {len(solved)} (cap {args.exact_cap} expansions);")
+    print(f"  medium cost = optimum on {equal}/{len(solved)}, worst ratio {worst:.3f}")
+    if times:
+        print(
+            f"  exact A* time: median {1000 * statistics.median(times):.1f} ms,"
+            f" max {max(times):.2f} s; expansions max {max(r['expanded'] for r in solved)}\n"
+        )
     phase_pairs = pairs[::3] if not args.quick else pairs[:2]
     print("first-phase problems: storylab exact A* vs a plain A* on WorldState (both optimal)")
     _table(phase_problems(phase_pairs, args.time_limit))

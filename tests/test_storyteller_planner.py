@@ -201,3 +201,16 @@ def test_planning_is_deterministic_and_seed_only_breaks_ties():
     ]
     assert runs[0].model_dump() == runs[1].model_dump()  # wall time is not part of it
     assert runs[0].cost == runs[2].cost  # exact A*: the optimum does not depend on the seed
+
+
+def test_exact_search_on_composed_phases_is_never_worse_than_the_beam():
+    from storylab.storyteller import StorylineComposer
+
+    composer = StorylineComposer()
+    plan = composer.compose("rags_to_riches", "love", seed=0)
+    assert len(composer.problems_) == len(plan.phases)
+    for phase, problem in zip(plan.phases, composer.problems_, strict=True):
+        exact = astar_search(problem, max_iterations=50_000)
+        assert exact.reached and exact.stats.optimal
+        assert exact.cost <= phase.cost + 1e-9
+        assert phase.search.pruned > 0 or exact.cost == pytest.approx(phase.cost)

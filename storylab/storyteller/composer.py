@@ -67,8 +67,10 @@ def assign_core_events(events: Sequence[str], n_phases: int) -> list[tuple[str, 
 class StorylineComposer:
     """Compose storylines from templates, genres and starting worlds.
 
-    Parameters are stored as given (a sweep can set any of them); results live on the plan,
-    and the last composition's wall-clock times on ``timings_``.
+    Parameters are stored as given (a sweep can set any of them); results live on the plan.
+    The last composition also leaves its wall-clock times on ``timings_`` and the phase
+    problems it solved, in order, on ``problems_`` (each can be re-solved, e.g. without
+    limits, with :func:`~storylab.storyteller.astar_search`).
 
     Parameters
     ----------
@@ -91,6 +93,7 @@ class StorylineComposer:
         self.templates = templates
         self.config = config
         self.timings_: dict[str, Any] = {}
+        self.problems_: tuple[PhaseProblem, ...] = ()
 
     def compose(
         self,
@@ -153,6 +156,7 @@ class StorylineComposer:
         planned: list[PlannedAction] = []
         done: set[str] = set()
         phase_seconds = []
+        problems: list[PhaseProblem] = []
         for index, phase in enumerate(tpl.phases):
             progress.on_phase_generated(
                 tpl.phases[index - 1].transition.position_floor if index else 0.0
@@ -173,6 +177,7 @@ class StorylineComposer:
                 library=library,
                 config=config,
             )
+            problems.append(problem)
             search = astar_search(
                 problem,
                 max_iterations=limits.max_iterations,
@@ -244,6 +249,7 @@ class StorylineComposer:
             complete=not missing and all(p.reached for p in phases),
             notes=tuple(notes),
         )
+        self.problems_ = tuple(problems)
         self.timings_ = {
             "phases_s": phase_seconds,
             "total_s": time.perf_counter() - started,
