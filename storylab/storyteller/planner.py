@@ -118,7 +118,7 @@ def _astar(
     expanded = generated = pruned = 0
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
-    step_cost = [s.cost for s in problem.steps]
+    step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
