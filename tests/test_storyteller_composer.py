@@ -152,6 +152,8 @@ def test_bad_input_is_a_clear_error():
         compose("tragedy", "cyberpunk")
     with pytest.raises(IncompatibleTemplateError, match=r"supports: .*horror"):
         compose("tragedy", "action")
+    with pytest.raises(UnknownNameError, match="unknown subgenre of 'crime' 'space'; known: caper"):
+        compose("man_in_a_hole", "crime", subgenre="space")
     with pytest.raises(IncompatibleTemplateError, match="only with subgenres"):
         compose("tragedy", "status", subgenre="admiration")
     with pytest.raises(UnknownNameError, match="unknown action in cost overrides 'nope'"):
