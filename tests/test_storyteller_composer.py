@@ -171,6 +171,14 @@ def test_action_count_override_is_clamped_and_reported():
     assert any("outside the template's range" in n for n in plan.notes)
 
 
+def test_one_cost_profile_serves_every_genre():
+    profile = {a.id: a.cost + 0.5 for a in action_library()}
+    composer = StorylineComposer(costs=profile)
+    for template, genre in PAIRS[:6]:
+        plan = composer.compose(template, genre, seed=0)
+        assert all(a.cost == profile[a.action_id] for a in plan.actions)
+
+
 def test_cost_overrides_steer_the_composer():
     base = compose("rags_to_riches", "love", seed=0)
     favourite = next(a.action_id for a in base.actions if not a.core_event)
