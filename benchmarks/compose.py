@@ -25,6 +25,7 @@ import argparse
 import heapq
 import itertools
 import math
+import os
 import statistics
 import time
 
@@ -123,11 +124,15 @@ def storylines(pairs: list[tuple[str, str]], repeats: int) -> list[dict]:
     rows = []
     for template, genre in pairs:
         clear_caches()
+        cpu = time.process_time()
         composer.compose(template, genre, seed=0)
+        cold_cpu = time.process_time() - cpu
         cold = composer.timings_["total_s"]
-        warm = []
+        warm, warm_cpu = [], []
         for seed in range(1, repeats + 1):
+            cpu = time.process_time()
             plan = composer.compose(template, genre, seed=seed)
+            warm_cpu.append(time.process_time() - cpu)
             warm.append(composer.timings_["total_s"])
         rows.append(
             {
@@ -137,6 +142,8 @@ def storylines(pairs: list[tuple[str, str]], repeats: int) -> list[dict]:
                 "complete": plan.complete,
                 "cold_ms": 1000 * cold,
                 "warm_ms": 1000 * statistics.median(warm),
+                "cold_cpu_ms": 1000 * cold_cpu,
+                "warm_cpu_ms": 1000 * statistics.median(warm_cpu),
             }
         )
     return rows
@@ -244,6 +251,10 @@ def main() -> None:
     print(f"whole storylines, medium urgency, {len(rows)} template x genre pairs")
     print(f"  cold: median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms")
     print(f"  warm: median {statistics.median(warm):.1f} ms, max {max(warm):.1f} ms")
+    cpu_cold = statistics.median(r["cold_cpu_ms"] for r in rows)
+    cpu_warm = statistics.median(r["warm_cpu_ms"] for r in rows)
+    print(f"  CPU time (less sensitive to other load): median cold {cpu_cold:.1f} ms,")
+    print(f"    warm {cpu_warm:.1f} ms; load average {os.getloadavg()[0]:.1f}")
     print(f"  complete: {sum(r['complete'] for r in rows)}/{len(rows)}\n")
     gap = optimality_gap(pairs if not args.quick else pairs[:2], args.exact_cap)
     solved = [r for r in gap if r["exact"] is not None]
