@@ -211,3 +211,16 @@ def test_json_is_identical_across_processes_and_hash_seeds():
         )
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1] and '"tags": [\n' in outputs[0]
+
+
+def test_every_allowed_subgenre_composes():
+    from storylab.theory import genre_mapping
+
+    incomplete = []
+    for template in template_library():
+        for entry in template.compatible_genres:
+            for subgenre in entry.subgenres or tuple(genre_mapping(entry.genre).subgenres):
+                plan = COMPOSER.compose(template.name, entry.genre, subgenre=subgenre, seed=0)
+                if not plan.complete:
+                    incomplete.append((template.name, entry.genre, subgenre))
+    assert not incomplete
