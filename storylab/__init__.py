@@ -15,6 +15,7 @@ from storylab.archives import (
     recommend,
 )
 from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
+from storylab.storyteller import StorylineComposer, StorylinePlan, compose
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -48,12 +49,15 @@ __all__ = [
     "Problem",
     "Session",
     "SpectrumType",
+    "StorylineComposer",
+    "StorylinePlan",
     "UnknownNameError",
     "__version__",
     "arc",
     "arcs",
     "classify_arc",
     "classify_arcs",
+    "compose",
     "extract_kernels",
     "extract_world_state",
     "genres",

@@ -24,6 +24,9 @@ VALIDATORS: dict[str, str] = {
     "archive-labels": "storylab.archives.labels:load_labels",
     "program": "storylab.runtime.check:load_program",
     "action-blocks": "storylab.runtime.blocks:load_block_library",
+    "story-actions": "storylab.storyteller.actions:load_actions",
+    "story-templates": "storylab.storyteller.templates:load_templates",
+    "planning": "storylab.storyteller.config:load_planning",
 }
 
 
