@@ -14,6 +14,8 @@ from storylab.archives import (
     load_bundle,
     recommend,
 )
+from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
+from storylab.storyteller import StorylineComposer, StorylinePlan, compose
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -41,15 +43,21 @@ __all__ = [
     "ArchiveBundle",
     "DataError",
     "EmotionalArc",
+    "NarrativeEngine",
+    "NarrativeProgram",
     "NarrativeState",
     "Problem",
+    "Session",
     "SpectrumType",
+    "StorylineComposer",
+    "StorylinePlan",
     "UnknownNameError",
     "__version__",
     "arc",
     "arcs",
     "classify_arc",
     "classify_arcs",
+    "compose",
     "extract_kernels",
     "extract_world_state",
     "genres",

@@ -22,6 +22,11 @@ VALIDATORS: dict[str, str] = {
     "archive-generator": "storylab.archives.generate:load_spec",
     "archive": "storylab.archives.bundle:load_bundle",
     "archive-labels": "storylab.archives.labels:load_labels",
+    "program": "storylab.runtime.check:load_program",
+    "action-blocks": "storylab.runtime.blocks:load_block_library",
+    "story-actions": "storylab.storyteller.actions:load_actions",
+    "story-templates": "storylab.storyteller.templates:load_templates",
+    "planning": "storylab.storyteller.config:load_planning",
     "profile": "storylab.tuning.profiles:read_profile",
 }
 

@@ -10,5 +10,15 @@ from storylab.viz.arcs import (
     plot_text_arc,
     plot_trajectory,
 )
+from storylab.viz.plans import plot_plan
+from storylab.viz.runtime import plot_playthrough
 
-__all__ = ["plot_arc", "plot_arc_fit", "plot_arc_gallery", "plot_text_arc", "plot_trajectory"]
+__all__ = [
+    "plot_arc",
+    "plot_arc_fit",
+    "plot_arc_gallery",
+    "plot_plan",
+    "plot_playthrough",
+    "plot_text_arc",
+    "plot_trajectory",
+]

@@ -1,0 +1,371 @@
+"""Narrative runtime benchmark: storylab side by side with the ink runtime ``bink``.
+
+Both runtimes play the same generated story (``benchmarks/stories.py``): ink source
+compiled with the npm package ``inkjs`` (installed into ``benchmarks/.ink`` on first use)
+for bink, a ``NarrativeProgram`` for storylab. Every run is checked against a plain
+reference interpreter before its numbers count.
+
+Measured, per story size: choice-to-choice steps per second (a step = one player input
+played to the next choice), node executions per second, the first and last 2,000 steps of
+one long playthrough, and save-plus-load time; on a 200-node story, playthroughs per
+second. Ratios are storylab / bink.
+
+Usage::
+
+    pip install -e .[bench]            # bink
+    python benchmarks/runtime.py       # full run, a few minutes
+    python benchmarks/runtime.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stories import (
+    END_TEXT,
+    GenStory,
+    ReferencePlayer,
+    compile_ink,
+    generate_story,
+    to_ink,
+    to_program_data,
+)
+
+__all__ = ["main"]
+
+#: Every rate and time below is CPU time of this process: the machine may be shared, and
+#: both runtimes run in this one thread, so CPU time compares them fairly.
+clock = time.process_time
+#: Steps per chunk: the runtimes take turns chunk by chunk, and rates are chunk medians.
+CHUNK = 250
+
+
+@dataclass
+class Run:
+    """What one runtime did on one long playthrough."""
+
+    name: str
+    load_s: float
+    picks: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    stamps: list[float] = field(default_factory=list)
+    save_load_ms: float = 0.0
+    state_bytes: int = 0
+
+    def rate(self, lo: int = 0, hi: int | None = None) -> float:
+        """Steps per second over steps ``lo:hi``: the median of the rates of its chunks of
+        :data:`CHUNK` steps, so that one stall caused by other load does not decide it."""
+        stamps = np.asarray(self.stamps)
+        hi = len(stamps) - 1 if hi is None else hi
+        edges = np.arange(lo, hi + 1, CHUNK)
+        return float(np.median(CHUNK / np.diff(stamps[edges])))
+
+    def steps_per_s(self) -> float:
+        return self.rate()
+
+    def window(self, first: bool, size: int) -> float:
+        steps = len(self.stamps) - 1
+        return self.rate(0, size) if first else self.rate(steps - size, steps)
+
+
+def check(story: GenStory, run: Run) -> int:
+    """Replay ``run``'s picks on the reference interpreter; return node executions."""
+    ref = ReferencePlayer(story)
+    for k, pick in enumerate(run.picks):
+        ref.choose(pick)
+        expected = "".join(line + "\n" for line in ref.text)
+        if run.texts[k] != expected:
+            raise AssertionError(f"{run.name} diverged at step {k}: {run.texts[k]!r}")
+    return ref.executed
+
+
+def _pick(texts: list[str], r: float) -> int:
+    keep = [i for i, t in enumerate(texts) if t != END_TEXT]
+    return keep[int(r * len(keep))]
+
+
+Stepper = Callable[[float], tuple[int, str]]
+
+
+def bink_long(story_json: str) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
+    """A bink player for the long playthrough: its run, a step function and a save+load
+    timer. The player never takes the ending option."""
+    from bink.story import Story
+
+    t0 = clock()
+    ink = Story(story_json)
+    run = Run("bink", clock() - t0)
+    ink.continue_maximally()
+
+    def step(r: float) -> tuple[int, str]:
+        pick = _pick(list(ink.get_current_choices()), r)
+        ink.choose_choice_index(pick)
+        return pick, ink.continue_maximally()
+
+    return run, step, lambda: _timed_save_load(ink.save_state, ink.load_state)
+
+
+def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> tuple[float, int]:
+    t0 = clock()
+    blob = save()
+    load(blob)
+    once = clock() - t0
+    reps = max(3, min(50, int(0.5 / max(once, 1e-6))))
+    t0 = clock()
+    for _ in range(reps):
+        blob = save()
+        load(blob)
+    return (clock() - t0) / reps * 1000, len(blob)
+
+
+def storylab_long(story: GenStory) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
+    """The storylab counterpart of :func:`bink_long` (same policy, same output text)."""
+    from storylab.runtime import NarrativeEngine, Session, parse_program
+
+    t0 = clock()
+    program = parse_program(to_program_data(story))
+    engine = NarrativeEngine([program])
+    run = Run("storylab", clock() - t0)
+    session = Session()
+    result = engine.start(session, "reader", program.id)
+
+    def step(r: float) -> tuple[int, str]:
+        nonlocal result
+        offered = result.choices
+        pick = _pick([c.text for c in offered], r)
+        result = engine.step(session, "reader", offered[pick].id)
+        return pick, "".join(f"{x.speaker}: {x.text}\n" for x in result.lines)
+
+    return run, step, lambda: _timed_save_load(lambda: engine.save(session), engine.load)
+
+
+def race(players: list[tuple[Run, Stepper]], draws: np.ndarray, chunk: int = CHUNK) -> None:
+    """Play the same draws on every player, alternating in chunks so that both meet the
+    same machine conditions; each run's stamps accumulate its own CPU time only."""
+    for run, _ in players:
+        run.stamps.append(0.0)
+    for start in range(0, len(draws), chunk):
+        for run, step in players:
+            last, total = clock(), run.stamps[-1]
+            for r in draws[start : start + chunk]:
+                pick, text = step(r)
+                now = clock()
+                total += now - last
+                last = now
+                run.stamps.append(total)
+                run.picks.append(pick)
+                run.texts.append(text)
+
+
+def storylab_playthroughs(story: GenStory, count: int, cap: int, seed: int) -> tuple[float, int]:
+    """The storylab engine on :func:`bink_playthroughs`' workload."""
+    from storylab.runtime import NarrativeEngine, Session, parse_program
+
+    program = parse_program(to_program_data(story))
+    engine = NarrativeEngine([program])
+    draws = np.random.default_rng(seed).random((count, cap))
+    steps = 0
+    t0 = clock()
+    for row in draws:
+        session = Session()
+        result = engine.start(session, "reader", program.id)
+        for r in row:
+            offered = result.choices
+            if not offered:
+                break
+            result = engine.step(session, "reader", offered[int(r * len(offered))].id)
+            steps += 1
+    return clock() - t0, steps
+
+
+def monte_carlo_timing(story: GenStory, count: int, seed: int) -> tuple[float, float, float]:
+    """Wall and CPU seconds of ``count`` seeded analysis playthroughs; mean steps."""
+    from storylab.runtime import parse_program
+    from storylab.runtime.analysis import monte_carlo
+
+    program = parse_program(to_program_data(story))
+    wall, cpu = time.perf_counter(), clock()
+    result = monte_carlo(program, count, seed=seed, max_steps=500)
+    wall, cpu = time.perf_counter() - wall, clock() - cpu
+    return wall, cpu, float(result.playthroughs["steps"].mean())
+
+
+def bink_playthroughs(story_json: str, count: int, cap: int, seed: int) -> tuple[float, int]:
+    """Play ``count`` seeded uniform playthroughs (capped at ``cap`` steps); return (s, steps)."""
+    from bink.story import Story
+
+    ink = Story(story_json)
+    draws = np.random.default_rng(seed).random((count, cap))
+    steps = 0
+    t0 = clock()
+    for row in draws:
+        ink.reset_state()
+        ink.continue_maximally()
+        for r in row:
+            n = len(ink.get_current_choices())
+            if n == 0:
+                break
+            ink.choose_choice_index(int(r * n))
+            ink.continue_maximally()
+            steps += 1
+    return clock() - t0, steps
+
+
+class Table:
+    """Rows of ``measure, bink, storylab, ratio, bar``; printed as plain text."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(
+        self,
+        label: str,
+        ink: float | None,
+        lab: float,
+        *,
+        fmt: str = "{:,.0f}",
+        faster: str = "higher",
+        bar: str = "",
+    ) -> None:
+        ratio = ""
+        if ink is not None:
+            ratio = f"{(lab / ink if faster == 'higher' else ink / lab):.2f}x"
+        shown = "-" if ink is None else fmt.format(ink)
+        self.rows.append((label, shown, fmt.format(lab), ratio, bar))
+
+    def print(self) -> None:
+        head = ("measure", "bink", "storylab", "storylab/bink", "bar")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(5)]
+        for row in [head, *self.rows]:
+            cells = [row[0].ljust(widths[0])]
+            cells += [c.rjust(w) for c, w in zip(row[1:4], widths[1:4], strict=True)]
+            print("  ".join(cells) + "  " + row[4])
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"{'PASS' if ok else 'FAIL'} ({text})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="story sizes, comma-separated")
+    parser.add_argument("--steps", type=int, default=6000, help="steps of the long playthrough")
+    parser.add_argument("--window", type=int, default=2000, help="first/last window in steps")
+    parser.add_argument("--playthroughs", type=int, default=1000, help="engine playthroughs")
+    parser.add_argument("--monte-carlo", type=int, default=10_000, help="analysis playthroughs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        sizes, args.steps, args.window = [200, 1000], 1500, 500
+        args.playthroughs, args.monte_carlo = 200, 1000
+    bars = {1000: 3.0, 10000: 5.0}
+    table = Table()
+    for n in sizes:
+        story = generate_story(n, args.seed)
+        story_json = compile_ink(to_ink(story))
+        draws = np.random.default_rng(args.seed + 1).random(args.steps)
+        (ink, ink_step, ink_save), (lab, lab_step, lab_save) = (
+            bink_long(story_json),
+            storylab_long(story),
+        )
+        race([(ink, ink_step), (lab, lab_step)], draws)
+        ink.save_load_ms, ink.state_bytes = ink_save()
+        lab.save_load_ms, lab.state_bytes = lab_save()
+        executed = check(story, ink)
+        if check(story, lab) != executed:
+            raise AssertionError("the runtimes ran different node counts")
+        table.add(
+            f"{n} nodes: load story (ms)",
+            ink.load_s * 1e3,
+            lab.load_s * 1e3,
+            fmt="{:,.1f}",
+            faster="lower",
+        )
+        need = bars.get(n)
+        ratio = lab.steps_per_s() / ink.steps_per_s()
+        bar = _verdict(ratio >= need, f">= {need:g}x") if need else ""
+        table.add(f"{n} nodes: steps/s", ink.steps_per_s(), lab.steps_per_s(), bar=bar)
+        per_step = executed / args.steps
+        table.add(
+            f"{n} nodes: node executions/s",
+            ink.steps_per_s() * per_step,
+            lab.steps_per_s() * per_step,
+        )
+        for first in (True, False):
+            which = "first" if first else "last"
+            table.add(
+                f"{n} nodes: {which} {args.window} steps/s",
+                ink.window(first, args.window),
+                lab.window(first, args.window),
+            )
+        slow = lab.window(False, args.window) / lab.window(True, args.window)
+        table.add(
+            f"{n} nodes: last/first (storylab)",
+            None,
+            slow,
+            fmt="{:.2f}",
+            bar=_verdict(slow >= 0.8, ">= 0.80"),
+        )
+        table.add(
+            f"{n} nodes: save+load (ms)",
+            ink.save_load_ms,
+            lab.save_load_ms,
+            fmt="{:,.3f}",
+            faster="lower",
+            bar=_verdict(lab.save_load_ms < 5, "< 5 ms"),
+        )
+        table.add(
+            f"{n} nodes: saved state (bytes)", ink.state_bytes, lab.state_bytes, faster="lower"
+        )
+    story = generate_story(200, args.seed)
+    ink_s, ink_steps = bink_playthroughs(
+        compile_ink(to_ink(story)), args.playthroughs, 500, args.seed
+    )
+    lab_s, lab_steps = storylab_playthroughs(story, args.playthroughs, 500, args.seed)
+    if lab_steps != ink_steps:
+        raise AssertionError(f"playthrough steps differ: bink {ink_steps}, storylab {lab_steps}")
+    table.add(
+        "200 nodes: engine playthroughs/s", args.playthroughs / ink_s, args.playthroughs / lab_s
+    )
+    wall, cpu, mean_steps = monte_carlo_timing(story, args.monte_carlo, args.seed)
+    full = args.monte_carlo == 10_000
+    table.add(
+        f"200 nodes: analysis playthroughs/s ({args.monte_carlo:,})",
+        args.playthroughs / ink_s,
+        args.monte_carlo / cpu,
+    )
+    table.add(
+        f"200 nodes: {args.monte_carlo:,} analysis playthroughs, CPU (s)",
+        None,
+        cpu,
+        fmt="{:.2f}",
+        bar=_verdict(cpu < 2, "< 2 s") if full else "",
+    )
+    table.add(
+        f"200 nodes: {args.monte_carlo:,} analysis playthroughs, wall (s)", None, wall, fmt="{:.2f}"
+    )
+    table.add(
+        "200 nodes: steps per engine playthrough",
+        ink_steps / args.playthroughs,
+        lab_steps / args.playthroughs,
+        fmt="{:.1f}",
+    )
+    table.add("200 nodes: steps per analysis playthrough", None, mean_steps, fmt="{:.1f}")
+    table.print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

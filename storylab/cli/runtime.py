@@ -1,0 +1,120 @@
+"""``storylab play``, ``storylab check`` and ``storylab schema``: narrative programs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from storylab._data import DataError, read_document
+from storylab.cli._output import print_json
+from storylab.runtime import (
+    NarrativeEngine,
+    NarrativeStepResult,
+    Session,
+    StepError,
+    check_program,
+    format_transcript,
+    load_program,
+    parse_program,
+    program_json_schema,
+)
+
+_STATE_KEYS = ("flags", "relationships", "inventory", "arcs", "quests", "player", "world_time")
+
+
+def _session(path: str | None) -> Session:
+    if path is None:
+        return Session("cli")
+    data = read_document(path) or {}
+    unknown = sorted(set(data) - set(_STATE_KEYS))
+    if unknown:
+        raise ValueError(f"{path}: unknown state keys {unknown}; allowed: {', '.join(_STATE_KEYS)}")
+    return Session("cli", **data)
+
+
+def _run_play(args: argparse.Namespace) -> int:
+    programs = [load_program(p) for p in [args.program, *args.also]]
+    main = programs[0]
+    engine = NarrativeEngine(programs)
+    npc = args.npc or (main.metadata.characters[0].id if main.metadata.characters else "npc")
+    session = _session(args.state)
+    inputs = [x.strip() for x in args.inputs.split(",") if x.strip()] if args.inputs else []
+    results: list[NarrativeStepResult] = []
+    error = None
+    try:
+        results.append(engine.start(session, npc, main.id, args.entry, explain=args.explain))
+        for item in inputs:
+            given = None if item == "-" else item
+            results.append(engine.step(session, npc, given, explain=args.explain))
+    except StepError as exc:
+        error = str(exc)
+    if args.json:
+        out: dict[str, Any] = {"steps": [r.to_dict() for r in results], "error": error}
+        out["final_state"] = session.to_dict()
+        print_json(out)
+    else:
+        sys.stdout.write(format_transcript(results))
+        if results:
+            print(f"[transcript hash {results[-1].transcript_hash}]")
+    if error is not None:
+        print(f"storylab: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.programs:
+        try:
+            program = parse_program(read_document(path), path)
+        except DataError as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(f"error: {problem}")
+            continue
+        report = check_program(program, path)
+        for problem in report.errors:
+            print(f"error: {problem}")
+        for problem in report.warnings:
+            print(f"warning: {problem}")
+        if report.errors:
+            failed += 1
+        else:
+            summary = f"{len(program.nodes)} nodes, {len(program.edges)} edges"
+            print(f"{path}: ok ({summary}, {len(report.warnings)} warning(s))")
+    return 1 if failed else 0
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            json.dump(program_json_schema(), fh, indent=2, sort_keys=True)
+            fh.write("\n")
+    else:
+        print_json(program_json_schema())
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the runtime commands."""
+    p = sub.add_parser("play", help="play a narrative program and print the transcript")
+    p.add_argument("program", metavar="PROGRAM", help="a program file (YAML or JSON)")
+    p.add_argument("--inputs", help="choice ids to play, comma-separated ('-' steps a wait)")
+    p.add_argument("--npc", help="the NPC to run it for (default: its first character)")
+    p.add_argument("--entry", help="start at this node instead of the entry")
+    p.add_argument("--state", metavar="FILE", help="starting session state (YAML or JSON)")
+    p.add_argument("--also", nargs="*", default=[], metavar="PROGRAM", help="more programs")
+    p.add_argument("--explain", action="store_true", help="also list hidden choices and why")
+    p.add_argument("--json", action="store_true", help="print the steps and final state as JSON")
+    p.set_defaults(run=_run_play)
+
+    p = sub.add_parser("check", help="check narrative programs; errors and warnings")
+    p.add_argument("programs", nargs="+", metavar="PROGRAM")
+    p.set_defaults(run=_run_check)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a storylab format")
+    p.add_argument("format", choices=["program"])
+    p.add_argument("--out", metavar="FILE", help="write it to FILE instead")
+    p.set_defaults(run=_run_schema)

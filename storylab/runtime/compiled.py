@@ -1,0 +1,349 @@
+"""Programs compiled for play: node index, compiled conditions, effects and templates.
+
+The engine's inner loop reads only these slotted objects, never the pydantic models.
+State changes go through a :class:`Txn` that records how to undo them, which is what
+makes a failing step leave the session exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from storylab._data import DataError
+from storylab.runtime.check import check_program
+from storylab.runtime.expressions import Env, Expression, compile_expression
+from storylab.runtime.program import (
+    ActionBlockNode,
+    ActionNode,
+    ChoiceNode,
+    DialogueNode,
+    Effects,
+    ExternalCallNode,
+    NarrativeProgram,
+    SceneNode,
+    WaitNode,
+)
+from storylab.runtime.results import ChoiceOffer, Line, StepError
+from storylab.runtime.templates import compile_template
+
+__all__ = [
+    "ACTION",
+    "BLOCK",
+    "BRANCH",
+    "CALL",
+    "CHOICE",
+    "COMMENT",
+    "DIALOGUE",
+    "SCENE",
+    "WAIT",
+    "CompiledProgram",
+    "Txn",
+    "compile_node",
+    "compile_program",
+]
+
+DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT = range(9)
+_KINDS = {
+    "dialogue": DIALOGUE,
+    "choice": CHOICE,
+    "action": ACTION,
+    "action_block": BLOCK,
+    "scene": SCENE,
+    "branch": BRANCH,
+    "wait": WAIT,
+    "external_call": CALL,
+    "comment": COMMENT,
+}
+_MISSING = object()
+_SCALARS = (bool, int, float, str, type(None))
+_SCALAR_CLASSES = frozenset(_SCALARS)
+
+
+class Txn:
+    """An undo log of dict writes; :meth:`rollback` restores every written key."""
+
+    __slots__ = ("log",)
+
+    def __init__(self) -> None:
+        self.log: list[tuple[dict, Any, Any]] = []
+
+    def set(self, table: dict, key: Any, value: Any) -> None:
+        """``table[key] = value``, remembering the old value."""
+        self.log.append((table, key, table.get(key, _MISSING)))
+        table[key] = value
+
+    def rollback(self) -> None:
+        """Undo every write, newest first."""
+        for table, key, old in reversed(self.log):
+            if old is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = old
+        self.log.clear()
+
+
+def _value_fn(value: Any) -> Callable[[Env], Any]:
+    if isinstance(value, str):
+        return compile_expression(value).evaluate
+    return lambda env: value
+
+
+def check_scalar(value: Any, where: str) -> Any:
+    """``value`` when it is a bool, number, text or none; else a :class:`StepError`."""
+    if not isinstance(value, _SCALARS):
+        raise StepError(f"{where}: variables hold true/false, numbers, text or none, not {value!r}")
+    return value
+
+
+class CEffects:
+    """Compiled :class:`~storylab.runtime.program.Effects`."""
+
+    __slots__ = ("arcs", "flags", "inv", "quests", "rel", "vars")
+
+    def __init__(self, fx: Effects):
+        self.rel = tuple(
+            (w, f, d) for w, fields in fx.relationships.items() for f, d in fields.items()
+        )
+        self.flags = tuple(fx.flags.items())
+        self.inv = tuple(fx.inventory.items())
+        self.arcs = tuple(fx.arcs.items())
+        self.quests = tuple(fx.quests.items())
+        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
+
+    def apply(self, tx: Txn, env: Env) -> None:
+        """Apply to the session and program variables in ``env``, writing through
+        ``tx.set`` (a :class:`Txn` logs how to undo each write)."""
+        if self.rel:
+            rels = env.relationships
+            for who, field, delta in self.rel:
+                npc = env.npc if who == "self" else who
+                row = rels.get(npc)
+                if row is None:
+                    row = {}
+                    tx.set(rels, npc, row)
+                current = row.get(field, 0)
+                if isinstance(current, bool) or not isinstance(current, int | float):
+                    raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
+                tx.set(row, field, current + delta)
+        record = tx.set  # ``tx`` only needs ``set`` (analysis passes a writer without undo)
+        if self.flags:
+            flags = env.flags
+            for name, value in self.flags:
+                record(flags, name, value)
+        for item, delta in self.inv:
+            count = env.inventory.get(item, 0) + delta
+            if count < 0:
+                raise StepError(f"inventory: {item} would drop to {count}")
+            tx.set(env.inventory, item, count)
+        for name, delta in self.arcs:
+            tx.set(env.arcs, name, env.arcs.get(name, 0) + delta)
+        for name, value in self.quests:
+            tx.set(env.quests, name, value)
+        if self.vars:
+            variables = env.variables
+            for name, fn in self.vars:
+                value = fn(env)
+                if value.__class__ not in _SCALAR_CLASSES:
+                    check_scalar(value, f"var.{name}")
+                record(variables, name, value)
+
+
+def _effects(fx: Effects | None) -> CEffects | None:
+    """Compiled effects, shared between equal ones (they never change; sharing saves memory
+    and keeps more of a large program in the CPU caches)."""
+    if fx is None or not (
+        fx.relationships or fx.flags or fx.inventory or fx.arcs or fx.quests or fx.variables
+    ):
+        return None
+    key = fx.model_dump_json()
+    found = _SHARED_EFFECTS.get(key)
+    if found is None:
+        found = _SHARED_EFFECTS[key] = CEffects(fx)
+    return found
+
+
+_SHARED_EFFECTS: dict[str, CEffects] = {}
+
+
+def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Expression, ...]]:
+    exprs = tuple(compile_expression(c) for c in conditions)
+    if not exprs:
+        return None, exprs
+    if len(exprs) == 1:
+        return exprs[0].evaluate, exprs
+    fns = tuple(e.evaluate for e in exprs)
+    return (lambda env: all(f(env) for f in fns)), exprs
+
+
+class CChoice:
+    """A compiled choice."""
+
+    __slots__ = ("cond", "effects", "exprs", "id", "key", "offer", "once_only", "text", "to", "via")
+
+    def __init__(self, node_id: str, choice: Any):
+        self.id, self.text = choice.id, compile_template(choice.text)
+        self.cond, self.exprs = _all(choice.conditions)
+        self.effects, self.once_only, self.to = (
+            _effects(choice.effects),
+            choice.once_only,
+            choice.to,
+        )
+        self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
+        static = self.text.static
+        self.offer = ChoiceOffer(self.id, static) if static is not None else None
+
+
+class CNode:
+    """A compiled node. Every kind has the fields below; the fields of other kinds read as
+    ``None`` (class defaults), and each kind's subclass stores only its own, which keeps
+    nodes small (a large program then stays in the CPU caches longer)."""
+
+    __slots__ = ("edges", "end", "id", "kind", "next", "next_via", "on_enter", "on_exit")
+    args = block = choice_index = choices = condition = delay = duration = effects = None
+    fallback = gen_program = handler = line = prompt = scene = speaker = store_as = None
+    text = None
+
+    def __init__(self, node: Any):
+        self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
+        self.on_enter, self.on_exit = _effects(node.on_enter), _effects(node.on_exit)
+        self.edges: tuple = ()
+        self.next: CNode | None = None
+        self.next_via: str | None = None
+
+
+class _DialogueNode(CNode):
+    __slots__ = ("gen_program", "line", "speaker", "text")
+
+    def __init__(self, node: DialogueNode):
+        super().__init__(node)
+        self.text, self.speaker = compile_template(node.text), node.speaker
+        static = self.text.static
+        self.line = Line(node.speaker, static, node.id) if static is not None else None
+        self.gen_program = node.generation_program
+
+
+class _ChoiceNode(CNode):
+    __slots__ = ("choice_index", "choices", "fallback", "prompt")
+
+    def __init__(self, node: ChoiceNode):
+        super().__init__(node)
+        self.choices = tuple(CChoice(node.id, c) for c in node.choices)
+        self.choice_index = {c.id: c for c in self.choices}
+        self.prompt = compile_template(node.prompt) if node.prompt is not None else None
+        self.fallback = node.fallback
+
+
+class _ActionNode(CNode):
+    __slots__ = ("delay", "effects")
+
+    def __init__(self, node: ActionNode):
+        super().__init__(node)
+        self.effects, self.delay = _effects(node.effects), node.delay
+
+
+class _BlockNode(CNode):
+    __slots__ = ("block",)
+
+    def __init__(self, node: ActionBlockNode):
+        super().__init__(node)
+        self.block = node
+
+
+class _SceneNode(CNode):
+    __slots__ = ("scene",)
+
+    def __init__(self, node: SceneNode):
+        super().__init__(node)
+        self.scene = (node.scene_id, node.intent, dict(node.roles))
+
+
+class _WaitNode(CNode):
+    __slots__ = ("condition", "duration")
+
+    def __init__(self, node: WaitNode):
+        super().__init__(node)
+        self.duration = node.duration
+        self.condition = compile_expression(node.condition) if node.condition else None
+
+
+class _CallNode(CNode):
+    __slots__ = ("args", "handler", "store_as")
+
+    def __init__(self, node: ExternalCallNode):
+        super().__init__(node)
+        self.handler, self.store_as = node.handler, node.store_as
+        self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+
+
+_NODE_CLASSES: dict[str, type[CNode]] = {
+    "dialogue": _DialogueNode,
+    "choice": _ChoiceNode,
+    "action": _ActionNode,
+    "action_block": _BlockNode,
+    "scene": _SceneNode,
+    "wait": _WaitNode,
+    "external_call": _CallNode,
+}
+
+
+def compile_node(node: Any) -> CNode:
+    """The compiled form of one node model (edges are linked by :class:`CompiledProgram`)."""
+    return _NODE_CLASSES.get(node.type, CNode)(node)
+
+
+class CompiledProgram:
+    """A checked program ready to play.
+
+    Attributes
+    ----------
+    source : NarrativeProgram
+        The model it came from.
+    nodes : dict
+        Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
+        ``(condition or None, effects or None, target, how)`` in file order.
+    handlers, blocks : frozenset
+        External handlers and action-block ids the program names.
+    """
+
+    __slots__ = ("blocks", "defaults", "entry", "handlers", "id", "nodes", "source", "version")
+
+    def __init__(self, program: NarrativeProgram):
+        self.source, self.id, self.version = program, program.id, program.version
+        self.entry, self.defaults = program.entry, dict(program.variables)
+        self.nodes = {n.id: compile_node(n) for n in program.nodes}
+        outgoing: dict[str, list] = {n: [] for n in self.nodes}
+        for i, edge in enumerate(program.edges):
+            cond, _ = _all(edge.conditions)
+            via = f"edge:{edge.id if edge.id is not None else i}"
+            outgoing[edge.from_].append((cond, _effects(edge.effects), edge.to, via))
+        for node_id, edges in outgoing.items():
+            node = self.nodes[node_id]
+            node.edges = tuple(edges)
+        for node_id, edges in outgoing.items():  # a single plain edge: link the node itself
+            if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
+                node = self.nodes[node_id]
+                node.next, node.next_via = self.nodes[edges[0][2]], edges[0][3]
+        self.handlers = frozenset(
+            n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
+        )
+        self.blocks = frozenset(
+            b
+            for n in program.nodes
+            if isinstance(n, ActionBlockNode)
+            for b in (*n.blocks, *n.fallback_blocks)
+        )
+
+
+def compile_program(program: NarrativeProgram) -> CompiledProgram:
+    """Check and compile ``program``.
+
+    Raises
+    ------
+    DataError
+        When :func:`~storylab.runtime.check.check_program` finds errors.
+    """
+    report = check_program(program, f"program {program.id}")
+    if report.errors:
+        raise DataError(report.errors)
+    return CompiledProgram(program)

@@ -1,0 +1,216 @@
+"""Saving a session to JSON and loading it back, migrating across program versions.
+
+A loaded session plays on exactly as the saved one would have. When a program changed
+since the save (its ``version`` differs), :func:`load_session` checks every position,
+variable, visit count and once-only choice against the program as it is now, follows the
+program's ``renames``, and reports each thing that no longer matches and where the state
+was moved, rather than crashing or silently jumping.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from storylab.runtime.compiled import CHOICE, WAIT, CompiledProgram
+from storylab.runtime.state import Frame, NarrativeStateComponent, Session
+
+if TYPE_CHECKING:
+    from storylab.runtime.engine import NarrativeEngine
+
+__all__ = ["MigrationNote", "MigrationReport", "load_session", "save_session"]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationNote:
+    """One mismatch found on load and what was done about it.
+
+    ``kind`` is one of ``version``, ``node-moved``, ``node-missing``, ``node-changed``,
+    ``variable-renamed``, ``variable-removed``, ``variable-added``, ``visits-dropped``,
+    ``choice-dropped``.
+    """
+
+    npc: str
+    program: str
+    kind: str
+    detail: str
+    old: str | None = None
+    new: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.npc}/{self.program}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    """Every :class:`MigrationNote` of one load (empty when nothing changed)."""
+
+    notes: tuple[MigrationNote, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        """Whether the saved state matched the programs exactly."""
+        return not self.notes
+
+    def __str__(self) -> str:
+        return "\n".join(str(n) for n in self.notes) or "no migration needed"
+
+
+def save_session(session: Session) -> str:
+    """The whole session as compact JSON (ASCII; the same session always gives the same text)."""
+    return json.dumps(session.to_dict(), separators=(",", ":"))
+
+
+def load_session(
+    engine: NarrativeEngine, data: str | dict[str, Any]
+) -> tuple[Session, MigrationReport]:
+    """Rebuild a saved session for ``engine``'s programs; report any migration.
+
+    Raises
+    ------
+    UnknownNameError
+        When an active or suspended program is not registered with the engine.
+    """
+    session = Session.from_dict(json.loads(data) if isinstance(data, str) else data)
+    notes: list[MigrationNote] = []
+    for npc in sorted(session.components):
+        notes += _migrate(engine, npc, session.components[npc])
+    return session, MigrationReport(tuple(notes))
+
+
+class _Migration:
+    def __init__(self, npc: str, cp: CompiledProgram, comp: NarrativeStateComponent):
+        self.npc, self.cp, self.comp = npc, cp, comp
+        self.notes: list[MigrationNote] = []
+
+    def note(self, kind: str, detail: str, old: str | None = None, new: str | None = None) -> None:
+        self.notes.append(MigrationNote(self.npc, self.cp.id, kind, detail, old, new))
+
+    def node(self, node: str) -> str | None:
+        """Where a saved node id lives now (``None`` when it is gone)."""
+        if node in self.cp.nodes:
+            return node
+        return self.cp.source.renames.nodes.get(node)
+
+    def variables(self) -> None:
+        saved = self.comp.variables.get(self.cp.id)
+        if saved is None:
+            return
+        renames, now = self.cp.source.renames.variables, {}
+        for name, value in saved.items():
+            if name in self.cp.defaults:
+                now[name] = value
+            elif name in renames and renames[name] not in saved:
+                now[renames[name]] = value
+                self.note(
+                    "variable-renamed",
+                    f"var.{name} is now var.{renames[name]}",
+                    name,
+                    renames[name],
+                )
+            else:
+                self.note(
+                    "variable-removed",
+                    f"var.{name} is no longer declared; value {value!r} dropped",
+                    name,
+                )
+        for name, value in self.cp.defaults.items():
+            if name not in now:
+                now[name] = value
+                self.note(
+                    "variable-added", f"var.{name} is new; set to its default {value!r}", None, name
+                )
+        self.comp.variables[self.cp.id] = now
+
+    def visits(self) -> None:
+        saved = self.comp.visits.get(self.cp.id)
+        if saved is None:
+            return
+        now: dict[str, int] = {}
+        for node, count in saved.items():
+            target = self.node(node)
+            if target is None:
+                self.note(
+                    "visits-dropped", f"node {node!r} is gone; its {count} visit(s) dropped", node
+                )
+            else:
+                now[target] = now.get(target, 0) + count
+        self.comp.visits[self.cp.id] = now
+
+    def taken(self) -> None:
+        saved = self.comp.taken.get(self.cp.id)
+        if saved is None:
+            return
+        now: dict[str, bool] = {}
+        for key in saved:
+            node, _, choice = key.partition("/")
+            target = self.node(node)
+            cnode = self.cp.nodes.get(target) if target else None
+            if cnode is None or cnode.kind != CHOICE or choice not in cnode.choice_index:
+                self.note("choice-dropped", f"once-only choice {key!r} no longer exists", key)
+            else:
+                now[f"{target}/{choice}"] = True
+        self.comp.taken[self.cp.id] = now
+
+    def position(self, node: str, pending: bool) -> tuple[str, bool]:
+        """The node a saved position moves to, and whether it is still to be entered."""
+        target = self.node(node)
+        if target is None:
+            entry = self.cp.entry
+            self.note(
+                "node-missing",
+                f"node {node!r} is gone and has no rename; moved to the entry {entry!r}, "
+                "which runs on the next step",
+                node,
+                entry,
+            )
+            return entry, True
+        if target != node:
+            self.note(
+                "node-moved", f"node {node!r} was renamed {target!r}; moved there", node, target
+            )
+        if not pending and self.cp.nodes[target].kind not in (CHOICE, WAIT):
+            self.note(
+                "node-changed",
+                f"node {target!r} no longer waits for input; it runs on the next step",
+                target,
+                target,
+            )
+            return target, True
+        return target, pending
+
+
+def _migrate(
+    engine: NarrativeEngine, npc: str, comp: NarrativeStateComponent
+) -> list[MigrationNote]:
+    notes: list[MigrationNote] = []
+    active = {f[0] for f in comp.stack} | ({comp.program} if comp.program else set())
+    for program in sorted(set(comp.versions) | active):
+        if program not in engine.program_ids and program not in active:
+            continue  # a finished program this engine does not load: keep its data as is
+        cp = engine.compiled(program)
+        saved = comp.versions.get(program)
+        if saved == cp.version:
+            continue
+        m = _Migration(npc, cp, comp)
+        m.note(
+            "version",
+            f"saved under version {saved}, now version {cp.version}",
+            str(saved),
+            str(cp.version),
+        )
+        m.variables()
+        m.visits()
+        m.taken()
+        if comp.program == program and comp.node is not None:
+            comp.node, comp.pending = m.position(comp.node, comp.pending)
+        stack: list[Frame] = []
+        for frame_program, node, pending, wait_until in comp.stack:
+            if frame_program == program:
+                node, pending = m.position(node, pending)
+            stack.append((frame_program, node, pending, wait_until))
+        comp.stack = stack
+        comp.versions[program] = cp.version
+        notes += m.notes
+    return notes

@@ -1,0 +1,352 @@
+"""Runtime state: a :class:`Session` of facts and one :class:`NarrativeStateComponent` per NPC.
+
+Both are plain mutable objects with ``__slots__`` (the engine's inner loop touches them on
+every step), and both turn into JSON-ready dicts and back without loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storylab.runtime.history import History
+
+__all__ = [
+    "SESSION_FORMAT",
+    "Frame",
+    "NarrativeStateComponent",
+    "Session",
+]
+
+#: The ``format`` tag of a saved session; bumped when the layout changes.
+SESSION_FORMAT = "storylab.session/1"
+
+#: A suspended program: (program id, node id, node still to be entered, wait-until time).
+Frame = tuple[str, str, bool, float | None]
+
+
+def _pack(counts: dict[str, int]) -> dict[str, Any]:
+    """Visit counts as node ids joined by spaces plus a list of counts (fast in JSON)."""
+    return {"nodes": " ".join(counts), "counts": list(counts.values())}
+
+
+def _unpack(packed: dict[str, Any]) -> dict[str, int]:
+    nodes = packed["nodes"].split(" ") if packed["nodes"] else []
+    if len(nodes) != len(packed["counts"]):
+        raise ValueError("saved visit counts are damaged: nodes and counts differ in number")
+    return dict(zip(nodes, packed["counts"], strict=True))
+
+
+class NarrativeStateComponent:
+    """Where one NPC's narrative stands in a session.
+
+    Attributes
+    ----------
+    program, node : str or None
+        The active program and node (``None`` when idle).
+    pending : bool
+        The node is still to be entered (after a start or a migration move).
+    stack : list of Frame
+        Suspended programs, innermost last; finishing the active one resumes the top.
+    history : History
+        Every node entry, in order (append-only; reads like a list).
+    variables, visits, taken : dict
+        Per program: variables, visit counts per node, once-only choices taken (``node/choice``).
+    paused : bool
+        Steps are refused while paused.
+    error : str or None
+        The last error a host recorded with :meth:`set_error`.
+    wait_until : float or None
+        World time a wait node waits for.
+    last_block : str or None
+        The last action block launched (for compatibility scoring).
+    transcript_hash : str
+        Running hash of every step result (see :class:`NarrativeStepResult`).
+    versions : dict
+        Program id -> version this component last ran (for migration on load).
+    """
+
+    __slots__ = (
+        "error",
+        "history",
+        "last_block",
+        "node",
+        "paused",
+        "pending",
+        "program",
+        "scratch",
+        "stack",
+        "taken",
+        "transcript_hash",
+        "variables",
+        "versions",
+        "visits",
+        "wait_until",
+    )
+
+    def __init__(self) -> None:
+        self.program: str | None = None
+        self.node: str | None = None
+        self.pending = False
+        self.stack: list[Frame] = []
+        self.history = History()
+        self.variables: dict[str, dict[str, Any]] = {}
+        self.visits: dict[str, dict[str, int]] = {}
+        self.taken: dict[str, dict[str, bool]] = {}
+        self.paused = False
+        self.error: str | None = None
+        self.wait_until: float | None = None
+        self.last_block: str | None = None
+        self.transcript_hash = ""
+        self.versions: dict[str, int] = {}
+        self.scratch: Any = None  # the engine's working set between steps; never saved
+
+    # -- helpers for hosts and tools (direct changes; no node runs) ----------------------
+    @property
+    def active(self) -> bool:
+        """Whether a program is running."""
+        return self.program is not None
+
+    @property
+    def stack_depth(self) -> int:
+        """How many programs are suspended under the active one."""
+        return len(self.stack)
+
+    def start(self, program: str, node: str, defaults: dict[str, Any] | None = None) -> None:
+        """Make ``program`` active at ``node`` (not yet entered), suspending any active one."""
+        if self.program is not None and self.node is not None:
+            self.stack.append((self.program, self.node, self.pending, self.wait_until))
+        self.program, self.node, self.pending, self.wait_until = program, node, True, None
+        self.variables.setdefault(program, dict(defaults or {}))
+        self.visits.setdefault(program, {})
+        self.taken.setdefault(program, {})
+
+    def finish(self) -> str | None:
+        """End the active program and resume the suspended one; return the resumed id."""
+        if self.stack:
+            self.program, self.node, self.pending, self.wait_until = self.stack.pop()
+        else:
+            self.program = self.node = self.wait_until = None
+            self.pending = False
+        return self.program
+
+    def advance(self, node: str, time: float, via: str) -> None:
+        """Record entering ``node`` of the active program (history and visit count)."""
+        assert self.program is not None, "advance needs an active program"
+        self.node, self.pending = node, False
+        counts = self.visits.setdefault(self.program, {})
+        counts[node] = counts.get(node, 0) + 1
+        self.history.append((self.program, node, time, via))
+
+    def pause(self) -> None:
+        """Refuse steps until :meth:`resume`."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Accept steps again."""
+        self.paused = False
+
+    def set_error(self, message: str) -> None:
+        """Record the last error."""
+        self.error = message
+
+    def clear_error(self) -> None:
+        """Forget the last error."""
+        self.error = None
+
+    def get_variable(self, name: str, program: str | None = None) -> Any:
+        """A variable of ``program`` (the active one by default); ``KeyError`` when unset."""
+        return self.variables[program or self.program or ""][name]
+
+    def set_variable(self, name: str, value: Any, program: str | None = None) -> None:
+        """Set a variable of ``program`` (the active one by default)."""
+        self.variables.setdefault(program or self.program or "", {})[name] = value
+
+    def visited(self, node: str, program: str | None = None) -> int:
+        """How many times ``node`` of ``program`` (the active one by default) was entered."""
+        return self.visits.get(program or self.program or "", {}).get(node, 0)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict holding everything."""
+        return {
+            "program": self.program,
+            "node": self.node,
+            "pending": self.pending,
+            "stack": [list(f) for f in self.stack],
+            "history": self.history.encode(),
+            "variables": {k: dict(v) for k, v in self.variables.items()},
+            "visits": {k: _pack(v) for k, v in self.visits.items()},
+            "taken": {k: sorted(v) for k, v in self.taken.items()},
+            "paused": self.paused,
+            "error": self.error,
+            "wait_until": self.wait_until,
+            "last_block": self.last_block,
+            "transcript_hash": self.transcript_hash,
+            "versions": dict(self.versions),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NarrativeStateComponent:
+        """Rebuild a component from :meth:`to_dict` output."""
+        comp = cls()
+        comp.program, comp.node = data["program"], data["node"]
+        comp.pending = bool(data["pending"])
+        comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
+        comp.history = History.decode(data["history"])
+        comp.variables = {k: dict(v) for k, v in data["variables"].items()}
+        comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
+        comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
+        comp.paused, comp.error = bool(data["paused"]), data["error"]
+        comp.wait_until, comp.last_block = data["wait_until"], data["last_block"]
+        comp.transcript_hash, comp.versions = data["transcript_hash"], dict(data["versions"])
+        return comp
+
+    def copy(self) -> NarrativeStateComponent:
+        """An independent copy (for trying a branch without touching this one)."""
+        comp = NarrativeStateComponent()
+        for name in self.__slots__:
+            setattr(comp, name, getattr(self, name))
+        comp.stack, comp.history = list(self.stack), self.history.copy()
+        comp.variables = {k: dict(v) for k, v in self.variables.items()}
+        comp.visits = {k: dict(v) for k, v in self.visits.items()}
+        comp.taken = {k: dict(v) for k, v in self.taken.items()}
+        comp.versions = dict(self.versions)
+        comp.scratch = None
+        return comp
+
+
+class Session:
+    """One playthrough's facts and the NPCs' narrative components.
+
+    Attributes
+    ----------
+    id : str
+    flags : dict
+        Named facts (bool, number, text or ``None``).
+    relationships : dict
+        NPC id -> field -> value (``affinity``, ``trust``, ... and ``mood``).
+    inventory : dict
+        Item -> count held.
+    arcs, quests : dict
+        Arc values and quest stages.
+    player : dict
+        Player fields templates can show (``player.name``).
+    world_time : float
+    components : dict
+        NPC id -> :class:`NarrativeStateComponent`.
+    pending : list of dict
+        Generation requests waiting to be launched.
+    version : int
+        The stored version (optimistic locking in :mod:`storylab.runtime.store`).
+    """
+
+    __slots__ = (
+        "arcs",
+        "components",
+        "flags",
+        "id",
+        "inventory",
+        "pending",
+        "player",
+        "quests",
+        "relationships",
+        "version",
+        "world_time",
+    )
+
+    def __init__(
+        self,
+        id: str = "session",
+        *,
+        flags: dict[str, Any] | None = None,
+        relationships: dict[str, dict[str, Any]] | None = None,
+        inventory: dict[str, int] | None = None,
+        arcs: dict[str, float] | None = None,
+        quests: dict[str, Any] | None = None,
+        player: dict[str, Any] | None = None,
+        world_time: float = 0.0,
+    ):
+        self.id = id
+        self.flags = dict(flags or {})
+        self.relationships = {k: dict(v) for k, v in (relationships or {}).items()}
+        self.inventory = dict(inventory or {})
+        self.arcs = dict(arcs or {})
+        self.quests = dict(quests or {})
+        self.player = dict(player or {})
+        self.world_time = float(world_time)
+        self.components: dict[str, NarrativeStateComponent] = {}
+        self.pending: list[dict[str, Any]] = []
+        self.version = 0
+
+    def component(self, npc: str) -> NarrativeStateComponent:
+        """The NPC's component, created idle on first use."""
+        comp = self.components.get(npc)
+        if comp is None:
+            comp = self.components[npc] = NarrativeStateComponent()
+        return comp
+
+    def facts_dict(self) -> dict[str, Any]:
+        """The session's facts (everything but the components) as a JSON-ready dict."""
+        return {
+            "flags": dict(self.flags),
+            "relationships": {k: dict(v) for k, v in self.relationships.items()},
+            "inventory": dict(self.inventory),
+            "arcs": dict(self.arcs),
+            "quests": dict(self.quests),
+            "player": dict(self.player),
+            "world_time": self.world_time,
+            "pending": [dict(p) for p in self.pending],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready (components sorted by NPC id)."""
+        return {
+            "format": SESSION_FORMAT,
+            "id": self.id,
+            "version": self.version,
+            **self.facts_dict(),
+            "components": {k: self.components[k].to_dict() for k in sorted(self.components)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine)."""
+        if data.get("format") != SESSION_FORMAT:
+            raise ValueError(f"not a saved session (format {data.get('format')!r})")
+        needed = {"id", "version", "components", *cls().facts_dict()}
+        missing = sorted(needed - set(data))
+        if missing:
+            raise ValueError(f"saved session {data.get('id')!r} lacks {', '.join(missing)}")
+        session = cls(
+            data["id"],
+            flags=data["flags"],
+            relationships=data["relationships"],
+            inventory=data["inventory"],
+            arcs=data["arcs"],
+            quests=data["quests"],
+            player=data["player"],
+            world_time=data["world_time"],
+        )
+        session.pending = [dict(p) for p in data["pending"]]
+        session.version = int(data["version"])
+        session.components = {
+            k: NarrativeStateComponent.from_dict(v) for k, v in data["components"].items()
+        }
+        return session
+
+    def copy(self) -> Session:
+        """An independent deep copy (for trying a branch, or a playthrough from here)."""
+        twin = Session(
+            self.id,
+            flags=self.flags,
+            relationships=self.relationships,
+            inventory=self.inventory,
+            arcs=self.arcs,
+            quests=self.quests,
+            player=self.player,
+            world_time=self.world_time,
+        )
+        twin.pending = [dict(p) for p in self.pending]
+        twin.version = self.version
+        twin.components = {k: c.copy() for k, c in self.components.items()}
+        return twin

@@ -1,0 +1,307 @@
+"""Sessions in SQLite: facts, relationships, NPC components, versions and an event log.
+
+Every write is one transaction that checks the session's version first (optimistic
+locking): a writer holding a stale copy gets :class:`ConflictError` and nothing is
+written, so no update is ever lost. Each committed change appends an event (the engine
+call and its arguments) from which :meth:`SessionStore.replay` rebuilds the session. The
+database runs in WAL mode, so a process killed mid-step leaves the last committed state
+intact: an unfinished transaction is simply not there.
+
+>>> import tempfile, os
+>>> from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
+>>> prog = NarrativeProgram.model_validate({"id": "p", "entry": "c", "nodes": [
+...     {"id": "c", "type": "choice", "choices": [{"id": "ok", "text": "OK"}]}]})
+>>> engine = NarrativeEngine([prog])
+>>> with SessionStore(os.path.join(tempfile.mkdtemp(), "s.db")) as store:
+...     store.create(Session("s1"))
+...     _ = store.start(engine, "s1", "npc", "p")
+...     store.step(engine, "s1", "npc", "ok").status, store.load("s1").version
+('finished', 3)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storylab._data import UnknownNameError
+from storylab.runtime.results import NarrativeStepResult
+from storylab.runtime.state import SESSION_FORMAT, Session
+
+if TYPE_CHECKING:
+    from storylab.runtime.engine import NarrativeEngine
+
+__all__ = ["ConflictError", "Event", "SessionStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, world_time REAL NOT NULL, facts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS flags (
+    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (session_id, name));
+CREATE TABLE IF NOT EXISTS relationships (
+    session_id TEXT NOT NULL, npc TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (session_id, npc, field));
+CREATE TABLE IF NOT EXISTS components (
+    session_id TEXT NOT NULL, npc TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (session_id, npc));
+CREATE TABLE IF NOT EXISTS events (
+    session_id TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL, args TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq));
+"""
+
+
+class ConflictError(RuntimeError):
+    """A write based on a stale version of a session; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One committed change: ``seq`` equals the session version it produced."""
+
+    session_id: str
+    seq: int
+    op: str
+    args: dict[str, Any]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class SessionStore:
+    """A SQLite file of sessions.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created when missing).
+    timeout : float
+        Seconds to wait for another writer's lock before failing.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 10.0):
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # -- reading --------------------------------------------------------------------------
+    def ids(self) -> list[str]:
+        """Stored session ids, sorted."""
+        return [r[0] for r in self._db.execute("SELECT id FROM sessions ORDER BY id")]
+
+    def version(self, session_id: str) -> int:
+        """The stored version of a session."""
+        row = self._db.execute("SELECT version FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise UnknownNameError("session", session_id, self.ids())
+        return int(row[0])
+
+    def load(self, session_id: str) -> Session:
+        """The last committed state of a session (one consistent read)."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            row = db.execute(
+                "SELECT version, world_time, facts FROM sessions WHERE id=?", (session_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownNameError("session", session_id, self.ids())
+            flags = db.execute("SELECT name, value FROM flags WHERE session_id=?", (session_id,))
+            flag_rows = flags.fetchall()
+            rels = db.execute(
+                "SELECT npc, field, value FROM relationships WHERE session_id=?", (session_id,)
+            ).fetchall()
+            comps = db.execute(
+                "SELECT npc, data FROM components WHERE session_id=?", (session_id,)
+            ).fetchall()
+        finally:
+            db.execute("COMMIT")
+        facts = json.loads(row[2])
+        relationships: dict[str, dict[str, Any]] = {}
+        for npc, field, value in rels:
+            relationships.setdefault(npc, {})[field] = json.loads(value)
+        session = Session.from_dict(
+            {
+                "format": SESSION_FORMAT,
+                "id": session_id,
+                "version": row[0],
+                "world_time": row[1],
+                "flags": {name: json.loads(v) for name, v in flag_rows},
+                "relationships": relationships,
+                **facts,
+                "components": {npc: json.loads(data) for npc, data in comps},
+            }
+        )
+        return session
+
+    def events(self, session_id: str) -> list[Event]:
+        """Every committed change of a session, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, op, args FROM events WHERE session_id=? ORDER BY seq", (session_id,)
+        )
+        return [Event(session_id, seq, op, json.loads(args)) for seq, op, args in rows]
+
+    # -- writing --------------------------------------------------------------------------
+    def create(self, session: Session) -> None:
+        """Store a new session at version 1 (its first event holds the whole state)."""
+        session.version = 0
+        self._write(session, "create", {"state": session.to_dict()}, new=True)
+
+    def save(
+        self, session: Session, op: str = "replace", args: dict[str, Any] | None = None
+    ) -> int:
+        """Commit ``session`` if nobody wrote since it was loaded; return the new version.
+
+        ``op`` and ``args`` are logged; the default ``replace`` logs the whole state, which
+        is right for changes made outside the engine.
+
+        Raises
+        ------
+        ConflictError
+            When the stored version is not ``session.version``.
+        """
+        if op == "replace":
+            args = {"state": {**session.to_dict(), "version": session.version + 1}}
+        return self._write(session, op, args or {}, new=False)
+
+    def _write(self, session: Session, op: str, args: dict[str, Any], *, new: bool) -> int:
+        db, sid = self._db, session.id
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT version FROM sessions WHERE id=?", (sid,)).fetchone()
+            if new and row is not None:
+                raise ConflictError(f"session {sid!r} already exists")
+            if not new and row is None:
+                raise UnknownNameError("session", sid, self.ids())
+            stored = 0 if row is None else int(row[0])
+            if stored != session.version:
+                raise ConflictError(
+                    f"session {sid!r} is at version {stored}, this copy at {session.version}; "
+                    "reload and try again"
+                )
+            version = stored + 1
+            facts = session.facts_dict()
+            facts.pop("flags"), facts.pop("relationships")
+            world_time = facts.pop("world_time")
+            db.execute(
+                "INSERT OR REPLACE INTO sessions (id, version, world_time, facts) VALUES (?,?,?,?)",
+                (sid, version, world_time, _dumps(facts)),
+            )
+            for table in ("flags", "relationships", "components"):
+                db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
+            db.executemany(
+                "INSERT INTO flags VALUES (?,?,?)",
+                [(sid, k, _dumps(v)) for k, v in session.flags.items()],
+            )
+            db.executemany(
+                "INSERT INTO relationships VALUES (?,?,?,?)",
+                [
+                    (sid, npc, f, _dumps(v))
+                    for npc, row_ in session.relationships.items()
+                    for f, v in row_.items()
+                ],
+            )
+            db.executemany(
+                "INSERT INTO components VALUES (?,?,?)",
+                [(sid, npc, _dumps(c.to_dict())) for npc, c in session.components.items()],
+            )
+            db.execute("INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args)))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        session.version = version
+        return version
+
+    # -- engine calls, each one load-apply-commit ------------------------------------------
+    def _apply(
+        self, session_id: str, op: str, args: dict[str, Any], call: Callable[[Session], Any]
+    ) -> Any:
+        session = self.load(session_id)
+        out = call(session)
+        self._write(session, op, args, new=False)
+        return out
+
+    def start(
+        self,
+        engine: NarrativeEngine,
+        session_id: str,
+        npc: str,
+        program: str,
+        entry: str | None = None,
+    ) -> NarrativeStepResult:
+        """``engine.start`` on the stored session, committed with its event."""
+        args = {"npc": npc, "program": program, "entry": entry}
+        return self._apply(
+            session_id, "start", args, lambda s: engine.start(s, npc, program, entry)
+        )
+
+    def step(
+        self, engine: NarrativeEngine, session_id: str, npc: str, input: str | None = None
+    ) -> NarrativeStepResult:
+        """``engine.step`` on the stored session, committed with its event."""
+        args = {"npc": npc, "input": input}
+        return self._apply(session_id, "step", args, lambda s: engine.step(s, npc, input))
+
+    def advance_time(self, engine: NarrativeEngine, session_id: str, delta: float) -> None:
+        """``engine.advance_time`` on the stored session, committed with its event."""
+        self._apply(
+            session_id, "advance_time", {"delta": delta}, lambda s: engine.advance_time(s, delta)
+        )
+
+    def pause(self, engine: NarrativeEngine, session_id: str, npc: str) -> None:
+        """``engine.pause``, committed."""
+        self._apply(session_id, "pause", {"npc": npc}, lambda s: engine.pause(s, npc))
+
+    def resume(self, engine: NarrativeEngine, session_id: str, npc: str) -> NarrativeStepResult:
+        """``engine.resume``, committed."""
+        return self._apply(session_id, "resume", {"npc": npc}, lambda s: engine.resume(s, npc))
+
+    def finish(self, engine: NarrativeEngine, session_id: str, npc: str) -> NarrativeStepResult:
+        """``engine.finish``, committed."""
+        return self._apply(session_id, "finish", {"npc": npc}, lambda s: engine.finish(s, npc))
+
+    # -- replay -----------------------------------------------------------------------------
+    def replay(self, engine: NarrativeEngine, session_id: str, upto: int | None = None) -> Session:
+        """Rebuild a session from its event log (up to version ``upto``), with ``engine``."""
+        session: Session | None = None
+        for event in self.events(session_id):
+            if upto is not None and event.seq > upto:
+                break
+            a = event.args
+            if event.op in ("create", "replace"):
+                session = Session.from_dict(a["state"])
+            else:
+                assert session is not None, "the log starts with a create event"
+                _REPLAY[event.op](engine, session, a)
+            session.version = event.seq
+        if session is None:
+            raise UnknownNameError("session", session_id, self.ids())
+        return session
+
+
+_REPLAY: dict[str, Callable[[Any, Session, dict[str, Any]], Any]] = {
+    "start": lambda e, s, a: e.start(s, a["npc"], a["program"], a["entry"]),
+    "step": lambda e, s, a: e.step(s, a["npc"], a["input"]),
+    "advance_time": lambda e, s, a: e.advance_time(s, a["delta"]),
+    "pause": lambda e, s, a: e.pause(s, a["npc"]),
+    "resume": lambda e, s, a: e.resume(s, a["npc"]),
+    "finish": lambda e, s, a: e.finish(s, a["npc"]),
+}

@@ -1,0 +1,243 @@
+"""Save and load, migration across program versions, deterministic replay, the examples."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storylab import UnknownNameError
+from storylab.runtime import (
+    NarrativeEngine,
+    NarrativeProgram,
+    Session,
+    format_transcript,
+    load_program,
+    transcript_json,
+)
+
+ROOT = Path(__file__).resolve().parents[1] / "data" / "programs"
+
+
+HARBOUR = [load_program(p) for p in sorted(ROOT.glob("*.program.yaml"))]
+
+
+def harbour_engine():
+    return NarrativeEngine(HARBOUR)
+
+
+def harbour_session():
+    return Session(
+        "s1",
+        player={"name": "Ash"},
+        relationships={"npc_10": {"affinity": 30, "chemistry": 10, "mood": "curious"}},
+        inventory={"coin": 3},
+    )
+
+
+def test_tavern_choice_unlocks_rumours_when_affinity_rises():
+    engine, session = harbour_engine(), harbour_session()
+    r = engine.start(session, "npc_10", "tavern_encounter", explain=True)
+    assert "rumors" in {h.id for h in r.hidden}
+    r = engine.step(session, "npc_10", "coin")
+    assert "rumors" in {c.id for c in r.choices}
+    r = engine.step(session, "npc_10", "rumors")
+    assert session.quests == {"ghost_ship": "started"} and session.inventory["coin"] == 2
+    assert "rumors" not in {c.id for c in r.choices}
+    r = engine.step(session, "npc_10", "leave")
+    assert r.text == "Fair winds, Ash. We talked of 1 thing(s)." and r.status == "finished"
+
+
+def test_interruption_suspends_and_resumes_the_tavern():
+    engine, session = harbour_engine(), harbour_session()
+    engine.start(session, "npc_10", "tavern_encounter")
+    r = engine.start(session, "npc_10", "harbor_alarm")
+    assert r.snapshot.stack == (("tavern_encounter", "talk"),)
+    r = engine.step(session, "npc_10", "stay")
+    assert r.status == "waiting" and r.node == "stay_put"
+    engine.advance_time(session, 1)
+    r = engine.step(session, "npc_10")
+    assert r.finished == ("harbor_alarm",) and r.program == "tavern_encounter"
+    assert [c.id for c in r.choices] == ["adventure", "coin", "leave"]
+    assert session.relationships["npc_12"]["trust"] == -5
+
+
+def test_action_block_scene_branches_on_affinity():
+    for affinity, launch, blocks in (
+        (40, "immediate", ("raise_tankard", "laugh_together")),
+        (5, "pending", ("storm_out",)),
+    ):
+        engine, session = harbour_engine(), harbour_session()
+        session.relationships["npc_10"]["affinity"] = affinity
+        r = engine.start(session, "npc_10", "dockside_farewell")
+        walk, beat, voice = r.generations
+        assert walk.request.blocks == ("dock_walk", "watch_ships")
+        assert (beat.request.launch, beat.request.blocks) == (launch, blocks)
+        assert voice.request.program == "mara_voice"
+        assert r.lines[0].text == (
+            "Come back in one piece." if affinity >= 30 else "Mind the tide."
+        )
+        assert len(session.pending) == (launch == "pending")
+
+
+def play_script(engine, session, script):
+    results = []
+    for npc, op, arg in script:
+        if op == "start":
+            results.append(engine.start(session, npc, arg))
+        elif op == "time":
+            engine.advance_time(session, arg)
+        else:
+            results.append(engine.step(session, npc, arg))
+    return results
+
+
+SCRIPT = [
+    ("npc_10", "start", "tavern_encounter"),
+    ("npc_10", "step", "adventure"),
+    ("npc_10", "start", "harbor_alarm"),
+    ("npc_10", "step", "help"),
+    ("npc_10", "step", "coin"),
+    ("npc_10", "step", "rumors"),
+    ("npc_12", "start", "harbor_alarm"),
+    ("npc_12", "step", "stay"),
+    ("npc_12", "time", 2),
+    ("npc_12", "step", None),
+    ("npc_10", "step", "leave"),
+    ("npc_10", "start", "dockside_farewell"),
+    ("npc_10", "step", "wave"),
+]
+
+
+def test_replay_is_byte_identical():
+    a = play_script(harbour_engine(), harbour_session(), SCRIPT)
+    b = play_script(harbour_engine(), harbour_session(), SCRIPT)
+    assert transcript_json(a) == transcript_json(b)
+    assert format_transcript(a) == format_transcript(b)
+    assert a[-1].transcript_hash == b[-1].transcript_hash
+
+
+@pytest.mark.parametrize("cut", range(1, len(SCRIPT)))
+def test_save_load_mid_play_continues_identically(cut):
+    engine, session = harbour_engine(), harbour_session()
+    straight = play_script(engine, session, SCRIPT)
+    engine2, first = harbour_engine(), harbour_session()
+    before = play_script(engine2, first, SCRIPT[:cut])
+    text = engine2.save(first)
+    fresh = harbour_engine()
+    loaded, report = fresh.load(text)
+    assert report.clean and str(report) == "no migration needed"
+    after = play_script(fresh, loaded, SCRIPT[cut:])
+    assert transcript_json(before + after) == transcript_json(straight)
+    assert fresh.save(loaded) == engine.save(session)
+
+
+def test_saved_json_is_stable_and_round_trips():
+    engine, session = harbour_engine(), harbour_session()
+    play_script(engine, session, SCRIPT[:6])
+    text = engine.save(session)
+    data = json.loads(text)
+    assert data["format"] == "storylab.session/1"
+    history = data["components"]["npc_10"]["history"]
+    assert history["program"] == [
+        ["tavern_encounter", 5],
+        ["harbor_alarm", 6],
+        ["tavern_encounter", 5],
+    ]
+    assert history["time"] == [[0.0, 9], [0.5, 7]]
+    assert history["node"].split(" ")[:3] == ["arrive", "greet", "talk"]
+    assert history["length"] == 16 and len(history["via"].split(" ")) == 16
+    assert engine.save(Session.from_dict(data)) == text
+    with pytest.raises(ValueError, match="not a saved session"):
+        Session.from_dict({"format": "other"})
+
+
+def _v2(**changes):
+    data = _tavern_v1()
+    data["version"] = 2
+    data.update(changes)
+    return NarrativeProgram.model_validate(data)
+
+
+def test_load_under_new_version_reports_moves_and_renames():
+    engine, session = harbour_engine(), harbour_session()
+    engine.start(session, "npc_10", "tavern_encounter")
+    engine.step(session, "npc_10", "coin")
+    saved = engine.save(session)
+
+    text = json.dumps(_tavern_v1()).replace('"talk"', '"menu"').replace("topics", "subjects")
+    renamed = json.loads(text)
+    prog = _v2(
+        nodes=renamed["nodes"],
+        edges=renamed["edges"],
+        variables={"subjects": 0, "mood": "calm"},
+        renames={"nodes": {"talk": "menu"}, "variables": {"topics": "subjects"}},
+    )
+    new_engine = NarrativeEngine([prog])
+    loaded, report = new_engine.load(saved)
+    kinds = [(n.kind, n.old, n.new) for n in report.notes]
+    assert ("version", "1", "2") in kinds
+    assert ("node-moved", "talk", "menu") in kinds
+    assert ("variable-renamed", "topics", "subjects") in kinds
+    assert ("variable-added", None, "mood") in kinds
+    comp = loaded.components["npc_10"]
+    assert comp.node == "menu" and comp.variables["tavern_encounter"] == {
+        "subjects": 1,
+        "mood": "calm",
+    }
+    assert comp.visits["tavern_encounter"]["menu"] == 2 and comp.taken["tavern_encounter"] == {
+        "menu/coin": True
+    }
+    r = new_engine.current(loaded, "npc_10")
+    assert [c.id for c in r.choices] == ["adventure", "rumors", "leave"]
+    assert new_engine.step(loaded, "npc_10", "leave").status == "finished"
+
+
+def _tavern_v1():
+    path = ROOT / "tavern-encounter.program.yaml"
+    return load_program(path).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _tavern_v2_without_talk():
+    v1 = _tavern_v1()
+    nodes = [n for n in v1["nodes"] if n["id"] != "talk"]
+    for n in nodes:
+        if n["id"] == "farewell":
+            n["text"] = "Fair winds."
+    edges = [e for e in v1["edges"] if "talk" not in (e["from"], e["to"])]
+    return _v2(nodes=nodes, edges=edges, variables={})
+
+
+def test_missing_node_moves_to_entry_and_runs_on_next_step():
+    engine, session = harbour_engine(), harbour_session()
+    engine.start(session, "npc_10", "tavern_encounter")
+    engine.step(session, "npc_10", "coin")
+    saved = engine.save(session)
+    new_engine = NarrativeEngine([_tavern_v2_without_talk()])
+    loaded, report = new_engine.load(saved)
+    notes = {n.kind: n for n in report.notes}
+    assert notes["node-missing"].old == "talk" and notes["node-missing"].new == "arrive"
+    assert "variable-removed" in notes and "var.topics" in notes["variable-removed"].detail
+    assert notes["choice-dropped"].old == "talk/coin"
+    assert notes["visits-dropped"].old == "talk"
+    assert "npc_10/tavern_encounter: node-missing" in str(report)
+    assert new_engine.current(loaded, "npc_10").status == "waiting"
+    with pytest.raises(ValueError, match="not been reached yet"):
+        new_engine.step(loaded, "npc_10", "coin")
+    r = new_engine.step(loaded, "npc_10")
+    assert r.lines[0].node == "greet"
+    assert loaded.components["npc_10"].history[-2][3] == "moved"
+
+
+def test_loading_with_an_active_program_missing_is_an_error():
+    engine, session = harbour_engine(), harbour_session()
+    engine.start(session, "npc_10", "tavern_encounter")
+    with pytest.raises(UnknownNameError, match="program 'tavern_encounter'"):
+        NarrativeEngine([]).load(engine.save(session))
+
+
+def test_incomplete_saves_are_reported():
+    engine = harbour_engine()
+    data = json.loads(engine.save(harbour_session()))
+    del data["pending"], data["flags"]
+    with pytest.raises(ValueError, match="lacks flags, pending"):
+        engine.load(data)

@@ -1,0 +1,213 @@
+"""SQLite sessions: versions, optimistic locking across processes, event-log replay, crashes."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from storylab import UnknownNameError
+from storylab.runtime import (
+    ConflictError,
+    NarrativeEngine,
+    NarrativeProgram,
+    Session,
+    SessionStore,
+    StepError,
+    load_program,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TAVERN = ROOT / "data" / "programs" / "tavern-encounter.program.yaml"
+LOOP = {
+    "id": "loop",
+    "entry": "m",
+    "variables": {"n": 0},
+    "nodes": [
+        {"id": "m", "type": "choice", "choices": [{"id": "again", "text": "Again", "to": "count"}]},
+        {
+            "id": "count",
+            "type": "action",
+            "delay": 1,
+            "effects": {
+                "variables": {"n": "var.n + 1"},
+                "relationships": {"self": {"affinity": 1}},
+                "flags": {"last": "var.n"},
+            },
+        },
+    ],
+    "edges": [{"from": "count", "to": "m"}],
+}
+
+
+def tavern_session(sid="s1"):
+    return Session(
+        sid,
+        player={"name": "Ash"},
+        relationships={"npc_10": {"affinity": 30}},
+        inventory={"coin": 2},
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SessionStore(tmp_path / "sessions.db") as s:
+        yield s
+
+
+def test_create_load_step_and_versions(store):
+    engine = NarrativeEngine([load_program(TAVERN)])
+    store.create(tavern_session())
+    assert store.version("s1") == 1 and store.ids() == ["s1"]
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    r = store.step(engine, "s1", "npc_10", "coin")
+    assert "rumors" in {c.id for c in r.choices}
+    loaded = store.load("s1")
+    assert loaded.version == 3
+    assert loaded.relationships == {"npc_10": {"affinity": 35.0}}
+    assert loaded.flags == {"met_mara": True}
+    assert loaded.components["npc_10"].node == "talk"
+    assert [(e.seq, e.op) for e in store.events("s1")] == [(1, "create"), (2, "start"), (3, "step")]
+    with pytest.raises(ConflictError, match="already exists"):
+        store.create(tavern_session())
+    with pytest.raises(UnknownNameError):
+        store.load("nope")
+
+
+def test_failed_step_commits_nothing(store):
+    engine = NarrativeEngine([load_program(TAVERN)])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    with pytest.raises(StepError):
+        store.step(engine, "s1", "npc_10", "rumors")
+    assert store.version("s1") == 2 and len(store.events("s1")) == 2
+
+
+def test_stale_copy_conflicts_in_process(store):
+    store.create(tavern_session())
+    a, b = store.load("s1"), store.load("s1")
+    a.flags["x"] = 1
+    assert store.save(a) == 2
+    b.flags["y"] = 2
+    with pytest.raises(ConflictError, match="version 2, this copy at 1"):
+        store.save(b)
+    assert store.load("s1").flags == {"x": 1}
+
+
+WRITER = """
+import sys
+from storylab.runtime import ConflictError, NarrativeEngine, SessionStore, load_program
+engine = NarrativeEngine([load_program({tavern!r})])
+store = SessionStore({db!r})
+session = store.load("s1")
+print("loaded", session.version, flush=True)
+choice = sys.stdin.readline().strip()
+engine.step(session, "npc_10", choice)
+try:
+    store.save(session, "step", {{"npc": "npc_10", "input": choice}})
+    print("saved", session.version, flush=True)
+except ConflictError as exc:
+    print("conflict", exc, flush=True)
+"""
+
+
+def _python(code, **kw):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kw,
+    )
+
+
+def test_two_writers_in_two_processes_conflict(tmp_path):
+    db = str(tmp_path / "sessions.db")
+    engine = NarrativeEngine([load_program(TAVERN)])
+    with SessionStore(db) as store:
+        store.create(tavern_session())
+        store.start(engine, "s1", "npc_10", "tavern_encounter")
+    code = WRITER.format(tavern=str(TAVERN), db=db)
+    first, second = _python(code), _python(code)
+    assert first.stdout.readline().split() == ["loaded", "2"]
+    assert second.stdout.readline().split() == ["loaded", "2"]
+    out1, _ = first.communicate("coin\n", timeout=60)
+    out2, _ = second.communicate("adventure\n", timeout=60)
+    assert out1.split() == ["saved", "3"]
+    assert out2.startswith("conflict") and "version 3, this copy at 2" in out2
+    with SessionStore(db) as store:
+        final = store.load("s1")
+        assert final.version == 3 and final.relationships["npc_10"]["affinity"] == 35
+        assert [e.args.get("input") for e in store.events("s1")][-1] == "coin"
+
+
+def test_replay_from_the_event_log_reproduces_the_state(store):
+    engine = NarrativeEngine([load_program(TAVERN), NarrativeProgram.model_validate(LOOP)])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    store.step(engine, "s1", "npc_10", "coin")
+    store.start(engine, "s1", "npc_10", "loop")  # an interruption
+    store.step(engine, "s1", "npc_10", "again")
+    store.advance_time(engine, "s1", 2.5)
+    store.pause(engine, "s1", "npc_10")
+    store.resume(engine, "s1", "npc_10")
+    edited = store.load("s1")
+    edited.flags["edited_by_host"] = True  # a change made outside the engine
+    store.save(edited)
+    store.finish(engine, "s1", "npc_10")
+    store.step(engine, "s1", "npc_10", "rumors")
+    stored = store.load("s1")
+    replayed = store.replay(engine, "s1")
+    assert replayed.to_dict() == stored.to_dict()
+    assert stored.components["npc_10"].program == "tavern_encounter"
+    assert stored.flags["edited_by_host"] is True and stored.world_time == 3.5
+    early = store.replay(engine, "s1", upto=3)
+    assert early.version == 3 and early.components["npc_10"].node == "talk"
+    with pytest.raises(UnknownNameError):
+        store.replay(engine, "nope")
+
+
+KILLED = """
+import json
+from storylab.runtime import NarrativeEngine, NarrativeProgram, Session, SessionStore
+engine = NarrativeEngine([NarrativeProgram.model_validate(json.loads({loop!r}))])
+store = SessionStore({db!r})
+store.create(Session("s1"))
+store.start(engine, "s1", "npc", "loop")
+while True:
+    store.step(engine, "s1", "npc", "again")
+    print(store.version("s1"), flush=True)
+"""
+
+
+def test_a_process_killed_mid_session_loses_nothing_committed(tmp_path):
+    db = str(tmp_path / "sessions.db")
+    child = _python(KILLED.format(loop=json.dumps(LOOP), db=db))
+    seen = 0
+    while seen < 40:
+        seen = int(child.stdout.readline())
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+    engine = NarrativeEngine([NarrativeProgram.model_validate(LOOP)])
+    with SessionStore(db) as store:
+        session = store.load("s1")
+        assert session.version >= seen  # every printed commit is there
+        steps = session.version - 2  # create, start, then one event per step
+        comp = session.components["npc"]
+        assert comp.variables["loop"]["n"] == steps == session.relationships["npc"]["affinity"]
+        assert session.world_time == steps and len(comp.history) == 1 + 2 * steps
+        assert store.replay(engine, "s1").to_dict() == session.to_dict()
+        store.step(engine, "s1", "npc", "again")  # and play goes on
+        assert store.load("s1").components["npc"].variables["loop"]["n"] == steps + 1
+    check = sqlite3.connect(db)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    check.close()
