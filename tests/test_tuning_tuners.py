@@ -134,7 +134,9 @@ def test_cost_tuner_improves_held_out_fit():
     cases = make_cases(1, every=2)
     train = [c for i, c in enumerate(cases) if i % 3 == 2]
     test = [c for i, c in enumerate(cases) if i % 3 != 2]
-    result = tune_action_costs(train, test, max_evaluations=12)
+    seen = []
+    result = tune_action_costs(train, test, max_evaluations=12, callback=seen.append)
+    assert seen == result.history.to_dict("records")
     scores = result.scores.set_index(["split", "stage"])
     assert (
         scores.loc[("train", "after"), "objective"] < scores.loc[("train", "before"), "objective"]
