@@ -23,7 +23,7 @@ from storylab.archives.kernels import (
     extract_kernels,
 )
 from storylab.archives.labels import agreement, evaluate, load_labels
-from storylab.archives.recommend import TemplateRecommender, explain, recommend
+from storylab.archives.recommend import TemplateRecommender, best_pair, explain, recommend
 
 __all__ = [
     "ArchiveBundle",
@@ -34,6 +34,7 @@ __all__ = [
     "NarrativeKernel",
     "TemplateRecommender",
     "agreement",
+    "best_pair",
     "default_extraction",
     "dump_extraction",
     "evaluate",

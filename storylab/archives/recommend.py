@@ -142,6 +142,25 @@ def recommend(
     return recommender.recommend(bundle)
 
 
+def best_pair(
+    table: pd.DataFrame, *, template: str | None = None, genre: str | None = None
+) -> pd.Series:
+    """The highest-ranked compatible row of a :func:`recommend` table.
+
+    ``template`` and/or ``genre`` pin that part of the pair; the rest is the recommendation.
+    Raises ``ValueError`` when no compatible pair matches.
+    """
+    rows = table[table["compatible"]]
+    if template is not None:
+        rows = rows[rows["template"] == template]
+    if genre is not None:
+        rows = rows[rows["genre"] == genre]
+    if rows.empty:
+        pinned = ", ".join(f"{k}={v}" for k, v in (("template", template), ("genre", genre)) if v)
+        raise ValueError(f"no compatible template × genre pair with {pinned}")
+    return rows.sort_values("rank", kind="stable").iloc[0]
+
+
 def explain(table: pd.DataFrame, rank: int = 1, *, top: int | None = None) -> pd.Series:
     """The non-zero terms of one row of a :func:`recommend` table, largest magnitude first."""
     row = table.loc[table["rank"] == rank].iloc[0]

@@ -7,6 +7,7 @@ parser calls ``args.run(args)``, which returns the exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:  # output piped into `head` and friends
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except (DataError, UnknownNameError, ValueError, FileNotFoundError) as exc:
         print(f"storylab: error: {exc}", file=sys.stderr)
         return 2

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from storylab._data import read_document
+from storylab.archives import ArchiveBundle, best_pair, load_bundle, recommend
 from storylab.cli._output import print_table
 from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency
 
@@ -81,10 +83,31 @@ def _print_plan(plan: StorylinePlan, timings: dict[str, Any] | None) -> None:
         print(f"time: {1000 * timings['total_s']:.1f} ms (search per phase, ms: {per_phase})")
 
 
+def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
+    """Load ``--archive`` and fill in a missing template or genre from its recommendation."""
+    bundle = load_bundle(args.archive)
+    if args.template is None or args.genre is None:
+        row = best_pair(recommend(bundle), template=args.template, genre=args.genre)
+        args.template, args.genre = str(row["template"]), str(row["genre"])
+        print(
+            f"recommended for {args.archive}: {args.template} × {args.genre}"
+            f" (rank {row['rank']}, score {row['score']:.3f}; see `storylab kernels`)",
+            file=sys.stderr,
+        )
+    return bundle
+
+
 def _run_compose(args: argparse.Namespace) -> int:
-    initial = read_document(args.initial) if args.initial else None
-    if initial is not None and not isinstance(initial, dict):
-        raise ValueError(f"{args.initial}: a mapping with facts / narrative / position")
+    if args.archive and args.initial:
+        raise ValueError("give --archive or --initial, not both")
+    if args.archive:
+        initial: Any = _choose_from_archive(args)
+    elif args.template is None or args.genre is None:
+        raise ValueError("--template and --genre are required unless --archive is given")
+    else:
+        initial = read_document(args.initial) if args.initial else None
+        if initial is not None and not isinstance(initial, dict):
+            raise ValueError(f"{args.initial}: a mapping with facts / narrative / position")
     actants = {}
     for item in args.actant or []:
         role, sep, name = item.partition("=")
@@ -129,11 +152,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--template",
-        required=True,
         help="arc template: rags_to_riches, tragedy, man_in_a_hole, icarus, cinderella,"
         " oedipus (or its code); an unknown name lists the known ones",
     )
-    p.add_argument("--genre", required=True, help="genre (see `storylab spectrums`)")
+    p.add_argument("--genre", help="genre (see `storylab spectrums`)")
     p.add_argument("--subgenre", help="subgenre of the genre")
     p.add_argument("--actions", type=int, metavar="N", help="target action count (clamped)")
     p.add_argument(
@@ -141,6 +163,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="tie-break and plan-id seed (default 0)")
     p.add_argument("--initial", metavar="FILE", help="starting world state (YAML or JSON)")
+    p.add_argument(
+        "--archive",
+        metavar="FILE",
+        help="start from an archive bundle; a missing --template/--genre is recommended",
+    )
     p.add_argument(
         "--actant", action="append", metavar="ROLE=NAME", help="cast a character in a role"
     )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from storylab._data import parse_model
+from storylab.archives import ArchiveBundle, extract_world_state
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
 from storylab.storyteller.plan import (
@@ -101,7 +102,7 @@ class StorylineComposer:
         genre: str,
         *,
         subgenre: str | None = None,
-        initial: WorldState | Mapping[str, Any] | None = None,
+        initial: WorldState | ArchiveBundle | Mapping[str, Any] | None = None,
         actants: Mapping[ActantRole | str, str] | None = None,
         actions: int | None = None,
         urgency: Urgency | str = Urgency.MEDIUM,
@@ -115,9 +116,11 @@ class StorylineComposer:
             Arc name (``man_in_a_hole``), code (``MAN_IN_A_HOLE``) or a template.
         genre, subgenre : str
             The genre (and optional subgenre); the template must support them.
-        initial : WorldState or mapping, optional
-            Starting world (facts from archives, narrative values); mappings are validated
-            like a data file. Narrative values are snapped to the planning grid (reported).
+        initial : WorldState, ArchiveBundle or mapping, optional
+            Starting world (facts, narrative values); a bundle is read with
+            :func:`storylab.archives.extract_world_state` for this genre; mappings are
+            validated like a data file. Narrative values are snapped to the planning grid
+            (reported).
         actants : mapping, optional
             Actant role -> character name, passed into the intents.
         actions : int, optional
@@ -143,6 +146,8 @@ class StorylineComposer:
         count = ActionCountResolver().resolve(tpl, genre, actions)
         primary = primary_spectrum(genre, subgenre)
         secondary = secondary_spectrum(genre, subgenre)
+        if isinstance(initial, ArchiveBundle):
+            initial = extract_world_state(initial, genre, subgenre)
         world, notes = _initial_world(initial, tpl, primary, secondary, config)
         notes = ([count.note] if count.note else []) + notes
         rng = np.random.default_rng(seed)

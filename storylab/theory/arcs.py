@@ -13,14 +13,16 @@ import itertools
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import Field, PrivateAttr, model_validator
-from scipy.interpolate import PchipInterpolator
 
 from storylab._data import Frozen, UnknownNameError, packaged_path, parse_model, read_document
+
+if TYPE_CHECKING:  # scipy is imported when the first arc is built, keeping `import storylab` light
+    from scipy.interpolate import PchipInterpolator
 
 __all__ = [
     "SAMPLE_POSITIONS",
@@ -168,6 +170,8 @@ class EmotionalArc(Frozen):
         return self
 
     def model_post_init(self, __context: object) -> None:
+        from scipy.interpolate import PchipInterpolator
+
         self._curve = PchipInterpolator(SAMPLE_POSITIONS, np.array(self.samples))
 
     @staticmethod
