@@ -10,6 +10,7 @@ from storylab._data import read_document
 from storylab.archives import ArchiveBundle, best_pair, load_bundle, recommend
 from storylab.cli._output import print_table
 from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency
+from storylab.tuning.compose import compose_options
 
 __all__ = ["plan_rows", "register"]
 
@@ -114,14 +115,15 @@ def _run_compose(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise ValueError(f"--actant takes ROLE=NAME, got {item!r}")
         actants[role] = name
-    composer = StorylineComposer()
+    options = compose_options(args.profile or [], args.template, args.genre)
+    composer = StorylineComposer(costs=options.get("costs"))
     plan = composer.compose(
         args.template,
         args.genre,
         subgenre=args.subgenre,
         initial=initial,
         actants=actants,
-        actions=args.actions,
+        actions=args.actions if args.actions is not None else options.get("actions"),
         urgency=args.urgency,
         seed=args.seed,
     )
@@ -163,6 +165,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="tie-break and plan-id seed (default 0)")
     p.add_argument("--initial", metavar="FILE", help="starting world state (YAML or JSON)")
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        action="append",
+        help="tuned profile (action costs, position estimation); repeat for several",
+    )
     p.add_argument(
         "--archive",
         metavar="FILE",
