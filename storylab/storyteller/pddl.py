@@ -1,0 +1,539 @@
+"""A phase planning problem as PDDL, so any classical planner solves the same problem.
+
+The encoding (``docs/performance-planner.md`` has the long version):
+
+* The primary spectrum and the story position become objects (``level`` and ``step``), one
+  per value reachable from the start state through the phase's steps, computed with the
+  same floating-point update the planner uses. A step's effect on them is a static
+  relation between levels (``shift-K ?a ?b``, ``advance-K ?a ?b``), one per distinct
+  sequence of deltas. Positions from which the phase window can no longer be reached are
+  left out: no plan can use them.
+* Every fact a precondition reads is a finite-domain variable, one 0-ary atom per value
+  (``unset`` for a missing fact); facts no precondition reads cannot change which plans
+  exist or what they cost, and are left out.
+* A chained action becomes one macro schema (the chain applies atomically); a step whose
+  preconditions allow several values of a fact is split into one schema per value, so
+  there are no disjunctions and no negative preconditions.
+* Costs are integers: every cost is multiplied by ``cost_scale`` (the least common
+  denominator of the steps' decimal costs).
+* The goal is a zero-cost ``accept`` action, applicable where the primary value is in the
+  target range and the position is in the phase window; the PDDL goal is ``(done)``.
+
+``costs="unit"`` compiles the action costs away for planners without ``:action-costs``
+(pyperplan): a step of scaled cost ``c`` becomes ``c`` unit steps (the step itself,
+``c - 2`` ``pay`` steps, then the ``move`` that advances the position), so the shortest plan
+has ``1 + sum(c)`` steps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from storylab._data import Frozen
+from storylab.theory.world import Condition, Effect, FactValue, WorldState
+
+__all__ = [
+    "MAX_FACT_VALUES",
+    "MacroLink",
+    "MacroStep",
+    "PddlExport",
+    "PhaseTask",
+    "encode_phase_task",
+]
+
+#: A fact with more reachable values than this cannot be encoded as a finite domain.
+MAX_FACT_VALUES = 512
+
+_UNSET = object()
+_Value = FactValue | None
+
+
+class MacroLink(Frozen):
+    """One action inside a step: preconditions, effects and narrative movement."""
+
+    action_id: str
+    preconditions: tuple[Condition, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    primary_delta: float = 0.0
+    advance: float = 0.0
+
+
+class MacroStep(Frozen):
+    """What the planner applies atomically: an action, or an action and its chain."""
+
+    links: tuple[MacroLink, ...] = Field(min_length=1)
+    cost: float = Field(ge=0.0)
+
+    @property
+    def action_ids(self) -> tuple[str, ...]:
+        """The actions in order."""
+        return tuple(link.action_id for link in self.links)
+
+
+class PhaseTask(Frozen):
+    """A phase planning problem: a start state, the steps, and the phase target.
+
+    The goal is ``primary_min <= primary <= primary_max`` and
+    ``position_floor <= position < position_ceiling``.
+    """
+
+    name: str = Field(min_length=1)
+    initial: WorldState
+    steps: tuple[MacroStep, ...]
+    primary_min: float
+    primary_max: float
+    position_floor: float
+    position_ceiling: float
+
+
+class _Above(float):
+    """Every value of a rising counter above the largest number its preconditions test."""
+
+
+def _saturation(task: PhaseTask) -> dict[str, float]:
+    """Counters that only rise, with the largest number any precondition compares them to.
+
+    Above that number every precondition on the counter has the same truth value and keeps
+    it as the counter rises, so all such values are one state for planning.
+    """
+    out = {}
+    effects = [e for step in task.steps for link in step.links for e in link.effects]
+    conditions = [c for step in task.steps for link in step.links for c in link.preconditions]
+    for key in {e.key for e in effects if e.cardinality == "additive"}:
+        adds = [e.value for e in effects if e.key == key and e.cardinality == "additive"]
+        if all(_number(v) and v > 0 for v in adds):
+            limits = [c.value for c in conditions if c.key == key and _number(c.value)]
+            out[key] = float(max(limits, default=0))
+    return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _normalise(saturation: dict[str, float], key: str, value: _Value) -> _Value:
+    limit = saturation.get(key)
+    if limit is not None and _number(value) and value > limit:
+        return _Above(limit + 1)
+    return value
+
+
+def _shift(value: float, delta: float) -> float:
+    return round(min(1.0, max(-1.0, value + delta)), 9)
+
+
+def _advance(position: float, amount: float) -> float:
+    return round(min(1.0, max(0.0, position + amount)), 9)
+
+
+class PddlExport(Frozen):
+    """A PDDL domain and problem with what is needed to read a plan back."""
+
+    domain: str
+    problem: str
+    costs: Literal["action-costs", "unit"]
+    cost_scale: int = Field(gt=0)
+    schemas: dict[str, tuple[str, ...]]
+    schema_costs: dict[str, int]
+
+    def write(self, outdir: str | Path) -> tuple[Path, Path]:
+        """Write ``domain.pddl`` and ``problem.pddl`` into ``outdir`` (created if missing)."""
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        domain, problem = out / "domain.pddl", out / "problem.pddl"
+        domain.write_text(self.domain)
+        problem.write_text(self.problem)
+        return domain, problem
+
+    def plan_actions(self, plan: Iterable[str]) -> tuple[str, ...]:
+        """The storylab action ids of a planner's plan (step names with or without args)."""
+        ids: list[str] = []
+        for step in plan:
+            ids.extend(self.schemas.get(step.split()[0].lower(), ()))
+        return tuple(ids)
+
+    def plan_cost(self, plan: Iterable[str]) -> float:
+        """The cost of a planner's plan in storylab's units."""
+        total = sum(self.schema_costs.get(step.split()[0].lower(), 0) for step in plan)
+        return total / self.cost_scale
+
+
+def _name(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _token(value: _Value) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, _Above):
+        return "above-" + _name(f"{value - 1:g}")
+    if isinstance(value, frozenset):
+        return "set-" + "-".join(_name(str(v)) for v in sorted(value)) if value else "empty"
+    return _name(str(value))
+
+
+def _order(value: _Value) -> tuple[int, str]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, frozenset):
+        return (len(value) + 2, repr(sorted(value)))
+    return (1, repr(value))
+
+
+def _cost_fraction(cost: float) -> Fraction:
+    return Fraction(repr(float(cost)))
+
+
+def _levels(
+    start: float, moves: Sequence[tuple[float, ...]], update: Callable[[float, float], float]
+) -> tuple[list[float], dict[tuple[float, ...], dict[float, float]]]:
+    """Values reachable from ``start``, and each move's map between them."""
+    seen, frontier = {start}, [start]
+    while frontier:
+        nxt = []
+        for value in frontier:
+            for move in moves:
+                out = value
+                for delta in move:
+                    out = update(out, delta)
+                if out not in seen:
+                    seen.add(out)
+                    nxt.append(out)
+        frontier = nxt
+        if len(seen) > 100_000:
+            raise ValueError("the spectrum or position takes too many values to discretise")
+    maps = {}
+    for move in moves:
+        table = {}
+        for value in seen:
+            out = value
+            for delta in move:
+                out = update(out, delta)
+            table[value] = out
+        maps[move] = table
+    return sorted(seen), maps
+
+
+def _live_positions(
+    positions: list[float], maps: dict[tuple[float, ...], dict[float, float]], task: PhaseTask
+) -> set[float]:
+    """Positions from which some position in the phase window is reachable."""
+    live = {p for p in positions if task.position_floor <= p < task.position_ceiling}
+    changed = True
+    while changed:
+        changed = False
+        for p in positions:
+            if p not in live and any(table[p] in live for table in maps.values()):
+                live.add(p)
+                changed = True
+    return live
+
+
+def _read_keys(task: PhaseTask) -> list[str]:
+    return sorted({c.key for step in task.steps for link in step.links for c in link.preconditions})
+
+
+def _fact_domains(
+    task: PhaseTask, keys: list[str], max_steps: int, saturation: dict[str, float]
+) -> dict[str, list[_Value]]:
+    domains: dict[str, list[_Value]] = {}
+    for key in keys:
+        start = _normalise(saturation, key, task.initial.facts.get(key))
+        seen: set[_Value] = {start}
+        frontier: set[_Value] = {start}
+        writers = [
+            [e for link in step.links for e in link.effects if e.key == key] for step in task.steps
+        ]
+        writers = [w for w in writers if w]
+        for _ in range(max_steps):
+            nxt: set[_Value] = set()
+            for value in frontier:
+                for effects in writers:
+                    facts = {} if value is None else {key: value}
+                    for effect in effects:
+                        facts[key] = _normalise(saturation, key, effect.apply(facts))
+                    if facts[key] not in seen:
+                        nxt.add(facts[key])
+            if not nxt:
+                break
+            seen |= nxt
+            frontier = nxt
+            if len(seen) > MAX_FACT_VALUES:
+                raise ValueError(
+                    f"fact {key!r} takes more than {MAX_FACT_VALUES} values in this phase"
+                )
+        domains[key] = sorted(seen, key=_order)
+    return domains
+
+
+def _variants(
+    step: MacroStep, domains: dict[str, list[_Value]], saturation: dict[str, float]
+) -> list[tuple[dict[str, _Value], dict[str, _Value]]]:
+    """(values read, values written) for each way the step's preconditions can hold."""
+    kept = set(domains)
+    read: dict[str, list[_Value]] = {}
+    written: list[str] = []
+    for link in step.links:
+        for cond in link.preconditions:
+            if cond.key not in read and cond.key not in written:
+                read[cond.key] = [v for v in domains[cond.key] if cond.test(v)]
+        for effect in link.effects:
+            if effect.key not in kept:
+                continue
+            if effect.cardinality == "additive" and effect.key not in written:
+                read.setdefault(effect.key, list(domains[effect.key]))
+            if effect.key not in written:
+                written.append(effect.key)
+    out = []
+    keys = list(read)
+    for combo in itertools.product(*(read[k] for k in keys)):
+        facts = {k: v for k, v in zip(keys, combo, strict=True) if v is not None}
+        ok = True
+        for link in step.links:
+            if not all(c.test(facts.get(c.key)) for c in link.preconditions):
+                ok = False
+                break
+            for effect in link.effects:
+                if effect.key in kept:
+                    facts[effect.key] = _normalise(saturation, effect.key, effect.apply(facts))
+        after = {k: facts.get(k) for k in written}
+        # a value outside its domain needs more steps than the phase has room for
+        if ok and all(v in domains[k] for k, v in after.items()):
+            out.append((dict(zip(keys, combo, strict=True)), after))
+    return out
+
+
+def _scale(costs: Iterable[float]) -> int:
+    return math.lcm(1, *(_cost_fraction(c).denominator for c in costs))
+
+
+def encode_phase_task(
+    task: PhaseTask, *, costs: Literal["action-costs", "unit"] = "action-costs"
+) -> PddlExport:
+    """Encode ``task`` as a PDDL domain and problem (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        When a step has cost 0 under ``costs="unit"``, or a fact or level set is too large.
+    """
+    scale = _scale(s.cost for s in task.steps)
+    scaled = [int(_cost_fraction(s.cost) * scale) for s in task.steps]
+    if costs == "unit" and task.steps:
+        if min(scaled) == 0:
+            raise ValueError("a unit-cost compilation needs every step to cost more than 0")
+        factor = -(-2 // min(scaled))
+        scale *= factor
+        scaled = [c * factor for c in scaled]
+
+    shifts = sorted({tuple(link.primary_delta for link in s.links) for s in task.steps})
+    moves = sorted({tuple(link.advance for link in s.links) for s in task.steps})
+    start_primary = task.initial.narrative.primary_value if task.initial.narrative else 0.0
+    primaries, shift_maps = _levels(start_primary, shifts, _shift)
+    positions, move_maps = _levels(task.initial.position, moves, _advance)
+    live = _live_positions(positions, move_maps, task)
+    positions = [p for p in positions if p in live or p == task.initial.position]
+    longest = _longest_path(positions, move_maps, task.initial.position)
+    saturation = _saturation(task)
+    domains = _fact_domains(task, _read_keys(task), longest, saturation)
+    names = _Names(primaries, positions, domains, shifts, moves, saturation)
+    return _render(task, costs, scale, scaled, names, shift_maps, move_maps, live)
+
+
+def _longest_path(
+    positions: list[float], maps: dict[tuple[float, ...], dict[float, float]], start: float
+) -> int:
+    """Most steps a plan can take before leaving the live positions (acyclic when moving)."""
+    allowed = set(positions)
+    best: dict[float, int] = {}
+    for p in sorted(positions, reverse=True):
+        succ = [t[p] for t in maps.values() if t[p] in allowed and t[p] > p]
+        best[p] = 1 + max((best[q] for q in succ), default=0) if succ else 0
+    if any(t[p] == p for t in maps.values() for p in positions):
+        return MAX_FACT_VALUES  # a step that does not move: bound by the fact-domain limit
+    return best.get(start, 0)
+
+
+class _Names:
+    """PDDL names for levels, positions, fact atoms and relations."""
+
+    def __init__(self, primaries, positions, domains, shifts, moves, saturation) -> None:
+        self.saturation = saturation
+        width = len(str(max(len(primaries), len(positions))))
+        self.level = {v: f"s{i:0{width}d}" for i, v in enumerate(primaries)}
+        self.step = {p: f"p{i:0{width}d}" for i, p in enumerate(positions)}
+        self.shift = {d: f"shift-{i}" for i, d in enumerate(shifts)}
+        self.move = {d: f"advance-{i}" for i, d in enumerate(moves)}
+        self.fact: dict[tuple[str, _Value], str] = {}
+        used: set[str] = set()
+        for key, values in domains.items():
+            for value in values:
+                base = f"fact-{_name(key)}-is-{_token(value)}"
+                name, n = base, 1
+                while name in used:
+                    n += 1
+                    name = f"{base}-{n}"
+                used.add(name)
+                self.fact[(key, value)] = name
+        self.domains = domains
+
+    def fact_effects(self, before: dict[str, _Value], after: dict[str, _Value]) -> list[str]:
+        """Add and delete effects that take the facts from ``before`` to ``after``."""
+        out = []
+        for key, value in after.items():
+            old = before.get(key, _UNSET)
+            if old is not _UNSET and old == value:
+                continue
+            dels = [v for v in self.domains[key] if v != value] if old is _UNSET else [old]
+            out += [f"(not ({self.fact[(key, v)]}))" for v in dels]
+            out.append(f"({self.fact[(key, value)]})")
+        return out
+
+
+def _render(task, costs, scale, scaled, names, shift_maps, move_maps, live) -> PddlExport:
+    unit = costs == "unit"
+    actions, schemas, schema_costs = [], {}, {}
+    for step, cost in zip(task.steps, scaled, strict=True):
+        variants = _variants(step, names.domains, names.saturation)
+        base = "--".join(_name(i) for i in step.action_ids)
+        shift = names.shift[tuple(link.primary_delta for link in step.links)]
+        move = names.move[tuple(link.advance for link in step.links)]
+        for i, (before, after) in enumerate(variants):
+            name = base if len(variants) == 1 else f"{base}-v{i + 1}"
+            schemas[name] = step.action_ids
+            schema_costs[name] = 1 if unit else cost
+            pre = [f"({names.fact[(k, v)]})" for k, v in before.items()]
+            eff = names.fact_effects(before, after)
+            pre[:0] = ["(primary ?s1)", f"({shift} ?s1 ?s2)"]
+            eff[:0] = ["(not (primary ?s1))", "(primary ?s2)"]
+            params = "?s1 ?s2 - level"
+            if unit:
+                pre.insert(0, "(ready)")
+                eff[:0] = ["(not (ready))", f"(owe-{cost - 2})", f"(pending-{move})"]
+            else:
+                params += " ?p1 ?p2 - step"
+                pre += ["(at ?p1)", f"({move} ?p1 ?p2)"]
+                eff += ["(not (at ?p1))", "(at ?p2)", f"(increase (total-cost) {cost})"]
+            actions.append(_action(name, params, pre, eff))
+    preds = ["(primary ?s - level)", "(at ?p - step)", "(target ?s - level)", "(window ?p - step)"]
+    preds += [f"({n} ?a ?b - level)" for n in names.shift.values()]
+    preds += [f"({n} ?a ?b - step)" for n in names.move.values()]
+    preds += [f"({n})" for n in names.fact.values()] + ["(done)"]
+    if unit:
+        actions += _unit_machinery(names, max(scaled, default=2), schemas, schema_costs)
+        preds += ["(ready)"] + [f"(owe-{n})" for n in range(max(scaled, default=2) - 1)]
+        preds += [f"(pending-{n})" for n in names.move.values()]
+    accept_pre = ["(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
+    accept_pre += ["(ready)"] if unit else []
+    accept_eff = ["(done)"] + ([] if unit else ["(increase (total-cost) 0)"])
+    actions.append(_action("accept", "?s - level ?p - step", accept_pre, accept_eff))
+    schema_costs["accept"] = 0
+    reqs = ":strips :typing" + ("" if unit else " :action-costs")
+    domain = "\n".join(
+        [
+            f"; storylab phase problem {task.name}: costs x{scale} ({costs})",
+            f"(define (domain {_name(task.name)})",
+            f"  (:requirements {reqs})",
+            "  (:types level step)",
+            "  (:predicates",
+            *(f"    {p}" for p in preds),
+            "  )",
+            *([] if unit else ["  (:functions (total-cost) - number)"]),
+            *actions,
+            ")",
+            "",
+        ]
+    )
+    problem = _problem(task, names, shift_maps, move_maps, live, unit)
+    return PddlExport(
+        domain=domain,
+        problem=problem,
+        costs=costs,
+        cost_scale=scale,
+        schemas=schemas,
+        schema_costs=schema_costs,
+    )
+
+
+def _action(name: str, params: str, pre: list[str], eff: list[str]) -> str:
+    return (
+        f"  (:action {name}\n    :parameters ({params})\n"
+        f"    :precondition (and {' '.join(pre)})\n    :effect (and {' '.join(eff)}))"
+    )
+
+
+def _unit_machinery(names, max_cost, schemas, schema_costs) -> list[str]:
+    out = []
+    for n in range(max_cost - 2, 0, -1):
+        out.append(_action(f"pay-{n}", "", [f"(owe-{n})"], [f"(not (owe-{n}))", f"(owe-{n - 1})"]))
+        schemas[f"pay-{n}"], schema_costs[f"pay-{n}"] = (), 1
+    for move in names.move.values():
+        name = f"move-{move}"
+        pre = ["(owe-0)", f"(pending-{move})", "(at ?p1)", f"({move} ?p1 ?p2)"]
+        eff = ["(not (owe-0))", f"(not (pending-{move}))", "(not (at ?p1))", "(at ?p2)", "(ready)"]
+        out.append(_action(name, "?p1 ?p2 - step", pre, eff))
+        schemas[name], schema_costs[name] = (), 1
+    return out
+
+
+def _problem(task, names, shift_maps, move_maps, live, unit) -> str:
+    init = [f"(primary {names.level[_start_primary(task)]})"]
+    init.append(f"(at {names.step[task.initial.position]})")
+    for key in names.domains:
+        start = _normalise(names.saturation, key, task.initial.facts.get(key))
+        init.append(f"({names.fact[(key, start)]})")
+    init += [
+        f"(target {n})" for v, n in names.level.items() if task.primary_min <= v <= task.primary_max
+    ]
+    init += [f"(window {n})" for p, n in names.step.items() if p in live and _in_window(task, p)]
+    for move, rel in names.shift.items():
+        init += [f"({rel} {names.level[a]} {names.level[b]})" for a, b in shift_maps[move].items()]
+    for move, rel in names.move.items():
+        init += [
+            f"({rel} {names.step[a]} {names.step[b]})"
+            for a, b in move_maps[move].items()
+            if a in names.step and b in names.step and b in live
+        ]
+    if unit:
+        init.append("(ready)")
+    else:
+        init.append("(= (total-cost) 0)")
+    objects = [*(f"{n} - level" for n in names.level.values())]
+    objects += [f"{n} - step" for n in names.step.values()]
+    legend = [f"; {n} = {v!r}" for v, n in names.level.items()]
+    legend += [f"; {n} = {p!r}" for p, n in names.step.items()]
+    return "\n".join(
+        [
+            f"; storylab phase problem {task.name}",
+            "; primary spectrum levels and story positions:",
+            *legend,
+            f"(define (problem {_name(task.name)}-problem)",
+            f"  (:domain {_name(task.name)})",
+            "  (:objects",
+            *(f"    {o}" for o in objects),
+            "  )",
+            "  (:init",
+            *(f"    {a}" for a in init),
+            "  )",
+            "  (:goal (done))",
+            *([] if unit else ["  (:metric minimize (total-cost))"]),
+            ")",
+            "",
+        ]
+    )
+
+
+def _start_primary(task: PhaseTask) -> float:
+    return task.initial.narrative.primary_value if task.initial.narrative else 0.0
+
+
+def _in_window(task: PhaseTask, position: float) -> bool:
+    return task.position_floor <= position < task.position_ceiling
