@@ -1,23 +1,26 @@
 """A phase planning problem as PDDL, so any classical planner solves the same problem.
 
-The encoding (``docs/performance-planner.md`` has the long version):
+storylab's planner searches on a grid: the primary spectrum is an integer number of grid
+steps, the story position a count of ticks (see ``storylab.storyteller.search_space``). The
+encoding keeps that grid (``docs/performance-planner.md`` has the long version):
 
-* The primary spectrum and the story position become objects (``level`` and ``step``), one
-  per value reachable from the start state through the phase's steps, computed with the
-  same floating-point update the planner uses. A step's effect on them is a static
-  relation between levels (``shift-K ?a ?b``, ``advance-K ?a ?b``), one per distinct
-  sequence of deltas. Positions from which the phase window can no longer be reached are
-  left out: no plan can use them.
+* The primary spectrum and the position become objects (``level`` and ``step``), one per
+  value a plan can pass through. A step's effect on them is a static relation between
+  objects (``shift-K ?a ?b`` per sequence of link deltas, clamped link by link;
+  ``advance-N ?a ?b`` per tick count). Positions at or past the ceiling are absent, as are
+  positions from which the floor can no longer be reached.
 * Every fact a precondition reads is a finite-domain variable, one 0-ary atom per value
-  (``unset`` for a missing fact); facts no precondition reads cannot change which plans
-  exist or what they cost, and are left out.
-* A chained action becomes one macro schema (the chain applies atomically); a step whose
-  preconditions allow several values of a fact is split into one schema per value, so
-  there are no disjunctions and no negative preconditions.
-* Costs are integers: every cost is multiplied by ``cost_scale`` (the least common
-  denominator of the steps' decimal costs).
-* The goal is a zero-cost ``accept`` action, applicable where the primary value is in the
-  target range and the position is in the phase window; the PDDL goal is ``(done)``.
+  (``unset`` for a missing fact). Facts nothing reads cannot change which plans exist or
+  what they cost, and are left out, as storylab's planner leaves them out. A counter that
+  only rises is cut above the largest number its preconditions test.
+* A chained action is one macro schema (the chain is atomic); a step whose preconditions
+  allow several values of a fact is split into one schema per value, so there are no
+  disjunctions and no negative preconditions.
+* Costs are integers: every cost is multiplied by ``cost_scale``, the least common
+  denominator of the steps' decimal costs.
+* The goal is reached by a zero-cost ``accept`` action, applicable after at least one step
+  (``moved``) where the primary is in the target range, the position at or past the floor,
+  and every required core event done (``did-*``); the PDDL goal is ``(done)``.
 
 ``costs="unit"`` compiles the action costs away for planners without ``:action-costs``
 (pyperplan): a step of scaled cost ``c`` becomes ``c`` unit steps (the step itself,
@@ -30,7 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -38,7 +41,7 @@ from typing import Literal
 from pydantic import Field
 
 from storylab._data import Frozen
-from storylab.theory.world import Condition, Effect, FactValue, WorldState
+from storylab.theory.world import Condition, Effect, FactValue
 
 __all__ = [
     "MAX_FACT_VALUES",
@@ -57,13 +60,12 @@ _Value = FactValue | None
 
 
 class MacroLink(Frozen):
-    """One action inside a step: preconditions, effects and narrative movement."""
+    """One action inside a step: its preconditions, effects and primary-spectrum move."""
 
-    action_id: str
+    action_id: str = Field(min_length=1)
     preconditions: tuple[Condition, ...] = ()
     effects: tuple[Effect, ...] = ()
-    primary_delta: float = 0.0
-    advance: float = 0.0
+    primary_delta: int = Field(default=0, description="grid steps, clamped link by link")
 
 
 class MacroStep(Frozen):
@@ -71,6 +73,7 @@ class MacroStep(Frozen):
 
     links: tuple[MacroLink, ...] = Field(min_length=1)
     cost: float = Field(ge=0.0)
+    ticks: int = Field(gt=0, description="story position advance of the whole step")
 
     @property
     def action_ids(self) -> tuple[str, ...]:
@@ -79,19 +82,27 @@ class MacroStep(Frozen):
 
 
 class PhaseTask(Frozen):
-    """A phase planning problem: a start state, the steps, and the phase target.
+    """A phase planning problem on the planning grid: start, steps and goal.
 
-    The goal is ``primary_min <= primary <= primary_max`` and
-    ``position_floor <= position < position_ceiling``.
+    The primary spectrum is an integer in ``[-grid_max, grid_max]`` and the position a
+    count of ticks. A plan is a non-empty sequence of steps, none of which reaches
+    ``ceiling_ticks``, ending with the primary in ``[primary_min, primary_max]``, at least
+    ``floor_ticks`` ticks, and every ``required`` action performed.
     """
 
     name: str = Field(min_length=1)
-    initial: WorldState
+    facts: Mapping[str, FactValue] = Field(default_factory=dict)
+    primary: int
+    grid_max: int = Field(gt=0)
+    ticks: int = Field(ge=0)
     steps: tuple[MacroStep, ...]
-    primary_min: float
-    primary_max: float
-    position_floor: float
-    position_ceiling: float
+    primary_min: int
+    primary_max: int
+    floor_ticks: int
+    ceiling_ticks: int
+    required: tuple[str, ...] = ()
+    grid_step: float = Field(default=1.0, gt=0.0, description="spectrum value of one grid step")
+    total_ticks: int | None = Field(default=None, gt=0, description="ticks of the whole story")
 
 
 class _Above(float):
@@ -110,7 +121,9 @@ def _saturation(task: PhaseTask) -> dict[str, float]:
     for key in {e.key for e in effects if e.cardinality == "additive"}:
         adds = [e.value for e in effects if e.key == key and e.cardinality == "additive"]
         if all(_number(v) and v > 0 for v in adds):
-            limits = [c.value for c in conditions if c.key == key and _number(c.value)]
+            limits = [  # booleans count: 1 == True
+                c.value for c in conditions if c.key == key and isinstance(c.value, int | float)
+            ]
             out[key] = float(max(limits, default=0))
     return out
 
@@ -124,14 +137,6 @@ def _normalise(saturation: dict[str, float], key: str, value: _Value) -> _Value:
     if limit is not None and _number(value) and value > limit:
         return _Above(limit + 1)
     return value
-
-
-def _shift(value: float, delta: float) -> float:
-    return round(min(1.0, max(-1.0, value + delta)), 9)
-
-
-def _advance(position: float, amount: float) -> float:
-    return round(min(1.0, max(0.0, position + amount)), 9)
 
 
 class PddlExport(Frozen):
@@ -154,16 +159,17 @@ class PddlExport(Frozen):
         return domain, problem
 
     def plan_actions(self, plan: Iterable[str]) -> tuple[str, ...]:
-        """The storylab action ids of a planner's plan (step names with or without args)."""
-        ids: list[str] = []
-        for step in plan:
-            ids.extend(self.schemas.get(step.split()[0].lower(), ()))
-        return tuple(ids)
+        """The storylab action ids of a planner's plan (steps as ``(name args)`` or ``name``)."""
+        return tuple(i for step in plan for i in self.schemas[_schema_of(step)])
 
     def plan_cost(self, plan: Iterable[str]) -> float:
         """The cost of a planner's plan in storylab's units."""
-        total = sum(self.schema_costs.get(step.split()[0].lower(), 0) for step in plan)
+        total = sum(self.schema_costs[_schema_of(step)] for step in plan)
         return total / self.cost_scale
+
+
+def _schema_of(step: str) -> str:
+    return step.strip("() ").split()[0].lower()
 
 
 def _name(text: str) -> str:
@@ -192,49 +198,39 @@ def _cost_fraction(cost: float) -> Fraction:
     return Fraction(repr(float(cost)))
 
 
-def _levels(
-    start: float, moves: Sequence[tuple[float, ...]], update: Callable[[float, float], float]
-) -> tuple[list[float], dict[tuple[float, ...], dict[float, float]]]:
-    """Values reachable from ``start``, and each move's map between them."""
-    seen, frontier = {start}, [start]
+def _primary_levels(task: PhaseTask) -> tuple[list[int], dict[tuple[int, ...], dict[int, int]]]:
+    """Primary values reachable from the start, and each delta sequence's map between them."""
+    g = task.grid_max
+    shifts = sorted({tuple(link.primary_delta for link in s.links) for s in task.steps})
+
+    def moved(value: int, deltas: tuple[int, ...]) -> int:
+        for d in deltas:
+            value = max(-g, min(g, value + d))
+        return value
+
+    seen, frontier = {task.primary}, [task.primary]
     while frontier:
-        nxt = []
-        for value in frontier:
-            for move in moves:
-                out = value
-                for delta in move:
-                    out = update(out, delta)
-                if out not in seen:
-                    seen.add(out)
-                    nxt.append(out)
-        frontier = nxt
-        if len(seen) > 100_000:
-            raise ValueError("the spectrum or position takes too many values to discretise")
-    maps = {}
-    for move in moves:
-        table = {}
-        for value in seen:
-            out = value
-            for delta in move:
-                out = update(out, delta)
-            table[value] = out
-        maps[move] = table
-    return sorted(seen), maps
+        frontier = [v for v in {moved(u, d) for u in frontier for d in shifts} if v not in seen]
+        seen.update(frontier)
+    return sorted(seen), {d: {v: moved(v, d) for v in seen} for d in shifts}
 
 
-def _live_positions(
-    positions: list[float], maps: dict[tuple[float, ...], dict[float, float]], task: PhaseTask
-) -> set[float]:
-    """Positions from which some position in the phase window is reachable."""
-    live = {p for p in positions if task.position_floor <= p < task.position_ceiling}
-    changed = True
-    while changed:
-        changed = False
-        for p in positions:
-            if p not in live and any(table[p] in live for table in maps.values()):
-                live.add(p)
-                changed = True
-    return live
+def _positions(task: PhaseTask) -> tuple[list[int], int]:
+    """Tick counts a plan can pass through, and the most steps a plan can take.
+
+    Positions from which the floor can no longer be reached before the ceiling are left out.
+    """
+    sizes = sorted({s.ticks for s in task.steps})
+    reach, frontier = {task.ticks}, {task.ticks}
+    while frontier:
+        frontier = {t + d for t in frontier for d in sizes if t + d < task.ceiling_ticks} - reach
+        reach |= frontier
+    live: dict[int, int] = {}  # position -> most steps still possible from it
+    for t in sorted(reach, reverse=True):
+        nxt = [live[t + d] for d in sizes if t + d in live]
+        if t >= task.floor_ticks or nxt:
+            live[t] = 1 + max(nxt, default=-1)
+    return sorted(live.keys() | {task.ticks}), live.get(task.ticks, 0)
 
 
 def _read_keys(task: PhaseTask) -> list[str]:
@@ -246,7 +242,7 @@ def _fact_domains(
 ) -> dict[str, list[_Value]]:
     domains: dict[str, list[_Value]] = {}
     for key in keys:
-        start = _normalise(saturation, key, task.initial.facts.get(key))
+        start = _normalise(saturation, key, task.facts.get(key))
         seen: set[_Value] = {start}
         frontier: set[_Value] = {start}
         writers = [
@@ -323,7 +319,7 @@ def encode_phase_task(
     Raises
     ------
     ValueError
-        When a step has cost 0 under ``costs="unit"``, or a fact or level set is too large.
+        When a step has cost 0 under ``costs="unit"``, or a fact takes too many values.
     """
     scale = _scale(s.cost for s in task.steps)
     scaled = [int(_cost_fraction(s.cost) * scale) for s in task.steps]
@@ -333,45 +329,25 @@ def encode_phase_task(
         factor = -(-2 // min(scaled))
         scale *= factor
         scaled = [c * factor for c in scaled]
-
-    shifts = sorted({tuple(link.primary_delta for link in s.links) for s in task.steps})
-    moves = sorted({tuple(link.advance for link in s.links) for s in task.steps})
-    start_primary = task.initial.narrative.primary_value if task.initial.narrative else 0.0
-    primaries, shift_maps = _levels(start_primary, shifts, _shift)
-    positions, move_maps = _levels(task.initial.position, moves, _advance)
-    live = _live_positions(positions, move_maps, task)
-    positions = [p for p in positions if p in live or p == task.initial.position]
-    longest = _longest_path(positions, move_maps, task.initial.position)
+    primaries, shift_maps = _primary_levels(task)
+    positions, longest = _positions(task)
     saturation = _saturation(task)
     domains = _fact_domains(task, _read_keys(task), longest, saturation)
-    names = _Names(primaries, positions, domains, shifts, moves, saturation)
-    return _render(task, costs, scale, scaled, names, shift_maps, move_maps, live)
-
-
-def _longest_path(
-    positions: list[float], maps: dict[tuple[float, ...], dict[float, float]], start: float
-) -> int:
-    """Most steps a plan can take before leaving the live positions (acyclic when moving)."""
-    allowed = set(positions)
-    best: dict[float, int] = {}
-    for p in sorted(positions, reverse=True):
-        succ = [t[p] for t in maps.values() if t[p] in allowed and t[p] > p]
-        best[p] = 1 + max((best[q] for q in succ), default=0) if succ else 0
-    if any(t[p] == p for t in maps.values() for p in positions):
-        return MAX_FACT_VALUES  # a step that does not move: bound by the fact-domain limit
-    return best.get(start, 0)
+    names = _Names(task, primaries, positions, domains, list(shift_maps), saturation)
+    return _render(task, costs, scale, scaled, names, shift_maps)
 
 
 class _Names:
     """PDDL names for levels, positions, fact atoms and relations."""
 
-    def __init__(self, primaries, positions, domains, shifts, moves, saturation) -> None:
+    def __init__(self, task, primaries, positions, domains, shifts, saturation) -> None:
         self.saturation = saturation
         width = len(str(max(len(primaries), len(positions))))
         self.level = {v: f"s{i:0{width}d}" for i, v in enumerate(primaries)}
         self.step = {p: f"p{i:0{width}d}" for i, p in enumerate(positions)}
         self.shift = {d: f"shift-{i}" for i, d in enumerate(shifts)}
-        self.move = {d: f"advance-{i}" for i, d in enumerate(moves)}
+        self.move = {d: f"advance-{d}" for d in sorted({s.ticks for s in task.steps})}
+        self.did = {r: f"did-{_name(r)}" for r in task.required}
         self.fact: dict[tuple[str, _Value], str] = {}
         used: set[str] = set()
         for key, values in domains.items():
@@ -398,22 +374,23 @@ class _Names:
         return out
 
 
-def _render(task, costs, scale, scaled, names, shift_maps, move_maps, live) -> PddlExport:
+def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     unit = costs == "unit"
     actions, schemas, schema_costs = [], {}, {}
     for step, cost in zip(task.steps, scaled, strict=True):
         variants = _variants(step, names.domains, names.saturation)
         base = "--".join(_name(i) for i in step.action_ids)
         shift = names.shift[tuple(link.primary_delta for link in step.links)]
-        move = names.move[tuple(link.advance for link in step.links)]
+        move = names.move[step.ticks]
+        did = [f"({names.did[r]})" for r in task.required if r in step.action_ids]
         for i, (before, after) in enumerate(variants):
             name = base if len(variants) == 1 else f"{base}-v{i + 1}"
             schemas[name] = step.action_ids
             schema_costs[name] = 1 if unit else cost
-            pre = [f"({names.fact[(k, v)]})" for k, v in before.items()]
-            eff = names.fact_effects(before, after)
-            pre[:0] = ["(primary ?s1)", f"({shift} ?s1 ?s2)"]
-            eff[:0] = ["(not (primary ?s1))", "(primary ?s2)"]
+            pre = ["(primary ?s1)", f"({shift} ?s1 ?s2)"]
+            pre += [f"({names.fact[(k, v)]})" for k, v in before.items()]
+            eff = ["(not (primary ?s1))", "(primary ?s2)", "(moved)", *did]
+            eff += names.fact_effects(before, after)
             params = "?s1 ?s2 - level"
             if unit:
                 pre.insert(0, "(ready)")
@@ -426,16 +403,17 @@ def _render(task, costs, scale, scaled, names, shift_maps, move_maps, live) -> P
     preds = ["(primary ?s - level)", "(at ?p - step)", "(target ?s - level)", "(window ?p - step)"]
     preds += [f"({n} ?a ?b - level)" for n in names.shift.values()]
     preds += [f"({n} ?a ?b - step)" for n in names.move.values()]
-    preds += [f"({n})" for n in names.fact.values()] + ["(done)"]
+    preds += [f"({n})" for n in [*names.fact.values(), *names.did.values(), "moved", "done"]]
     if unit:
-        actions += _unit_machinery(names, max(scaled, default=2), schemas, schema_costs)
-        preds += ["(ready)"] + [f"(owe-{n})" for n in range(max(scaled, default=2) - 1)]
+        top = max(scaled, default=2)
+        actions += _unit_machinery(names, top, schemas, schema_costs)
+        preds += ["(ready)"] + [f"(owe-{n})" for n in range(top - 1)]
         preds += [f"(pending-{n})" for n in names.move.values()]
-    accept_pre = ["(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
-    accept_pre += ["(ready)"] if unit else []
+    accept_pre = ["(moved)", "(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
+    accept_pre += [f"({n})" for n in names.did.values()] + (["(ready)"] if unit else [])
     accept_eff = ["(done)"] + ([] if unit else ["(increase (total-cost) 0)"])
     actions.append(_action("accept", "?s - level ?p - step", accept_pre, accept_eff))
-    schema_costs["accept"] = 0
+    schemas["accept"], schema_costs["accept"] = (), 0
     reqs = ":strips :typing" + ("" if unit else " :action-costs")
     domain = "\n".join(
         [
@@ -452,10 +430,9 @@ def _render(task, costs, scale, scaled, names, shift_maps, move_maps, live) -> P
             "",
         ]
     )
-    problem = _problem(task, names, shift_maps, move_maps, live, unit)
     return PddlExport(
         domain=domain,
-        problem=problem,
+        problem=_problem(task, names, shift_maps, unit),
         costs=costs,
         cost_scale=scale,
         schemas=schemas,
@@ -484,36 +461,38 @@ def _unit_machinery(names, max_cost, schemas, schema_costs) -> list[str]:
     return out
 
 
-def _problem(task, names, shift_maps, move_maps, live, unit) -> str:
-    init = [f"(primary {names.level[_start_primary(task)]})"]
-    init.append(f"(at {names.step[task.initial.position]})")
+def _problem(task, names, shift_maps, unit) -> str:
+    init = [f"(primary {names.level[task.primary]})", f"(at {names.step[task.ticks]})"]
     for key in names.domains:
-        start = _normalise(names.saturation, key, task.initial.facts.get(key))
+        start = _normalise(names.saturation, key, task.facts.get(key))
         init.append(f"({names.fact[(key, start)]})")
     init += [
         f"(target {n})" for v, n in names.level.items() if task.primary_min <= v <= task.primary_max
     ]
-    init += [f"(window {n})" for p, n in names.step.items() if p in live and _in_window(task, p)]
-    for move, rel in names.shift.items():
-        init += [f"({rel} {names.level[a]} {names.level[b]})" for a, b in shift_maps[move].items()]
-    for move, rel in names.move.items():
+    init += [f"(window {n})" for t, n in names.step.items() if t >= task.floor_ticks]
+    for deltas, rel in names.shift.items():
         init += [
-            f"({rel} {names.step[a]} {names.step[b]})"
-            for a, b in move_maps[move].items()
-            if a in names.step and b in names.step and b in live
+            f"({rel} {names.level[a]} {names.level[b]})" for a, b in shift_maps[deltas].items()
         ]
-    if unit:
-        init.append("(ready)")
-    else:
-        init.append("(= (total-cost) 0)")
-    objects = [*(f"{n} - level" for n in names.level.values())]
+    for size, rel in names.move.items():
+        init += [
+            f"({rel} {names.step[t]} {names.step[t + size]})"
+            for t in names.step
+            if t + size in names.step
+        ]
+    init.append("(ready)" if unit else "(= (total-cost) 0)")
+    objects = [f"{n} - level" for n in names.level.values()]
     objects += [f"{n} - step" for n in names.step.values()]
-    legend = [f"; {n} = {v!r}" for v, n in names.level.items()]
-    legend += [f"; {n} = {p!r}" for p, n in names.step.items()]
+    legend = [f"; {n} = {v} (primary {v * task.grid_step:+.4g})" for v, n in names.level.items()]
+    total = task.total_ticks
+    legend += [
+        f"; {n} = {t}" + (f" (position {t / total:.4f})" if total else "")
+        for t, n in names.step.items()
+    ]
     return "\n".join(
         [
             f"; storylab phase problem {task.name}",
-            "; primary spectrum levels and story positions:",
+            "; primary spectrum levels (grid steps) and story positions (ticks):",
             *legend,
             f"(define (problem {_name(task.name)}-problem)",
             f"  (:domain {_name(task.name)})",
@@ -529,11 +508,3 @@ def _problem(task, names, shift_maps, move_maps, live, unit) -> str:
             "",
         ]
     )
-
-
-def _start_primary(task: PhaseTask) -> float:
-    return task.initial.narrative.primary_value if task.initial.narrative else 0.0
-
-
-def _in_window(task: PhaseTask, position: float) -> bool:
-    return task.position_floor <= position < task.position_ceiling
