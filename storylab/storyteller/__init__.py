@@ -1,0 +1,108 @@
+"""Storyteller: the action library, story templates, the GOAP planner and the composer.
+
+Pure computation: it returns plans and executes nothing.
+
+>>> from storylab.storyteller import compose
+>>> plan = compose("rags_to_riches", "love", seed=3)
+>>> [p.name for p in plan.phases]
+['ordinary_world', 'opportunity', 'trials', 'triumph']
+"""
+
+from storylab.storyteller.actions import (
+    ActionCategory,
+    ActionLibrary,
+    ActionVariant,
+    ExternalFact,
+    IntentSpec,
+    NarrativeEffect,
+    NarrativeEffectOverride,
+    StoryAction,
+    StoryIntentType,
+    action_library,
+    load_actions,
+)
+from storylab.storyteller.composer import StorylineComposer, assign_core_events, compose
+from storylab.storyteller.config import (
+    PlanningConfig,
+    Urgency,
+    UrgencyLimits,
+    load_planning,
+    planning_config,
+)
+from storylab.storyteller.plan import (
+    PlannedAction,
+    PlanPhase,
+    StateSnapshot,
+    StoryIntent,
+    StorylinePlan,
+    TrajectoryPoint,
+)
+from storylab.storyteller.planner import PhaseSearch, SearchStats, astar_search, plan_phase
+from storylab.storyteller.progress import ActionCount, ActionCountResolver, StoryProgress
+from storylab.storyteller.search_space import CostSpec, PhaseProblem, Step
+from storylab.storyteller.simulation import apply_action, apply_chain, can_apply
+from storylab.storyteller.templates import (
+    GenreCompatibility,
+    IncompatibleTemplateError,
+    PhasePosition,
+    PhaseTargetState,
+    PhaseTransition,
+    StoryPhase,
+    StoryTemplate,
+    TemplateLibrary,
+    TransitionResult,
+    load_templates,
+    template_library,
+)
+
+__all__ = [
+    "ActionCategory",
+    "ActionCount",
+    "ActionCountResolver",
+    "ActionLibrary",
+    "ActionVariant",
+    "CostSpec",
+    "ExternalFact",
+    "GenreCompatibility",
+    "IncompatibleTemplateError",
+    "IntentSpec",
+    "NarrativeEffect",
+    "NarrativeEffectOverride",
+    "PhasePosition",
+    "PhaseProblem",
+    "PhaseSearch",
+    "PhaseTargetState",
+    "PhaseTransition",
+    "PlanPhase",
+    "PlannedAction",
+    "PlanningConfig",
+    "SearchStats",
+    "StateSnapshot",
+    "Step",
+    "StoryAction",
+    "StoryIntent",
+    "StoryIntentType",
+    "StoryPhase",
+    "StoryProgress",
+    "StoryTemplate",
+    "StorylineComposer",
+    "StorylinePlan",
+    "TemplateLibrary",
+    "TrajectoryPoint",
+    "TransitionResult",
+    "Urgency",
+    "UrgencyLimits",
+    "action_library",
+    "apply_action",
+    "apply_chain",
+    "assign_core_events",
+    "astar_search",
+    "can_apply",
+    "compose",
+    "load_actions",
+    "load_planning",
+    "load_templates",
+    "plan_phase",
+    "planning_config",
+    "template_library",
+]

@@ -1,0 +1,114 @@
+"""Planning parameters from ``planning.yaml``: urgency limits, position ticks, the spectrum grid."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from storylab._data import Frozen, UnknownNameError, packaged_path, parse_model, read_document
+
+__all__ = [
+    "PlanningConfig",
+    "Urgency",
+    "UrgencyLimits",
+    "load_planning",
+    "on_grid",
+    "planning_config",
+]
+
+
+class Urgency(StrEnum):
+    """How urgently a plan is needed: the more urgent, the smaller the search."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class UrgencyLimits(Frozen):
+    """Search limits of one urgency level, and the urgency stamped on its intents."""
+
+    max_iterations: int = Field(gt=0)
+    beam_width: int = Field(gt=0)
+    intent_urgency: float = Field(ge=0.0, le=1.0)
+
+
+class PositionAdvance(Frozen):
+    """Ticks of story position one action advances, by size."""
+
+    micro: int = Field(gt=0)
+    standard: int = Field(gt=0)
+    macro: int = Field(gt=0)
+
+
+def on_grid(value: float, step: float) -> bool:
+    """Whether ``value`` is (to rounding) a whole multiple of ``step``."""
+    return math.isclose(value / step, round(value / step), abs_tol=1e-6)
+
+
+class PlanningConfig(Frozen):
+    """The contents of ``planning.yaml``."""
+
+    version: int
+    urgency: dict[Urgency, UrgencyLimits]
+    position_advance: PositionAdvance
+    ticks_per_action: int = Field(gt=0)
+    spectrum_step: float = Field(gt=0.0, le=0.5)
+    core_event_boost: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _sane(self) -> PlanningConfig:
+        missing = [u.value for u in Urgency if u not in self.urgency]
+        if missing:
+            raise ValueError(f"limits for every urgency level (missing {missing})")
+        if not on_grid(1.0, self.spectrum_step):
+            raise ValueError(f"a spectrum_step that divides 1 evenly, got {self.spectrum_step}")
+        sizes = self.position_advance
+        if not sizes.micro <= sizes.standard <= sizes.macro:
+            raise ValueError("position_advance sizes with micro <= standard <= macro")
+        return self
+
+    def limits(self, urgency: Urgency | str) -> UrgencyLimits:
+        """The limits for ``urgency``; unknown levels raise an error listing the known ones."""
+        try:
+            return self.urgency[Urgency(urgency)]
+        except ValueError:
+            raise UnknownNameError("urgency", urgency, [u.value for u in Urgency]) from None
+
+    def ticks(self, advance: str) -> int:
+        """Ticks of one ``micro`` / ``standard`` / ``macro`` advance."""
+        return int(getattr(self.position_advance, advance))
+
+    @property
+    def grid_max(self) -> int:
+        """Number of grid steps from 0 to 1 on a spectrum."""
+        return round(1.0 / self.spectrum_step)
+
+    def to_grid(self, value: float) -> int:
+        """The nearest grid index of a spectrum value."""
+        return round(value / self.spectrum_step)
+
+    def from_grid(self, index: int) -> float:
+        """The spectrum value of a grid index (rounded to 10 decimals for stable output)."""
+        return round(index * self.spectrum_step, 10)
+
+    def snap(self, value: float) -> float:
+        """``value`` moved to the nearest grid point and clamped to [-1, 1]."""
+        index = max(-self.grid_max, min(self.grid_max, self.to_grid(value)))
+        return self.from_grid(index)
+
+
+def load_planning(path: str | Path | None = None) -> PlanningConfig:
+    """Load and validate a ``planning.yaml`` (the packaged one by default)."""
+    source = path or packaged_path("planning.yaml")
+    return parse_model(PlanningConfig, read_document(source), source)
+
+
+@cache
+def planning_config() -> PlanningConfig:
+    """The packaged planning parameters, loaded once."""
+    return load_planning()

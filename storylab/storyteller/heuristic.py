@@ -1,0 +1,91 @@
+"""The planner's admissible heuristic: a cost-to-go table over a relaxed phase problem.
+
+The relaxation forgets facts and preconditions and keeps three needs: ``r`` more position
+ticks, ``d`` more grid steps of movement of the primary spectrum toward its target range, and
+``k`` more required core events. A step (an action with its chain) supplies its ticks, the
+sum of its links' deltas *in the needed direction* (negative parts count as zero) and the
+number of core events among its links. The table holds the least cost of any multiset of
+steps meeting all three needs, by dynamic programming::
+
+    h(0, 0, 0) = 0
+    h(r, k, d) = min over steps s of  cost(s) + h(max(0, r - t_s), max(0, k - c_s), max(0, d - g_s))
+
+Every real plan meets the three needs with its own steps (clamping at the ends of the spectrum
+only loses movement, and moving away only adds need), so ``h`` never overestimates the cost
+of reaching the goal: it is admissible. It is also consistent (one step changes ``h`` by at
+most its cost), so A* with it returns optimal plans. It is at least as strong as the simpler
+bound max(d / max gain-per-cost, r / max ticks-per-cost) because that bound is a further
+relaxation of the same problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = ["CostToGo", "StepSupply", "cost_to_go"]
+
+#: (cost, ticks, gain toward the target, core events) of one step.
+StepSupply = tuple[float, int, int, int]
+
+_TABLES: dict[tuple[tuple[StepSupply, ...], int, int], CostToGo] = {}
+#: Tables kept at most (a sweep over many cost settings would otherwise grow without end).
+_MAX_TABLES = 256
+
+
+class CostToGo:
+    """Least relaxed cost for needs ``(k, r, d)``; rows over ``r`` are built on demand."""
+
+    def __init__(self, supplies: Iterable[StepSupply], k_max: int, d_max: int):
+        best: dict[tuple[int, int, int], float] = {}
+        for cost, ticks, gain, core in supplies:
+            if ticks < 1:
+                raise ValueError("every step must advance the position by at least one tick")
+            key = (ticks, max(0, min(gain, d_max)), max(0, min(core, k_max)))
+            best[key] = min(cost, best.get(key, np.inf))
+        self.k_max, self.d_max = k_max, d_max
+        ks, ds = np.arange(k_max + 1), np.arange(d_max + 1)
+        self._groups = [
+            (cost, ticks, np.ix_(np.maximum(0, ks - core), np.maximum(0, ds - gain)))
+            for (ticks, gain, core), cost in sorted(best.items())
+        ]
+        self._rows: list[np.ndarray] = [self._row_zero()]
+        self._lists: list[list[list[float]]] = [self._rows[0].tolist()]
+
+    def _row_zero(self) -> np.ndarray:
+        row = np.full((self.k_max + 1, self.d_max + 1), np.inf)
+        row[0, 0] = 0.0
+        while True:
+            new = row.copy()
+            for cost, _, index in self._groups:
+                np.minimum(new, cost + row[index], out=new)
+            if np.array_equal(new, row):
+                return row
+            row = new
+
+    def _extend(self, r: int) -> None:
+        while len(self._rows) <= r:
+            n = len(self._rows)
+            row = np.full((self.k_max + 1, self.d_max + 1), np.inf)
+            for cost, ticks, index in self._groups:
+                np.minimum(row, cost + self._rows[max(0, n - ticks)][index], out=row)
+            self._rows.append(row)
+            self._lists.append(row.tolist())
+
+    def __call__(self, k: int, r: int, d: int) -> float:
+        """The least relaxed cost of ``r`` ticks, ``k`` core events and ``d`` grid steps."""
+        if r >= len(self._lists):
+            self._extend(r)
+        return self._lists[r][min(k, self.k_max)][min(d, self.d_max)]
+
+
+def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int) -> CostToGo:
+    """The table for these step supplies, shared (memoised) across phases and plans."""
+    key = (tuple(sorted(supplies)), k_max, d_max)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+        table = _TABLES[key] = CostToGo(key[0], k_max, d_max)
+    return table
