@@ -195,7 +195,8 @@ def _order(value: _Value) -> tuple[int, str]:
 
 
 def _cost_fraction(cost: float) -> Fraction:
-    return Fraction(repr(float(cost)))
+    """A cost as an exact fraction (sums of decimal costs lose float noise past 1/10000)."""
+    return Fraction(repr(float(cost))).limit_denominator(10_000)
 
 
 def _primary_levels(task: PhaseTask) -> tuple[list[int], dict[tuple[int, ...], dict[int, int]]]:
@@ -385,32 +386,24 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
         did = [f"({names.did[r]})" for r in task.required if r in step.action_ids]
         for i, (before, after) in enumerate(variants):
             name = base if len(variants) == 1 else f"{base}-v{i + 1}"
-            schemas[name] = step.action_ids
-            schema_costs[name] = 1 if unit else cost
-            pre = ["(primary ?s1)", f"({shift} ?s1 ?s2)"]
+            schemas[name], schema_costs[name] = step.action_ids, 1 if unit else cost
+            pre = ["(ready)", "(primary ?s1)", f"({shift} ?s1 ?s2)"]
             pre += [f"({names.fact[(k, v)]})" for k, v in before.items()]
-            eff = ["(not (primary ?s1))", "(primary ?s2)", "(moved)", *did]
-            eff += names.fact_effects(before, after)
-            params = "?s1 ?s2 - level"
-            if unit:
-                pre.insert(0, "(ready)")
-                eff[:0] = ["(not (ready))", f"(owe-{cost - 2})", f"(pending-{move})"]
-            else:
-                params += " ?p1 ?p2 - step"
-                pre += ["(at ?p1)", f"({move} ?p1 ?p2)"]
-                eff += ["(not (at ?p1))", "(at ?p2)", f"(increase (total-cost) {cost})"]
-            actions.append(_action(name, params, pre, eff))
+            eff = ["(not (ready))", "(not (primary ?s1))", "(primary ?s2)", "(moved)", *did]
+            eff += [*names.fact_effects(before, after), f"(pending-{move})"]
+            eff.append(f"(owe-{cost - 2})" if unit else f"(increase (total-cost) {cost})")
+            actions.append(_action(name, "?s1 ?s2 - level", pre, eff))
+    top = max(scaled, default=2)
+    actions += _bookkeeping(names, top if unit else 0, schemas, schema_costs)
     preds = ["(primary ?s - level)", "(at ?p - step)", "(target ?s - level)", "(window ?p - step)"]
     preds += [f"({n} ?a ?b - level)" for n in names.shift.values()]
     preds += [f"({n} ?a ?b - step)" for n in names.move.values()]
-    preds += [f"({n})" for n in [*names.fact.values(), *names.did.values(), "moved", "done"]]
-    if unit:
-        top = max(scaled, default=2)
-        actions += _unit_machinery(names, top, schemas, schema_costs)
-        preds += ["(ready)"] + [f"(owe-{n})" for n in range(top - 1)]
-        preds += [f"(pending-{n})" for n in names.move.values()]
-    accept_pre = ["(moved)", "(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
-    accept_pre += [f"({n})" for n in names.did.values()] + (["(ready)"] if unit else [])
+    preds += [f"(pending-{n})" for n in names.move.values()]
+    preds += [f"({n})" for n in [*names.fact.values(), *names.did.values()]]
+    preds += ["(ready)", "(moved)", "(done)"]
+    preds += [f"(owe-{n})" for n in range(top - 1)] if unit else []
+    accept_pre = ["(ready)", "(moved)", "(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
+    accept_pre += [f"({n})" for n in names.did.values()]
     accept_eff = ["(done)"] + ([] if unit else ["(increase (total-cost) 0)"])
     actions.append(_action("accept", "?s - level ?p - step", accept_pre, accept_eff))
     schemas["accept"], schema_costs["accept"] = (), 0
@@ -447,17 +440,27 @@ def _action(name: str, params: str, pre: list[str], eff: list[str]) -> str:
     )
 
 
-def _unit_machinery(names, max_cost, schemas, schema_costs) -> list[str]:
+def _bookkeeping(names, max_cost, schemas, schema_costs) -> list[str]:
+    """The position advance that finishes every step.
+
+    With ``max_cost`` (the unit-cost compilation) it costs 1, and ``pay`` steps, one per
+    remaining unit of the step's cost, come before it; otherwise it costs 0.
+    """
+    unit = max_cost > 0
+    free = [] if unit else ["(increase (total-cost) 0)"]
     out = []
     for n in range(max_cost - 2, 0, -1):
         out.append(_action(f"pay-{n}", "", [f"(owe-{n})"], [f"(not (owe-{n}))", f"(owe-{n - 1})"]))
-        schemas[f"pay-{n}"], schema_costs[f"pay-{n}"] = (), 1
     for move in names.move.values():
-        name = f"move-{move}"
-        pre = ["(owe-0)", f"(pending-{move})", "(at ?p1)", f"({move} ?p1 ?p2)"]
-        eff = ["(not (owe-0))", f"(not (pending-{move}))", "(not (at ?p1))", "(at ?p2)", "(ready)"]
-        out.append(_action(name, "?p1 ?p2 - step", pre, eff))
-        schemas[name], schema_costs[name] = (), 1
+        pre = [f"(pending-{move})", "(at ?a)", f"({move} ?a ?b)"]
+        eff = [f"(not (pending-{move}))", "(not (at ?a))", "(at ?b)", "(ready)"]
+        if unit:
+            pre.append("(owe-0)")
+            eff.append("(not (owe-0))")
+        out.append(_action(f"do-{move}", "?a ?b - step", pre, eff + free))
+    for name in out:
+        schema = name.split("(:action ", 1)[1].split("\n", 1)[0]
+        schemas[schema], schema_costs[schema] = (), 1 if unit else 0
     return out
 
 
@@ -480,7 +483,9 @@ def _problem(task, names, shift_maps, unit) -> str:
             for t in names.step
             if t + size in names.step
         ]
-    init.append("(ready)" if unit else "(= (total-cost) 0)")
+    init.append("(ready)")
+    if not unit:
+        init.append("(= (total-cost) 0)")
     objects = [f"{n} - level" for n in names.level.values()]
     objects += [f"{n} - step" for n in names.step.values()]
     legend = [f"; {n} = {v} (primary {v * task.grid_step:+.4g})" for v, n in names.level.items()]

@@ -33,8 +33,9 @@ __all__ = [
     "run_pyperplan",
 ]
 
-#: Fast Downward's optimal configuration for action costs: A* with the LM-cut heuristic.
-FAST_DOWNWARD_SEARCH = "astar(lmcut())"
+#: Fast Downward's optimal search here: A* with the iPDB heuristic (admissible, so optimal; on
+#: these tasks it beats LM-cut, whose per-state cost dominates, by 10-100x).
+FAST_DOWNWARD_SEARCH = "astar(ipdb())"
 
 _FD_COST = re.compile(r"Plan cost: (\d+)")
 _FD_EXPANDED = re.compile(r"Expanded (\d+) state\(s\)\.")
@@ -100,7 +101,7 @@ def run_fast_downward(
 ) -> ReferenceRun:
     """Solve ``domain`` + ``problem`` with Fast Downward (translate, then ``--search``).
 
-    The default search, ``astar(lmcut())``, is optimal for non-negative action costs.
+    The default search, ``astar(ipdb())``, is optimal for non-negative action costs.
 
     Raises
     ------
