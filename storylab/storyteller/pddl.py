@@ -21,7 +21,6 @@ from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, action_library
 from storylab.storyteller.composer import StorylineComposer
 from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
-from storylab.storyteller.plan import StorylinePlan
 from storylab.storyteller.pddl_encoding import (
     MacroLink,
     MacroStep,
@@ -29,6 +28,7 @@ from storylab.storyteller.pddl_encoding import (
     PhaseTask,
     encode_phase_task,
 )
+from storylab.storyteller.plan import StorylinePlan
 from storylab.storyteller.search_space import CostSpec, PhaseProblem
 from storylab.storyteller.simulation import apply_action
 from storylab.storyteller.templates import template_library
