@@ -158,9 +158,14 @@ class PddlExport(Frozen):
         problem.write_text(self.problem)
         return domain, problem
 
+    def plan_steps(self, plan: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+        """A planner's plan (``(name args)`` or ``name`` lines) as storylab steps (chains)."""
+        steps = (self.schemas[_schema_of(line)] for line in plan)
+        return tuple(ids for ids in steps if ids)
+
     def plan_actions(self, plan: Iterable[str]) -> tuple[str, ...]:
-        """The storylab action ids of a planner's plan (steps as ``(name args)`` or ``name``)."""
-        return tuple(i for step in plan for i in self.schemas[_schema_of(step)])
+        """The storylab action ids of a planner's plan, in order."""
+        return tuple(i for ids in self.plan_steps(plan) for i in ids)
 
     def plan_cost(self, plan: Iterable[str]) -> float:
         """The cost of a planner's plan in storylab's units."""
