@@ -7,6 +7,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from storylab._data import DataError, Problem, UnknownNameError
+from storylab.storyteller import StorylineComposer, StorylinePlan, compose
 from storylab.theory import (
     ActantRole,
     ArcType,
@@ -34,10 +35,13 @@ __all__ = [
     "NarrativeState",
     "Problem",
     "SpectrumType",
+    "StorylineComposer",
+    "StorylinePlan",
     "UnknownNameError",
     "__version__",
     "arc",
     "arcs",
+    "compose",
     "genres",
     "primary_spectrum",
     "spectrum",

@@ -18,6 +18,9 @@ __all__ = ["VALIDATORS", "detect_kind", "validate_file"]
 VALIDATORS: dict[str, str] = {
     "narrative-state": "storylab.theory.spectrums:load_narrative_data",
     "emotional-arcs": "storylab.theory.arcs:load_arcs",
+    "story-actions": "storylab.storyteller.actions:load_actions",
+    "story-templates": "storylab.storyteller.templates:load_templates",
+    "planning": "storylab.storyteller.config:load_planning",
 }
 
 

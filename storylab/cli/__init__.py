@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from storylab._data import DataError, UnknownNameError
-from storylab.cli import pddl, theory
+from storylab.cli import pddl, storyteller, theory
 
 __all__ = ["main"]
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
-COMMAND_GROUPS = [theory, pddl]
+COMMAND_GROUPS = [theory, storyteller, pddl]
 
 
 def build_parser() -> argparse.ArgumentParser:

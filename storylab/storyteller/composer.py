@@ -67,8 +67,10 @@ def assign_core_events(events: Sequence[str], n_phases: int) -> list[tuple[str, 
 class StorylineComposer:
     """Compose storylines from templates, genres and starting worlds.
 
-    Parameters are stored as given (a sweep can set any of them); results live on the plan,
-    and the last composition's wall-clock times on ``timings_``.
+    Parameters are stored as given (a sweep can set any of them); results live on the plan.
+    The last composition also leaves its wall-clock times on ``timings_`` and the phase
+    problems it solved, in order, on ``problems_`` (each can be re-solved, e.g. without
+    limits, with :func:`~storylab.storyteller.astar_search`).
 
     Parameters
     ----------
@@ -91,6 +93,7 @@ class StorylineComposer:
         self.templates = templates
         self.config = config
         self.timings_: dict[str, Any] = {}
+        self.problems_: tuple[PhaseProblem, ...] = ()
 
     def compose(
         self,
@@ -153,6 +156,7 @@ class StorylineComposer:
         planned: list[PlannedAction] = []
         done: set[str] = set()
         phase_seconds = []
+        problems: list[PhaseProblem] = []
         for index, phase in enumerate(tpl.phases):
             progress.on_phase_generated(
                 tpl.phases[index - 1].transition.position_floor if index else 0.0
@@ -160,6 +164,7 @@ class StorylineComposer:
             world = world.with_position(progress.position)
             start = progress.position
             required = tuple(e for part in assigned[: index + 1] for e in part if e not in done)
+            later = tuple(e for part in assigned[index + 1 :] for e in part)
             problem = PhaseProblem(
                 world=world,
                 phase=phase,
@@ -167,10 +172,12 @@ class StorylineComposer:
                 total_ticks=progress.total_ticks,
                 start_ticks=progress.ticks_done,
                 required=required,
+                excluded=later,
                 costs=self.costs,
                 library=library,
                 config=config,
             )
+            problems.append(problem)
             search = astar_search(
                 problem,
                 max_iterations=limits.max_iterations,
@@ -242,6 +249,7 @@ class StorylineComposer:
             complete=not missing and all(p.reached for p in phases),
             notes=tuple(notes),
         )
+        self.problems_ = tuple(problems)
         self.timings_ = {
             "phases_s": phase_seconds,
             "total_s": time.perf_counter() - started,
@@ -308,10 +316,11 @@ def _replay(
     for chain in search.steps:
         for link, action_id in enumerate(chain):
             action = library.get(action_id)
-            world = apply_action(world, action, genre, secondary, config=config)
             effect = action.narrative_effect_for(genre)
             progress.on_action_completed(config.ticks(effect.position_advance))
-            world = world.with_position(progress.position)
+            world = apply_action(
+                world, action, genre, secondary, position=progress.position, config=config
+            )
             assert world.narrative is not None
             index = first_index + len(out)
             out.append(

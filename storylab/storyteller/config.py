@@ -58,6 +58,7 @@ class PlanningConfig(Frozen):
     position_advance: PositionAdvance
     ticks_per_action: int = Field(gt=0)
     spectrum_step: float = Field(gt=0.0, le=0.5)
+    corridor_margin: float = Field(ge=0.0, le=2.0)
     core_event_boost: float = Field(ge=0.0, le=1.0)
 
     @model_validator(mode="after")

@@ -12,10 +12,15 @@ steps meeting all three needs, by dynamic programming::
 
 Every real plan meets the three needs with its own steps (clamping at the ends of the spectrum
 only loses movement, and moving away only adds need), so ``h`` never overestimates the cost
-of reaching the goal: it is admissible. It is also consistent (one step changes ``h`` by at
-most its cost), so A* with it returns optimal plans. It is at least as strong as the simpler
-bound max(d / max gain-per-cost, r / max ticks-per-cost) because that bound is a further
-relaxation of the same problem.
+of reaching the goal: it is admissible, and consistent (one step changes it by at most its
+cost). It is at least as strong as the simpler bound max(d / max gain-per-cost, r / max
+ticks-per-cost), a further relaxation of the same problem.
+
+:class:`~storylab.storyteller.search_space.PhaseProblem` strengthens it for each required
+core event still to do: the event's step costs what it costs and moves the spectrum by at
+least its least possible move inside the phase's corridor (clamping included), so the other
+steps must supply the remaining ticks and whatever movement is left *after* that move, which
+the table prices. Each such term is again a lower bound, and so is the maximum.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["CostToGo", "StepSupply", "cost_to_go"]
+__all__ = ["CostToGo", "StepSupply", "clear_cost_to_go", "cost_to_go"]
 
 #: (cost, ticks, gain toward the target, core events) of one step.
 StepSupply = tuple[float, int, int, int]
@@ -89,3 +94,8 @@ def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int) -> CostTo
             _TABLES.clear()
         table = _TABLES[key] = CostToGo(key[0], k_max, d_max)
     return table
+
+
+def clear_cost_to_go() -> None:
+    """Forget every memoised table."""
+    _TABLES.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -22,6 +23,9 @@ from storylab.storyteller.templates import (
     TransitionResult,
 )
 from storylab.theory import ActantRole, ArcType, Effect, NarrativeState, SpectrumType, WorldState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "PlanPhase",
@@ -159,6 +163,50 @@ class StorylinePlan(Frozen):
     def actions(self) -> tuple[PlannedAction, ...]:
         """Every planned action, in story order."""
         return tuple(a for p in self.phases for a in p.actions)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per planned action (pandas is imported on demand)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "phase": a.phase_number,
+                    "action": a.action_id,
+                    "category": a.category.value,
+                    "core_event": a.core_event,
+                    "chained_from": a.chained_from,
+                    "delta": a.narrative_effect.primary_delta,
+                    "primary": a.primary_value,
+                    "position": a.position,
+                    "cost": a.cost,
+                }
+                for a in self.actions
+            ],
+            index=pd.RangeIndex(len(self.actions), name="sequence_index"),
+        )
+
+    def search_frame(self) -> pd.DataFrame:
+        """One row per phase: its goal, how it ended and the search statistics."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "phase": p.name,
+                    "actions": len(p.actions),
+                    "cost": p.cost,
+                    "transition": p.transition_result.value,
+                    "expanded": p.search.expanded,
+                    "generated": p.search.generated,
+                    "pruned": p.search.pruned,
+                    "stop": p.search.stop_reason,
+                    "optimal": p.search.optimal,
+                }
+                for p in self.phases
+            ],
+            index=pd.Index([p.number for p in self.phases], name="number"),
+        )
 
     def to_json(self) -> str:
         """The plan as JSON (stable: the same plan always gives the same bytes)."""

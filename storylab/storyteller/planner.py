@@ -9,6 +9,7 @@ that produced the node, then insertion order.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import math
@@ -87,6 +88,21 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
+    try:
+        return _astar(problem, max_iterations, beam_width, ranks)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _astar(
+    problem: PhaseProblem,
+    max_iterations: int | None,
+    beam_width: int | None,
+    ranks: Sequence[int] | None,
+) -> PhaseSearch:
     started = time.perf_counter()
     ranks = tuple(ranks) if ranks is not None else tuple(range(len(problem.steps)))
     counter = itertools.count()
@@ -102,7 +118,7 @@ def astar_search(
     expanded = generated = pruned = 0
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
-    step_cost = [s.cost for s in problem.steps]
+    step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
@@ -131,7 +147,8 @@ def astar_search(
                 best = (h2, g2, nxt)
         if beam_width is not None and len(open_heap) > beam_width:
             pruned += len(open_heap) - beam_width
-            open_heap = heapq.nsmallest(beam_width, open_heap)
+            open_heap.sort()  # a sorted list is a heap
+            del open_heap[beam_width:]
     else:
         reason = "beam_exhausted" if pruned else "exhausted"
     end = goal if goal is not None else best[2]

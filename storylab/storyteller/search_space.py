@@ -1,9 +1,10 @@
 """A phase problem compiled for fast search.
 
-A search state is a plain tuple ``(facts, primary, ticks, done)``:
+A search state is a tuple of four ints ``(facts, primary, ticks, done)``:
 
-- ``facts``: the values of the fact keys some precondition reads, in a fixed key order
-  (facts nothing reads cannot change what is applicable, so they are left out of the search);
+- ``facts``: the id of the tuple of values of the fact keys some precondition reads, in a
+  fixed key order (facts nothing reads cannot change what is applicable, so they are left out
+  of the search; tuples are interned to ids so states hash fast);
 - ``primary``: the primary spectrum as an integer index on the planning grid;
 - ``ticks``: story position as an integer count of position ticks;
 - ``done``: a bitmask of the phase's required core events already performed.
@@ -21,15 +22,24 @@ from dataclasses import dataclass, field
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, planning_config
-from storylab.storyteller.heuristic import CostToGo, cost_to_go
+from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
-from storylab.theory import FactValue, WorldState
+from storylab.theory import WorldState
 
-__all__ = ["CostSpec", "PhaseProblem", "SearchState", "Step", "resolve_costs"]
+__all__ = [
+    "CostSpec",
+    "PhaseProblem",
+    "SearchDomain",
+    "SearchState",
+    "Step",
+    "clear_caches",
+    "resolve_costs",
+    "search_domain",
+]
 
 #: Per-action costs: a mapping id -> cost (missing ids keep their YAML cost) or a callable.
 CostSpec = Mapping[str, float] | Callable[[StoryAction], float] | None
-SearchState = tuple[tuple[FactValue | None, ...], int, int, int]
+SearchState = tuple[int, int, int, int]
 
 
 def resolve_costs(actions: Sequence[StoryAction], costs: CostSpec) -> dict[str, float]:
@@ -85,6 +95,165 @@ class Step:
         return -sum(d for d in self.link_deltas if d < 0)
 
 
+class SearchDomain:
+    """The genre-level part of a phase problem: steps, fact slots, compiled moves.
+
+    Shared by every phase (and every plan) of a genre with the same costs, so the memoised
+    moves carry over. Build it with :func:`search_domain`.
+    """
+
+    def __init__(
+        self,
+        library: ActionLibrary,
+        genre: str,
+        cost_of: Mapping[str, float],
+        config: PlanningConfig,
+    ):
+        self.genre = genre
+        self.config = config
+        actions = library.for_genre(genre)
+        follow_ups = {a.chained_action for a in actions if a.chained_action}
+        self.core = tuple(a.id for a in library.core_events(genre))
+        steps = []
+        for head in (a for a in actions if a.id not in follow_ups):
+            chain = library.chain(head.id)
+            effects = [a.narrative_effect_for(genre) for a in chain]
+            steps.append(
+                Step(
+                    index=len(steps),
+                    actions=chain,
+                    link_costs=tuple(cost_of[a.id] for a in chain),
+                    link_deltas=tuple(config.to_grid(e.primary_delta) for e in effects),
+                    ticks=sum(config.ticks(e.position_advance) for e in effects),
+                    core=sum(a.id in self.core for a in chain),
+                )
+            )
+        self.steps = tuple(steps)
+        self.keys = tuple(
+            sorted({p.key for s in steps for a in s.actions for p in a.preconditions})
+        )
+        slot = {k: i for i, k in enumerate(self.keys)}
+        self._links = [
+            [
+                (
+                    tuple((slot[p.key], p) for p in a.preconditions),
+                    tuple((slot[e.key], e) for e in a.effects if e.key in slot),
+                )
+                for a in step.actions
+            ]
+            for step in self.steps
+        ]
+        g = config.grid_max
+        self.primary_after: list[tuple[int, ...]] = []
+        for step in self.steps:
+            table = []
+            for p in range(-g, g + 1):
+                for d in step.link_deltas:
+                    p = max(-g, min(g, p + d))
+                table.append(p)
+            self.primary_after.append(tuple(table))
+        self.up: CostToGo = cost_to_go(
+            [(s.cost, s.ticks, s.gain_up, s.core) for s in self.steps], len(self.core), 2 * g
+        )
+        self.down: CostToGo = cost_to_go(
+            [(s.cost, s.ticks, s.gain_down, s.core) for s in self.steps], len(self.core), 2 * g
+        )
+        self._touched = [
+            tuple(sorted({i for pres, effects in links for i, _ in (*pres, *effects)}))
+            for links in self._links
+        ]
+        self._outcomes: list[dict[tuple, tuple[tuple[int, object], ...] | None]] = [
+            {} for _ in self.steps
+        ]
+        self._ids: dict[tuple, int] = {}
+        self._facts: list[tuple] = []
+        self._moves: dict[int, tuple[tuple[int, int], ...]] = {}
+
+    def intern(self, facts: tuple) -> int:
+        """The id of a facts tuple (search states carry ids: small ints hash fast)."""
+        found = self._ids.get(facts)
+        if found is None:
+            found = self._ids[facts] = len(self._facts)
+            self._facts.append(facts)
+        return found
+
+    def facts(self, fid: int) -> tuple:
+        """The facts tuple of an id from :meth:`intern`."""
+        return self._facts[fid]
+
+    def moves(self, fid: int) -> tuple[tuple[int, int], ...]:
+        """``(step index, facts id after)`` of every step applicable to facts ``fid``."""
+        found = self._moves.get(fid)
+        if found is not None:
+            return found
+        facts = self._facts[fid]
+        out = []
+        for index, touched in enumerate(self._touched):
+            seen = tuple([facts[i] for i in touched])
+            memo = self._outcomes[index]
+            if seen in memo:
+                writes = memo[seen]
+            else:
+                writes = memo[seen] = self._outcome(index, facts)
+            if writes is not None:
+                current = list(facts)
+                for i, value in writes:
+                    current[i] = value
+                out.append((index, self.intern(tuple(current))))
+        found = self._moves[fid] = tuple(out)
+        return found
+
+    def _outcome(self, index: int, facts: tuple) -> tuple[tuple[int, object], ...] | None:
+        """The slots step ``index`` writes from ``facts`` (``None``: not applicable).
+
+        It depends only on the slots the step reads or writes, so it is memoised on those.
+        """
+        current = list(facts)
+        for pres, effects in self._links[index]:
+            if not all(cond.test(current[i]) for i, cond in pres):
+                return None
+            for i, effect in effects:
+                value = current[i]
+                current[i] = effect.apply({} if value is None else {effect.key: value})
+        return tuple((i, current[i]) for i in self._touched[index] if current[i] != facts[i])
+
+    @property
+    def overgrown(self) -> bool:
+        """Whether the domain's memo has grown past its limit (it is then rebuilt)."""
+        return len(self._facts) > _MAX_FACTS
+
+
+#: Facts tuples interned per domain at most; domains kept at most.
+_MAX_FACTS = 200_000
+_MAX_DOMAINS = 64
+_DOMAINS: dict[tuple, SearchDomain] = {}
+
+
+def clear_caches() -> None:
+    """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
+    _DOMAINS.clear()
+    clear_cost_to_go()
+
+
+def search_domain(
+    library: ActionLibrary, genre: str, cost_of: Mapping[str, float], config: PlanningConfig
+) -> SearchDomain:
+    """The (memoised) search domain of ``genre`` under these costs."""
+    sizes = config.position_advance
+    key = (
+        library,
+        genre,
+        tuple(sorted(cost_of.items())),
+        (config.spectrum_step, sizes.micro, sizes.standard, sizes.macro),
+    )
+    domain = _DOMAINS.get(key)
+    if domain is None or domain.overgrown:
+        if len(_DOMAINS) >= _MAX_DOMAINS:
+            _DOMAINS.clear()
+        domain = _DOMAINS[key] = SearchDomain(library, genre, cost_of, config)
+    return domain
+
+
 @dataclass
 class PhaseProblem:
     """The planning problem of one phase, compiled (see the module docstring).
@@ -103,8 +272,14 @@ class PhaseProblem:
         Ticks already done when the phase starts.
     required : sequence of str
         Core events the phase must contain.
+    excluded : sequence of str
+        Actions the phase may not use (core events kept for later phases).
     costs : mapping or callable, optional
         Per-action cost overrides.
+
+    Besides the goal, every state after a step must stay inside the phase's *corridor*: the
+    primary range from the start value to the goal range, widened by the planning
+    ``corridor_margin``, so a phase heads for its target instead of wandering.
     """
 
     world: WorldState
@@ -113,81 +288,42 @@ class PhaseProblem:
     total_ticks: int
     start_ticks: int = 0
     required: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
     costs: CostSpec = None
     library: ActionLibrary | None = None
     config: PlanningConfig | None = None
-    steps: tuple[Step, ...] = field(init=False)
-    keys: tuple[str, ...] = field(init=False)
+    domain: SearchDomain = field(init=False)
     initial: SearchState = field(init=False)
 
     def __post_init__(self) -> None:
-        self.library = self.library or action_library()
-        self.config = self.config or planning_config()
-        if self.world.narrative is None:
+        library = self.library = self.library or action_library()
+        config = self.config = self.config or planning_config()
+        narrative = self.world.narrative
+        if narrative is None:
             raise ValueError("the phase's starting world needs a narrative state")
         if self.total_ticks < 1 or self.start_ticks < 0:
             raise ValueError("total_ticks must be positive and start_ticks non-negative")
-        actions = self.library.for_genre(self.genre)
+        actions = library.for_genre(self.genre)
         if not actions:
             raise UnknownNameError("genre with actions", self.genre, [])
         available = {a.id for a in actions}
-        for rid in self.required:
+        for rid in (*self.required, *self.excluded):
             if rid not in available:
                 raise UnknownNameError(f"action of genre {self.genre!r}", rid, available)
         self.required = tuple(dict.fromkeys(self.required))
-        cost_of = resolve_costs(actions, self.costs)
-        follow_ups = {a.chained_action for a in actions if a.chained_action}
-        core = {a.id for a in self.library.core_events(self.genre)}
-        config = self.config
-        steps = []
-        for head in (a for a in actions if a.id not in follow_ups):
-            chain = self.library.chain(head.id)
-            steps.append(
-                Step(
-                    index=len(steps),
-                    actions=chain,
-                    link_costs=tuple(cost_of[a.id] for a in chain),
-                    link_deltas=tuple(
-                        config.to_grid(a.narrative_effect_for(self.genre).primary_delta)
-                        for a in chain
-                    ),
-                    ticks=sum(
-                        config.ticks(a.narrative_effect_for(self.genre).position_advance)
-                        for a in chain
-                    ),
-                    core=sum(a.id in core for a in chain),
-                )
-            )
-        self.steps = tuple(steps)
-        read = {p.key for s in steps for a in s.actions for p in a.preconditions}
-        self.keys = tuple(sorted(read))
-        self._compile(core)
-
-    def _compile(self, core: set[str]) -> None:
-        config = self.config
-        assert config is not None
-        g = config.grid_max
-        slot = {k: i for i, k in enumerate(self.keys)}
-        self._links = [
-            [
-                (
-                    tuple((slot[p.key], p) for p in a.preconditions),
-                    tuple((slot[e.key], e) for e in a.effects if e.key in slot),
-                    1 << self.required.index(a.id) if a.id in self.required else 0,
-                )
-                for a in step.actions
-            ]
-            for step in self.steps
-        ]
-        self._primary_after = []
-        for step in self.steps:
-            table = []
-            for p in range(-g, g + 1):
-                for d in step.link_deltas:
-                    p = max(-g, min(g, p + d))
-                table.append(p)
-            self._primary_after.append(tuple(table))
-        self._moves: dict[tuple, tuple] = {}
+        self.excluded = tuple(dict.fromkeys(self.excluded))
+        clash = set(self.required) & set(self.excluded)
+        if clash:
+            raise ValueError(f"actions both required and excluded: {sorted(clash)}")
+        domain = self.domain = search_domain(
+            library, self.genre, resolve_costs(actions, self.costs), config
+        )
+        bit = {rid: 1 << i for i, rid in enumerate(self.required)}
+        self._bits = tuple(sum(bit.get(i, 0) for i in set(step.ids)) for step in domain.steps)
+        self._step_cost = tuple(s.cost for s in domain.steps)
+        self._allowed = tuple(
+            not any(a.id in self.excluded for a in step.actions) for step in domain.steps
+        )
         self._h: dict[tuple[int, int, int], float] = {}
         self.full = (1 << len(self.required)) - 1
         lo, hi = self.phase.goal_range()
@@ -197,56 +333,62 @@ class PhaseProblem:
         self.ceiling_ticks = math.ceil(
             self.phase.transition.position_ceiling * self.total_ticks - 1e-9
         )
-        facts = self.world.facts
-        narrative = self.world.narrative
-        assert narrative is not None
+        p0 = config.to_grid(narrative.primary_value)
+        margin = round(config.corridor_margin / config.spectrum_step)
+        self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
+        self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
+        self._pending = self._required_bounds(config.grid_max)
         self.initial = (
-            tuple(facts.get(k) for k in self.keys),
-            config.to_grid(narrative.primary_value),
+            domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
+            p0,
             self.start_ticks,
             0,
         )
-        k_max = len(core)
-        self._up: CostToGo = cost_to_go(
-            [(s.cost, s.ticks, s.gain_up, s.core) for s in self.steps], k_max, 2 * g
-        )
-        self._down: CostToGo = cost_to_go(
-            [(s.cost, s.ticks, s.gain_down, s.core) for s in self.steps], k_max, 2 * g
-        )
 
-    def moves(self, facts: tuple) -> tuple[tuple[int, tuple, int], ...]:
-        """``(step index, facts after, required bits)`` of every step applicable to ``facts``."""
-        found = self._moves.get(facts)
-        if found is not None:
-            return found
+    def _required_bounds(self, g: int) -> tuple[tuple[int, tuple], ...]:
+        """Per required event: (bit, [(cost, ticks, least move, most move)] of its steps).
+
+        The moves are bounded over every start inside the corridor, clamping included.
+        """
         out = []
-        for index, links in enumerate(self._links):
-            current = list(facts)
-            bits = 0
-            for pres, effects, bit in links:
-                if not all(cond.test(current[i]) for i, cond in pres):
-                    break
-                for i, effect in effects:
-                    current[i] = effect.apply(
-                        {effect.key: current[i]} if current[i] is not None else {}
-                    )
-                bits |= bit
-            else:
-                out.append((index, tuple(current), bits))
-        found = self._moves[facts] = tuple(out)
-        return found
+        for i, rid in enumerate(self.required):
+            options = []
+            for step in self.domain.steps:
+                if rid in step.ids and self._allowed[step.index]:
+                    after = self.domain.primary_after[step.index]
+                    moves = [
+                        after[q + g] - q for q in range(self.corridor_lo, self.corridor_hi + 1)
+                    ]
+                    options.append((step.cost, step.ticks, min(moves), max(moves)))
+            out.append((1 << i, tuple(options)))
+        return tuple(out)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The moves of the search (actions with their chains), in library order."""
+        return self.domain.steps
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The fact keys in a search state's facts tuple, in order."""
+        return self.domain.keys
 
     def successors(self, state: SearchState) -> list[tuple[int, SearchState]]:
-        """``(step index, next state)`` for every applicable step that stays below the ceiling."""
+        """``(step index, next state)`` of every allowed, applicable step that stays below the
+        position ceiling and inside the corridor."""
         facts, p, ticks, done = state
-        g = self.config.grid_max  # type: ignore[union-attr]
+        domain = self.domain
+        g = domain.config.grid_max
+        ceiling, lo, hi = self.ceiling_ticks, self.corridor_lo, self.corridor_hi
+        steps = domain.steps
+        after_p = domain.primary_after
+        bits, allowed = self._bits, self._allowed
         out = []
-        for index, after, bits in self.moves(facts):
-            step = self.steps[index]
-            t = ticks + step.ticks
-            if t >= self.ceiling_ticks:
-                continue
-            out.append((index, (after, self._primary_after[index][p + g], t, done | bits)))
+        for index, after in domain.moves(facts):
+            t = ticks + steps[index].ticks
+            p2 = after_p[index][p + g]
+            if t < ceiling and lo <= p2 <= hi and allowed[index]:
+                out.append((index, (after, p2, t, done | bits[index])))
         return out
 
     def is_goal(self, state: SearchState) -> bool:
@@ -255,22 +397,40 @@ class PhaseProblem:
         return self.goal_lo <= p <= self.goal_hi and ticks >= self.floor_ticks and done == self.full
 
     def heuristic(self, state: SearchState) -> float:
-        """Admissible, consistent estimate of the cost to the goal (``inf`` for dead ends)."""
+        """Admissible estimate of the cost to the goal (``inf`` for dead ends).
+
+        The larger of the cost-to-go table (:mod:`storylab.storyteller.heuristic`) and, for
+        each required event still to do, its step's cost plus the table's cost of what the
+        other steps must still supply once that step's own (possibly adverse) move is made.
+        """
         _, p, ticks, done = state
-        k = (self.full & ~done).bit_count()
-        key = (p, ticks, k)
+        key = (p, ticks, done)
         h = self._h.get(key)
         if h is None:
+            up, down = self.domain.up, self.domain.down
+            lo, hi = self.goal_lo, self.goal_hi
+            k = (self.full & ~done).bit_count()
             r = max(0, self.floor_ticks - ticks)
-            if p < self.goal_lo:
-                h = self._up(k, r, self.goal_lo - p)
-            elif p > self.goal_hi:
-                h = self._down(k, r, p - self.goal_hi)
+            if p < lo:
+                h = up(k, r, lo - p)
+            elif p > hi:
+                h = down(k, r, p - hi)
             else:
-                h = self._up(k, r, 0)
+                h = up(k, r, 0)
+            for bit, options in self._pending:
+                if done & bit:
+                    continue
+                best = math.inf
+                for cost, t, least, most in options:
+                    rest = max(0, r - t)
+                    need = max(
+                        down(0, rest, max(0, p + least - hi)), up(0, rest, max(0, lo - p - most))
+                    )
+                    best = min(best, cost + need)
+                h = max(h, best)
             self._h[key] = h
         return h
 
     def step_cost(self, index: int) -> float:
         """The cost of step ``index``."""
-        return self.steps[index].cost
+        return self._step_cost[index]

@@ -47,9 +47,12 @@ def apply_action(
     genre: str,
     secondary: SpectrumType | None = None,
     *,
+    position: float | None = None,
     config: PlanningConfig | None = None,
 ) -> WorldState:
     """A new world after ``action``: its effects on the facts and its narrative effect.
+
+    ``position``, when given, is the new world's story position (else it is kept).
 
     Raises
     ------
@@ -63,7 +66,12 @@ def apply_action(
     if world.narrative is None:
         raise ValueError("the world has no narrative state to move")
     moved = shift_narrative(world.narrative, action, genre, secondary, config=config)
-    return world.apply(action.effects).with_narrative(moved)
+    facts = dict(world.facts)
+    for effect in action.effects:
+        facts[effect.key] = effect.apply(facts)
+    return WorldState(
+        facts=facts, narrative=moved, position=world.position if position is None else position
+    )
 
 
 def apply_chain(

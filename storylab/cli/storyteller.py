@@ -1,0 +1,150 @@
+"""``storylab compose``: compose a storyline plan and print it as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from storylab._data import read_document
+from storylab.cli._output import print_table
+from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency
+
+__all__ = ["plan_rows", "register"]
+
+
+def plan_rows(plan: StorylinePlan) -> list[dict[str, Any]]:
+    """One row per planned action."""
+    return [
+        {
+            "#": a.sequence_index,
+            "phase": a.phase_number,
+            "action": a.action_id + (" *" if a.core_event else ""),
+            "category": a.category.value,
+            "chained_from": a.chained_from or "",
+            "delta": f"{a.narrative_effect.primary_delta:+.2f}",
+            "primary": f"{a.primary_value:+.2f}",
+            "position": f"{a.position:.3f}",
+            "cost": a.cost,
+        }
+        for a in plan.actions
+    ]
+
+
+def phase_rows(plan: StorylinePlan) -> list[dict[str, Any]]:
+    """One row per phase: goal, outcome and search statistics."""
+    return [
+        {
+            "phase": f"{p.number}. {p.name}",
+            "actions": len(p.actions),
+            "cost": p.cost,
+            "target": f"[{p.target_state.primary_min:+.2f}, {p.target_state.primary_max:+.2f}]",
+            "end": f"{p.actions[-1].primary_value:+.2f}" if p.actions else "-",
+            "position": f"{p.start_position:.2f}-{p.end_position:.2f}",
+            "transition": p.transition_result.value,
+            "expanded": p.search.expanded,
+            "generated": p.search.generated,
+            "stop": p.search.stop_reason,
+        }
+        for p in plan.phases
+    ]
+
+
+def _print_plan(plan: StorylinePlan, timings: dict[str, Any] | None) -> None:
+    sub = f" / {plan.subgenre}" if plan.subgenre else ""
+    count = plan.action_count
+    print(f"plan {plan.id}")
+    print(
+        f"{plan.template.value} ({plan.template_code}) · {plan.genre}{sub} · primary"
+        f" {plan.primary_spectrum.value} · urgency {plan.urgency.value} · seed {plan.seed}"
+    )
+    print(
+        f"actions: {len(plan.actions)} planned; target {count.resolved} (template"
+        f" {count.template_default} x pacing {count.genre_multiplier} = {count.genre_adjusted}"
+        + (f", requested {count.requested}" if count.requested is not None else "")
+        + f", range {list(count.valid_range)})"
+    )
+    print()
+    print_table(plan_rows(plan))
+    print("(* core event)\n")
+    print_table(phase_rows(plan))
+    print()
+    print(f"core events: {', '.join(plan.required_core_events)}")
+    if plan.missing_core_events:
+        print(f"MISSING core events: {', '.join(plan.missing_core_events)}")
+    print(
+        f"total cost {plan.total_cost:g} · intents {len(plan.intents)} · complete {plan.complete}"
+    )
+    for note in plan.notes + tuple(p.note for p in plan.phases if p.note):
+        print(f"note: {note}")
+    if timings is not None:
+        per_phase = ", ".join(f"{1000 * s:.1f}" for s in timings["phases_s"])
+        print(f"time: {1000 * timings['total_s']:.1f} ms (search per phase, ms: {per_phase})")
+
+
+def _run_compose(args: argparse.Namespace) -> int:
+    initial = read_document(args.initial) if args.initial else None
+    if initial is not None and not isinstance(initial, dict):
+        raise ValueError(f"{args.initial}: a mapping with facts / narrative / position")
+    actants = {}
+    for item in args.actant or []:
+        role, sep, name = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--actant takes ROLE=NAME, got {item!r}")
+        actants[role] = name
+    composer = StorylineComposer()
+    plan = composer.compose(
+        args.template,
+        args.genre,
+        subgenre=args.subgenre,
+        initial=initial,
+        actants=actants,
+        actions=args.actions,
+        urgency=args.urgency,
+        seed=args.seed,
+    )
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from storylab.viz.plans import plot_plan
+
+        plot_plan(plan).figure.savefig(args.plot, dpi=120)
+    if args.json:
+        print(plan.to_json())
+        if args.timings:
+            print(f"# time: {1000 * composer.timings_['total_s']:.1f} ms")
+    else:
+        _print_plan(plan, composer.timings_ if args.timings else None)
+        if args.plot:
+            print(f"\nplot written to {args.plot}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the storyteller commands."""
+    p = sub.add_parser(
+        "compose",
+        help="compose a storyline plan from a template and a genre",
+        description="Compose a storyline phase by phase with the GOAP planner.",
+    )
+    p.add_argument(
+        "--template",
+        required=True,
+        help="arc template: rags_to_riches, tragedy, man_in_a_hole, icarus, cinderella,"
+        " oedipus (or its code); an unknown name lists the known ones",
+    )
+    p.add_argument("--genre", required=True, help="genre (see `storylab spectrums`)")
+    p.add_argument("--subgenre", help="subgenre of the genre")
+    p.add_argument("--actions", type=int, metavar="N", help="target action count (clamped)")
+    p.add_argument(
+        "--urgency", choices=[u.value for u in Urgency], default="medium", help="search limits"
+    )
+    p.add_argument("--seed", type=int, default=0, help="tie-break and plan-id seed (default 0)")
+    p.add_argument("--initial", metavar="FILE", help="starting world state (YAML or JSON)")
+    p.add_argument(
+        "--actant", action="append", metavar="ROLE=NAME", help="cast a character in a role"
+    )
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the trajectory over the arc")
+    p.add_argument("--timings", action="store_true", help="print wall-clock times")
+    p.set_defaults(run=_run_compose)
