@@ -57,7 +57,8 @@ def run_step(t, s, facts, value, ticks):
         for e in ln.effects:
             f[e.key] = e.apply(f)
         value = max(-t.grid_max, min(t.grid_max, value + ln.primary_delta))
-    return f, value, ticks + s.ticks
+    lo, hi = t.corridor
+    return (f, value, ticks + s.ticks) if lo <= value <= hi else None
 
 
 def is_goal(t, value, ticks, done):
@@ -97,7 +98,7 @@ def replay(t, action_ids):
         s = by_head[ids[0]]
         assert tuple(ids[: len(s.links)]) == s.action_ids  # chains never split
         del ids[: len(s.links)]
-        facts, value, ticks = run_step(t, s, facts, value, ticks)
+        facts, value, ticks = run_step(t, s, facts, value, ticks)  # None: not applicable
         assert ticks < t.ceiling_ticks
         total += s.cost
     ok = action_ids and is_goal(t, value, ticks, set(t.required) & set(action_ids))
@@ -153,6 +154,15 @@ def test_levels_are_the_values_reachable_on_the_grid():
     assert "; s0 = -4 (primary -1)" in ex.problem
 
 
+def test_primary_values_outside_the_corridor_are_left_out():
+    t = task([STORY[0], STORY[3]]).model_copy(update={"corridor_lo": -3, "corridor_hi": 2})
+    ex = encode_phase_task(t)
+    levels = legend(ex, "s")
+    assert sorted(levels) == [-3, -2, -1, 0, 1, 2]
+    assert f"(shift-0 {levels[-2]} " not in ex.problem  # -2 - 2 = -4 leaves the corridor
+    assert f"(shift-0 {levels[-1]} {levels[-3]})" in ex.problem
+
+
 def test_positions_at_or_past_the_ceiling_are_left_out():
     ex = encode_phase_task(task(STORY[:1], window=(4, 7)))
     steps = legend(ex, "p")
@@ -184,7 +194,7 @@ def test_a_chain_is_one_atomic_schema():
     for text in schemas(ex, "betray--flee"):
         pre, eff = text.split(":effect")
         assert "fact-betrayed" not in pre  # set inside the chain, not before it
-        assert "(fact-betrayed-is-true)" in eff
+        assert "(fact-betrayed betrayed-is-true)" in eff
         assert "(pending-advance-3)" in eff  # the chain's ticks, once
 
 
@@ -193,13 +203,14 @@ def test_a_precondition_with_several_values_splits_the_schema():
     ex = encode_phase_task(task([*STORY, forgive]))
     pres = [text.split(":effect")[0] for text in schemas(ex, "lose")]
     assert len(pres) == 2
-    assert "(fact-betrayed-is-unset)" in pres[0] and "(fact-betrayed-is-false)" in pres[1]
+    assert "(fact-betrayed betrayed-is-unset)" in pres[0]
+    assert "(fact-betrayed betrayed-is-false)" in pres[1]
 
 
 def test_a_rising_counter_is_cut_above_its_largest_threshold():
     ex = encode_phase_task(task(STORY))
-    atoms = set(re.findall(r"\(fact-clues[^()\s]*\)", ex.domain))
-    assert atoms == {f"(fact-clues-is-{v})" for v in ("unset", "1", "2", "3", "above-3")}
+    values = set(re.findall(r"\(fact-clues (clues-is-[^()\s]*)\)", ex.domain))
+    assert values == {f"clues-is-{v}" for v in ("unset", "1", "2", "3", "above-3")}
     assert "stakes" not in ex.domain  # never read: left out
 
 
@@ -208,9 +219,9 @@ def test_a_counter_that_can_fall_keeps_exact_values():
         link("lose-ally", pre=[("allies", ">=", 1)], eff=[("allies", -1, "additive")]), cost=1
     )
     ex = encode_phase_task(task([*STORY[:2], down]))
-    atoms = set(re.findall(r"\(fact-allies[^()\s]*\)", ex.domain))
-    assert "(fact-allies-is-0)" in atoms and "(fact-allies-is-6)" in atoms
-    assert not any("above" in a for a in atoms)
+    values = set(re.findall(r"\(fact-allies (allies-is-[^()\s]*)\)", ex.domain))
+    assert "allies-is-0" in values and "allies-is-6" in values
+    assert not any("above" in v for v in values)
 
 
 def test_no_disjunctions_or_negative_preconditions():
@@ -255,6 +266,7 @@ TASKS = {
     "already-in-target": task(STORY, primary=-3, ticks=5),  # a plan still needs a step
     "chain-needed": task(STORY[:3], primary=1, target=(-2, 0), window=(6, 13)),
     "required-event": task(STORY, required=("betray",)),
+    "corridor": task(STORY, target=(-3, -2)).model_copy(update={"corridor_lo": -3}),
 }
 
 

@@ -9,42 +9,55 @@ from pyperplan.pddl.parser import Parser
 
 from storylab._data import UnknownNameError
 from storylab.cli import main
-from storylab.storyteller import astar_search, compose
+from storylab.storyteller import StorylineComposer, astar_search
 from storylab.storyteller.pddl import export_phase, phase_problem, phase_task
 from storylab.storyteller.pddl_encoding import encode_phase_task
 from storylab.storyteller.pddl_planners import run_fast_downward
 
 
 @pytest.fixture(scope="module")
-def plan():
-    return compose("man_in_a_hole", "action", seed=0)
+def composed():
+    """The storyline and the phase problems the composer solved for it."""
+    composer = StorylineComposer()
+    plan = composer.compose("man_in_a_hole", "action", seed=0)
+    return plan, composer.problems_
 
 
-def test_each_phase_problem_starts_where_the_composer_started_it(plan):
-    for phase in plan.phases:
-        problem = phase_problem(plan, phase.number)
+def test_phase_problem_is_the_composer_s(composed):
+    plan, problems = composed
+    for phase, mine in zip(plan.phases, problems, strict=True):
+        problem = phase_problem("man_in_a_hole", "action", phase.number, seed=0)
+        assert problem.phase.number == phase.number
         assert problem.start_ticks / problem.total_ticks == pytest.approx(phase.start_position)
-        assert problem.required == phase.required_core_events
-        assert problem.phase.name == phase.name
+        assert problem.initial == mine.initial
         exact = astar_search(problem)
         assert exact.reached and exact.cost <= phase.cost + 1e-9  # the limits never beat A*
 
 
-def test_the_task_keeps_the_problem_s_steps_start_and_goal(plan):
-    problem = phase_problem(plan, 2)
+def test_the_task_keeps_the_problem_s_steps_start_and_goal(composed):
+    problem = composed[1][1]
     task = phase_task(problem, "p2")
-    assert [s.action_ids for s in task.steps] == [s.ids for s in problem.steps]
-    assert [s.ticks for s in task.steps] == [s.ticks for s in problem.steps]
-    assert [s.cost for s in task.steps] == [s.cost for s in problem.steps]
+    allowed = [s for s in problem.steps if not set(s.ids) & set(problem.excluded)]
+    assert [s.action_ids for s in task.steps] == [s.ids for s in allowed]
+    assert [s.ticks for s in task.steps] == [s.ticks for s in allowed]
+    assert [s.cost for s in task.steps] == [s.cost for s in allowed]
     assert (task.primary_min, task.primary_max) == (problem.goal_lo, problem.goal_hi)
+    assert task.corridor == (problem.corridor_lo, problem.corridor_hi)
     assert (task.floor_ticks, task.ceiling_ticks) == (problem.floor_ticks, problem.ceiling_ticks)
     assert (task.primary, task.ticks) == (problem.initial[1], problem.start_ticks)
+    assert task.required == problem.required
     assert set(task.facts) <= set(problem.keys)
 
 
-def test_an_unknown_phase_lists_the_known_ones(plan):
+def test_excluded_core_events_are_not_exported(composed):
+    problem = next(p for p in composed[1] if p.excluded)
+    ids = {i for s in phase_task(problem).steps for i in s.action_ids}
+    assert ids and not ids & set(problem.excluded)
+
+
+def test_an_unknown_phase_lists_the_known_ones():
     with pytest.raises(UnknownNameError, match="known: 1, 2, 3, 4"):
-        phase_problem(plan, 7)
+        phase_problem("man_in_a_hole", "action", 7)
 
 
 def test_the_unit_cost_export_parses_in_pyperplan(tmp_path):
@@ -58,8 +71,8 @@ def test_the_unit_cost_export_parses_in_pyperplan(tmp_path):
 
 
 @pytest.mark.parametrize("number", [1, 4])
-def test_storylab_s_optimal_cost_equals_fast_downward_s(plan, number, tmp_path):
-    problem = phase_problem(plan, number)
+def test_storylab_s_optimal_cost_equals_fast_downward_s(composed, number, tmp_path):
+    problem = composed[1][number - 1]
     exact = astar_search(problem)
     export = encode_phase_task(phase_task(problem, f"phase-{number}"))
     run = run_fast_downward(*export.write(tmp_path), timeout=120)

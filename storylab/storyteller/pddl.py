@@ -1,10 +1,11 @@
 """Export a storyline's phase problem as PDDL (``storylab export-pddl``).
 
-The phase problem is the one the composer poses: the world where the phase starts (after
-the earlier phases of the composed storyline), the story length estimate and position at
-that point, the phase's target and transition, and the core events still required. It is
-rebuilt from a composed :class:`~storylab.storyteller.plan.StorylinePlan` by replaying the
-earlier phases, then encoded by :func:`~storylab.storyteller.pddl_encoding.encode_phase_task`.
+The phase problem is the one the composer posed and solved (``StorylineComposer.problems_``):
+the world where the phase starts after the earlier composed phases, the story length
+estimate and position at that point, the phase's goal, corridor and transition, the core
+events it must contain and those it must leave for later. :func:`phase_task` turns it into a
+:class:`~storylab.storyteller.pddl_encoding.PhaseTask` on the planning grid and
+:func:`~storylab.storyteller.pddl_encoding.encode_phase_task` writes the PDDL.
 
 >>> export = export_phase("man_in_a_hole", "action", 1, seed=0)
 >>> export.domain.splitlines()[2]
@@ -18,9 +19,8 @@ from typing import Literal
 import numpy as np
 
 from storylab._data import UnknownNameError
-from storylab.storyteller.actions import ActionLibrary, action_library
 from storylab.storyteller.composer import StorylineComposer
-from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
+from storylab.storyteller.config import Urgency, planning_config
 from storylab.storyteller.pddl_encoding import (
     MacroLink,
     MacroStep,
@@ -28,10 +28,7 @@ from storylab.storyteller.pddl_encoding import (
     PhaseTask,
     encode_phase_task,
 )
-from storylab.storyteller.plan import StorylinePlan
-from storylab.storyteller.search_space import CostSpec, PhaseProblem
-from storylab.storyteller.simulation import apply_action
-from storylab.storyteller.templates import template_library
+from storylab.storyteller.search_space import PhaseProblem
 
 __all__ = [
     "PddlExport",
@@ -44,9 +41,13 @@ __all__ = [
 
 
 def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
-    """The planning-grid task of a compiled phase problem (same steps, start and goal)."""
+    """The planning-grid task of a compiled phase problem (same steps, start and goal).
+
+    Steps using an excluded action are left out, as the planner never takes them.
+    """
     config = problem.config or planning_config()
     facts = {k: problem.world.facts[k] for k in problem.keys if k in problem.world.facts}
+    excluded = set(problem.excluded)
     steps = tuple(
         MacroStep(
             links=tuple(
@@ -62,6 +63,7 @@ def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
             ticks=step.ticks,
         )
         for step in problem.steps
+        if not excluded & set(step.ids)
     )
     return PhaseTask(
         name=name,
@@ -75,54 +77,41 @@ def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
         floor_ticks=problem.floor_ticks,
         ceiling_ticks=problem.ceiling_ticks,
         required=problem.required,
+        corridor_lo=problem.corridor_lo,
+        corridor_hi=problem.corridor_hi,
         grid_step=config.spectrum_step,
         total_ticks=problem.total_ticks,
     )
 
 
 def phase_problem(
-    plan: StorylinePlan,
-    number: int,
+    template: str,
+    genre: str,
+    phase: int,
     *,
-    costs: CostSpec = None,
-    library: ActionLibrary | None = None,
-    config: PlanningConfig | None = None,
+    subgenre: str | None = None,
+    actions: int | None = None,
+    urgency: Urgency | str = Urgency.MEDIUM,
+    seed: int | np.random.Generator | None = 0,
 ) -> PhaseProblem:
-    """The problem the composer solved for phase ``number`` of ``plan``.
+    """Compose the storyline and return the problem the composer solved for ``phase``.
 
-    The earlier phases' actions are replayed from the plan's initial state; the story length
-    estimate and required core events are the ones the plan records for the phase.
+    The earlier phases are the composed ones, so ``urgency`` and ``seed`` matter for every
+    phase after the first.
 
     Raises
     ------
     UnknownNameError
-        When the plan has no phase ``number``.
+        When the template has no phase ``phase`` (or the template or genre is unknown).
     """
-    numbers = [p.number for p in plan.phases]
-    if number not in numbers:
-        raise UnknownNameError("phase", number, numbers)
-    library = library or action_library()
-    config = config or planning_config()
-    world = plan.initial_state.to_world()
-    ticks = 0
-    for phase in plan.phases[: numbers.index(number)]:
-        for done in phase.actions:
-            action = library.get(done.action_id)
-            world = apply_action(world, action, plan.genre, plan.secondary_spectrum, config=config)
-            ticks += config.ticks(done.narrative_effect.position_advance)
-    phase = plan.phases[numbers.index(number)]
-    total = round(phase.estimated_total_actions * config.ticks_per_action)
-    return PhaseProblem(
-        world=world.with_position(min(1.0, ticks / total)),
-        phase=template_library().get(plan.template).phase(number),
-        genre=plan.genre,
-        total_ticks=total,
-        start_ticks=ticks,
-        required=phase.required_core_events,
-        costs=costs,
-        library=library,
-        config=config,
+    composer = StorylineComposer()
+    plan = composer.compose(
+        template, genre, subgenre=subgenre, actions=actions, urgency=urgency, seed=seed
     )
+    numbers = [p.number for p in plan.phases]
+    if phase not in numbers:
+        raise UnknownNameError("phase", phase, numbers)
+    return composer.problems_[numbers.index(phase)]
 
 
 def export_phase(
@@ -136,14 +125,12 @@ def export_phase(
     seed: int | np.random.Generator | None = 0,
     costs: Literal["action-costs", "unit"] = "action-costs",
 ) -> PddlExport:
-    """Compose the storyline, then export phase ``phase``'s problem as PDDL.
+    """Export phase ``phase``'s problem (see :func:`phase_problem`) as PDDL.
 
-    The earlier phases are the composed ones (so ``urgency`` and ``seed`` matter for every
-    phase after the first); ``costs="unit"`` gives the unit-cost compilation for pyperplan.
+    ``costs="unit"`` gives the unit-cost compilation for planners without action costs.
     """
-    plan = StorylineComposer().compose(
-        template, genre, subgenre=subgenre, actions=actions, urgency=urgency, seed=seed
+    problem = phase_problem(
+        template, genre, phase, subgenre=subgenre, actions=actions, urgency=urgency, seed=seed
     )
-    problem = phase_problem(plan, phase)
-    name = f"{plan.template.value}-{genre}-phase-{phase}"
+    name = f"{template}-{genre}-phase-{phase}"
     return encode_phase_task(phase_task(problem, name), costs=costs)

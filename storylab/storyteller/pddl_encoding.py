@@ -7,8 +7,9 @@ encoding keeps that grid (``docs/performance-planner.md`` has the long version):
 * The primary spectrum and the position become objects (``level`` and ``step``), one per
   value a plan can pass through. A step's effect on them is a static relation between
   objects (``shift-K ?a ?b`` per sequence of link deltas, clamped link by link;
-  ``advance-N ?a ?b`` per tick count). Positions at or past the ceiling are absent, as are
-  positions from which the floor can no longer be reached.
+  ``advance-N ?a ?b`` per tick count). Primary values outside the phase's corridor and
+  positions at or past the ceiling are absent, as are positions from which the floor can
+  no longer be reached.
 * Every fact a precondition reads is a finite-domain variable, one 0-ary atom per value
   (``unset`` for a missing fact). Facts nothing reads cannot change which plans exist or
   what they cost, and are left out, as storylab's planner leaves them out. A counter that
@@ -86,8 +87,9 @@ class PhaseTask(Frozen):
 
     The primary spectrum is an integer in ``[-grid_max, grid_max]`` and the position a
     count of ticks. A plan is a non-empty sequence of steps, none of which reaches
-    ``ceiling_ticks``, ending with the primary in ``[primary_min, primary_max]``, at least
-    ``floor_ticks`` ticks, and every ``required`` action performed.
+    ``ceiling_ticks`` or leaves the primary ``corridor``, ending with the primary in
+    ``[primary_min, primary_max]``, at least ``floor_ticks`` ticks, and every ``required``
+    action performed.
     """
 
     name: str = Field(min_length=1)
@@ -101,8 +103,17 @@ class PhaseTask(Frozen):
     floor_ticks: int
     ceiling_ticks: int
     required: tuple[str, ...] = ()
+    corridor_lo: int | None = Field(default=None, description="lowest primary after a step")
+    corridor_hi: int | None = Field(default=None, description="highest primary after a step")
     grid_step: float = Field(default=1.0, gt=0.0, description="spectrum value of one grid step")
     total_ticks: int | None = Field(default=None, gt=0, description="ticks of the whole story")
+
+    @property
+    def corridor(self) -> tuple[int, int]:
+        """The primary range every step must end in (the whole grid by default)."""
+        lo = -self.grid_max if self.corridor_lo is None else self.corridor_lo
+        hi = self.grid_max if self.corridor_hi is None else self.corridor_hi
+        return lo, hi
 
 
 class _Above(float):
@@ -214,11 +225,14 @@ def _primary_levels(task: PhaseTask) -> tuple[list[int], dict[tuple[int, ...], d
             value = max(-g, min(g, value + d))
         return value
 
+    lo, hi = task.corridor
     seen, frontier = {task.primary}, [task.primary]
     while frontier:
-        frontier = [v for v in {moved(u, d) for u in frontier for d in shifts} if v not in seen]
+        after = {moved(u, d) for u in frontier for d in shifts}
+        frontier = [v for v in after if v not in seen and lo <= v <= hi]
         seen.update(frontier)
-    return sorted(seen), {d: {v: moved(v, d) for v in seen} for d in shifts}
+    maps = {d: {v: moved(v, d) for v in seen} for d in shifts}
+    return sorted(seen), {d: {v: w for v, w in m.items() if lo <= w <= hi} for d, m in maps.items()}
 
 
 def _positions(task: PhaseTask) -> tuple[list[int], int]:
@@ -343,6 +357,15 @@ def encode_phase_task(
     return _render(task, costs, scale, scaled, names, shift_maps)
 
 
+def _unique(name: str, used: set[str]) -> str:
+    out, n = name, 1
+    while out in used:
+        n += 1
+        out = f"{name}-{n}"
+    used.add(out)
+    return out
+
+
 class _Names:
     """PDDL names for levels, positions, fact atoms and relations."""
 
@@ -354,17 +377,18 @@ class _Names:
         self.shift = {d: f"shift-{i}" for i, d in enumerate(shifts)}
         self.move = {d: f"advance-{d}" for d in sorted({s.ticks for s in task.steps})}
         self.did = {r: f"did-{_name(r)}" for r in task.required}
+        # one predicate per fact with a ``value`` constant per value: Fast Downward's
+        # invariant synthesis then finds each fact's values mutex quickly
+        self.predicate: dict[str, str] = {}
         self.fact: dict[tuple[str, _Value], str] = {}
+        self.constants: list[str] = []
         used: set[str] = set()
         for key, values in domains.items():
+            self.predicate[key] = _unique(f"fact-{_name(key)}", used)
             for value in values:
-                base = f"fact-{_name(key)}-is-{_token(value)}"
-                name, n = base, 1
-                while name in used:
-                    n += 1
-                    name = f"{base}-{n}"
-                used.add(name)
-                self.fact[(key, value)] = name
+                constant = _unique(f"{_name(key)}-is-{_token(value)}", used)
+                self.constants.append(constant)
+                self.fact[(key, value)] = f"{self.predicate[key]} {constant}"
         self.domains = domains
 
     def fact_effects(self, before: dict[str, _Value], after: dict[str, _Value]) -> list[str]:
@@ -404,7 +428,8 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     preds += [f"({n} ?a ?b - level)" for n in names.shift.values()]
     preds += [f"({n} ?a ?b - step)" for n in names.move.values()]
     preds += [f"(pending-{n})" for n in names.move.values()]
-    preds += [f"({n})" for n in [*names.fact.values(), *names.did.values()]]
+    preds += [f"({n} ?v - value)" for n in names.predicate.values()]
+    preds += [f"({n})" for n in names.did.values()]
     preds += ["(ready)", "(moved)", "(done)"]
     preds += [f"(owe-{n})" for n in range(top - 1)] if unit else []
     accept_pre = ["(ready)", "(moved)", "(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
@@ -418,7 +443,12 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
             f"; storylab phase problem {task.name}: costs x{scale} ({costs})",
             f"(define (domain {_name(task.name)})",
             f"  (:requirements {reqs})",
-            "  (:types level step)",
+            "  (:types level step value)",
+            *(
+                ["  (:constants", *(f"    {c} - value" for c in names.constants), "  )"]
+                if names.constants
+                else []
+            ),
             "  (:predicates",
             *(f"    {p}" for p in preds),
             "  )",
