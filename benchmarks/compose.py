@@ -6,7 +6,8 @@ Two measurements in one run:
    clears the memoised search domains and cost-to-go tables before each composition; *warm*
    composes again with them in place (a new seed each time). Median and max per setting.
 2. Optimality of the urgency limits: every phase of the medium-urgency plans re-solved by
-   exact A* (limits lifted); how often the medium plan's cost is the optimum.
+   exact A* (limits lifted); how often the medium plan's cost is the optimum; and the same
+   searches with the textbook ratio heuristic in place of the cost-to-go table.
 3. Phase problems, side by side: the first phase of several storylines solved by storylab's
    exact A* (limits lifted) and by a reference *plain* A* over pydantic ``WorldState`` objects
    with a textbook heuristic (max of primary distance / best delta-per-cost and remaining
@@ -24,6 +25,7 @@ import argparse
 import heapq
 import itertools
 import math
+import os
 import statistics
 import time
 
@@ -37,6 +39,7 @@ from storylab.storyteller import (
     planning_config,
     template_library,
 )
+from storylab.storyteller.heuristic import ratio_heuristic
 from storylab.storyteller.progress import ActionCountResolver
 from storylab.storyteller.search_space import clear_caches
 from storylab.theory import NarrativeState, WorldState, secondary_spectrum
@@ -121,11 +124,15 @@ def storylines(pairs: list[tuple[str, str]], repeats: int) -> list[dict]:
     rows = []
     for template, genre in pairs:
         clear_caches()
+        cpu = time.process_time()
         composer.compose(template, genre, seed=0)
+        cold_cpu = time.process_time() - cpu
         cold = composer.timings_["total_s"]
-        warm = []
+        warm, warm_cpu = [], []
         for seed in range(1, repeats + 1):
+            cpu = time.process_time()
             plan = composer.compose(template, genre, seed=seed)
+            warm_cpu.append(time.process_time() - cpu)
             warm.append(composer.timings_["total_s"])
         rows.append(
             {
@@ -135,6 +142,8 @@ def storylines(pairs: list[tuple[str, str]], repeats: int) -> list[dict]:
                 "complete": plan.complete,
                 "cold_ms": 1000 * cold,
                 "warm_ms": 1000 * statistics.median(warm),
+                "cold_cpu_ms": 1000 * cold_cpu,
+                "warm_cpu_ms": 1000 * statistics.median(warm_cpu),
             }
         )
     return rows
@@ -182,20 +191,33 @@ def phase_problems(pairs: list[tuple[str, str]], time_limit: float) -> list[dict
 
 
 def optimality_gap(pairs: list[tuple[str, str]], cap: int) -> list[dict]:
-    """Every phase of medium-urgency plans, re-solved by exact A* (up to ``cap`` expansions)."""
+    """Every phase of medium-urgency plans, re-solved by exact A* (up to ``cap`` expansions)
+    and by the medium beam with the textbook ratio heuristic instead of the table."""
     composer = StorylineComposer()
+    limits = planning_config().limits("medium")
     rows = []
     for template, genre in pairs:
         plan = composer.compose(template, genre, seed=0)
         for phase, problem in zip(plan.phases, composer.problems_, strict=True):
+            ratio = astar_search(
+                problem,
+                max_iterations=limits.max_iterations,
+                beam_width=limits.beam_width,
+                heuristic=ratio_heuristic(problem),
+            )
             started = time.perf_counter()
             exact = astar_search(problem, max_iterations=cap)
             rows.append(
                 {
                     "medium": phase.cost,
+                    "medium_reached": phase.search.stop_reason == "goal",
+                    "medium_ratio": ratio.cost if ratio.reached else None,
                     "exact": exact.cost if exact.reached else None,
                     "exact_s": time.perf_counter() - started,
                     "expanded": exact.stats.expanded,
+                    "exact_ratio_expanded": astar_search(
+                        problem, max_iterations=cap, heuristic=ratio_heuristic(problem)
+                    ).stats.expanded,
                 }
             )
     return rows
@@ -229,6 +251,10 @@ def main() -> None:
     print(f"whole storylines, medium urgency, {len(rows)} template x genre pairs")
     print(f"  cold: median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms")
     print(f"  warm: median {statistics.median(warm):.1f} ms, max {max(warm):.1f} ms")
+    cpu_cold = statistics.median(r["cold_cpu_ms"] for r in rows)
+    cpu_warm = statistics.median(r["warm_cpu_ms"] for r in rows)
+    print(f"  CPU time (less sensitive to other load): median cold {cpu_cold:.1f} ms,")
+    print(f"    warm {cpu_warm:.1f} ms; load average {os.getloadavg()[0]:.1f}")
     print(f"  complete: {sum(r['complete'] for r in rows)}/{len(rows)}\n")
     gap = optimality_gap(pairs if not args.quick else pairs[:2], args.exact_cap)
     solved = [r for r in gap if r["exact"] is not None]
@@ -241,8 +267,22 @@ def main() -> None:
     if times:
         print(
             f"  exact A* time: median {1000 * statistics.median(times):.1f} ms,"
-            f" max {max(times):.2f} s; expansions max {max(r['expanded'] for r in solved)}\n"
+            f" max {max(times):.2f} s; expansions max {max(r['expanded'] for r in solved)}"
         )
+    ratio_ok = [r for r in gap if r["medium_ratio"] is not None]
+    dearer = sum(r["medium_ratio"] > r["medium"] + 1e-9 for r in ratio_ok)
+    cheaper = sum(r["medium_ratio"] < r["medium"] - 1e-9 for r in ratio_ok)
+    table_exp = sum(r["expanded"] for r in solved)
+    ratio_exp = sum(r["exact_ratio_expanded"] for r in solved)
+    print("  the same with the textbook ratio heuristic instead of the cost-to-go table:")
+    print(
+        f"    medium beam reaches {len(ratio_ok)}/{len(gap)} phases (table:"
+        f" {sum(r['medium_reached'] for r in gap)}); its plan is dearer on {dearer},"
+        f" cheaper on {cheaper}"
+    )
+    print(
+        f"    exact A* expansions: {ratio_exp} with the ratio bound, {table_exp} with the table\n"
+    )
     phase_pairs = pairs[::3] if not args.quick else pairs[:2]
     print("first-phase problems: storylab exact A* vs a plain A* on WorldState (both optimal)")
     _table(phase_problems(phase_pairs, args.time_limit))

@@ -152,6 +152,8 @@ def test_bad_input_is_a_clear_error():
         compose("tragedy", "cyberpunk")
     with pytest.raises(IncompatibleTemplateError, match=r"supports: .*horror"):
         compose("tragedy", "action")
+    with pytest.raises(UnknownNameError, match="unknown subgenre of 'crime' 'space'; known: caper"):
+        compose("man_in_a_hole", "crime", subgenre="space")
     with pytest.raises(IncompatibleTemplateError, match="only with subgenres"):
         compose("tragedy", "status", subgenre="admiration")
     with pytest.raises(UnknownNameError, match="unknown action in cost overrides 'nope'"):
@@ -167,6 +169,14 @@ def test_action_count_override_is_clamped_and_reported():
     plan = compose("man_in_a_hole", "action", actions=500, seed=0)
     assert plan.action_count.clamped and plan.action_count.resolved == 100
     assert any("outside the template's range" in n for n in plan.notes)
+
+
+def test_one_cost_profile_serves_every_genre():
+    profile = {a.id: a.cost + 0.5 for a in action_library()}
+    composer = StorylineComposer(costs=profile)
+    for template, genre in PAIRS[:6]:
+        plan = composer.compose(template, genre, seed=0)
+        assert all(a.cost == profile[a.action_id] for a in plan.actions)
 
 
 def test_cost_overrides_steer_the_composer():
@@ -201,3 +211,16 @@ def test_json_is_identical_across_processes_and_hash_seeds():
         )
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1] and '"tags": [\n' in outputs[0]
+
+
+def test_every_allowed_subgenre_composes():
+    from storylab.theory import genre_mapping
+
+    incomplete = []
+    for template in template_library():
+        for entry in template.compatible_genres:
+            for subgenre in entry.subgenres or tuple(genre_mapping(entry.genre).subgenres):
+                plan = COMPOSER.compose(template.name, entry.genre, subgenre=subgenre, seed=0)
+                if not plan.complete:
+                    incomplete.append((template.name, entry.genre, subgenre))
+    assert not incomplete

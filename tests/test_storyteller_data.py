@@ -152,6 +152,14 @@ def test_chain_cycle_and_missing_chain(tmp_path):
     assert "a known action id" in text
 
 
+def test_duplicate_action_id(tmp_path):
+    data = _doc("story-actions.yaml")
+    data["actions"][5]["id"] = data["actions"][0]["id"]
+    with pytest.raises(DataError, match="a unique id") as exc:
+        load_actions(_write(tmp_path, "story-actions.yaml", data))
+    assert _paths(exc) == ["actions[5].id"]
+
+
 def test_precondition_key_must_be_produced_or_external(tmp_path):
     data = _doc("story-actions.yaml")
     data["actions"][0]["preconditions"] = [{"key": "dragon.slain", "op": "==", "value": True}]

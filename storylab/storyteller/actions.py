@@ -299,11 +299,11 @@ def _grid_problems(data: StoryActionsData, source: str, step: float) -> list[Pro
 
 def _library_problems(data: StoryActionsData, source: str, step: float) -> list[Problem]:
     problems: list[Problem] = _grid_problems(data, source, step)
-    ids = [a.id for a in data.actions]
-    index = {a.id: i for i, a in enumerate(data.actions)}
+    seen: set[str] = set()
     for i, action in enumerate(data.actions):
-        if ids.count(action.id) > 1 and index[action.id] != i:
+        if action.id in seen:
             problems.append(Problem(source, f"actions[{i}].id", f"a unique id ({action.id!r})"))
+        seen.add(action.id)
     by_id = {a.id: a for a in data.actions}
     for i, action in enumerate(data.actions):
         target = action.chained_action

@@ -139,7 +139,7 @@ class StorylineComposer:
         limits = config.limits(urgency)  # unknown levels list the known ones
         urgency = Urgency(urgency)
         roles = {ActantRole(k): str(v) for k, v in (actants or {}).items()}
-        resolve_costs(library.for_genre(genre), self.costs)  # fail early on bad overrides
+        resolve_costs(library.for_genre(genre), self.costs, known=library.ids)  # fail early
         count = ActionCountResolver().resolve(tpl, genre, actions)
         primary = primary_spectrum(genre, subgenre)
         secondary = secondary_spectrum(genre, subgenre)

@@ -25,11 +25,12 @@ the table prices. Each such term is again a lower bound, and so is the maximum.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["CostToGo", "StepSupply", "clear_cost_to_go", "cost_to_go"]
+__all__ = ["CostToGo", "StepSupply", "clear_cost_to_go", "cost_to_go", "ratio_heuristic"]
 
 #: (cost, ticks, gain toward the target, core events) of one step.
 StepSupply = tuple[float, int, int, int]
@@ -99,3 +100,22 @@ def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int) -> CostTo
 def clear_cost_to_go() -> None:
     """Forget every memoised table."""
     _TABLES.clear()
+
+
+def ratio_heuristic(problem: Any) -> Callable[[tuple[int, int, int, int]], float]:
+    """The textbook bound for a phase problem, for comparison with the table.
+
+    max(grid steps still to move / best movement per unit cost, ticks still needed / best
+    ticks per unit cost): admissible, but blind to required events and to steps whose cheap
+    movement comes with little progress.
+    """
+    steps = problem.steps
+    move = max(max(s.gain_up, s.gain_down) / s.cost for s in steps)
+    ticks = max(s.ticks / s.cost for s in steps)
+
+    def h(state: tuple[int, int, int, int]) -> float:
+        _, p, t, _ = state
+        d = max(0, problem.goal_lo - p, p - problem.goal_hi)
+        return max(d / move, max(0, problem.floor_ticks - t) / ticks)
+
+    return h

@@ -16,7 +16,7 @@ and effects depend on the facts alone, so they are memoised per facts tuple.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from storylab._data import UnknownNameError
@@ -42,10 +42,16 @@ CostSpec = Mapping[str, float] | Callable[[StoryAction], float] | None
 SearchState = tuple[int, int, int, int]
 
 
-def resolve_costs(actions: Sequence[StoryAction], costs: CostSpec) -> dict[str, float]:
-    """The cost of each action under ``costs``; costs must be positive and finite."""
+def resolve_costs(
+    actions: Sequence[StoryAction], costs: CostSpec, *, known: Iterable[str] | None = None
+) -> dict[str, float]:
+    """The cost of each of ``actions`` under ``costs``; costs must be positive and finite.
+
+    A mapping may name any action in ``known`` (the library's ids; by default ``actions``'),
+    so one cost profile serves every genre.
+    """
     if costs is not None and not callable(costs):
-        known = {a.id for a in actions}
+        known = set(known) if known is not None else {a.id for a in actions}
         unknown = sorted(set(costs) - known)
         if unknown:
             raise UnknownNameError("action in cost overrides", unknown[0], known)
@@ -316,7 +322,7 @@ class PhaseProblem:
         if clash:
             raise ValueError(f"actions both required and excluded: {sorted(clash)}")
         domain = self.domain = search_domain(
-            library, self.genre, resolve_costs(actions, self.costs), config
+            library, self.genre, resolve_costs(actions, self.costs, known=library.ids), config
         )
         bit = {rid: 1 << i for i, rid in enumerate(self.required)}
         self._bits = tuple(sum(bit.get(i, 0) for i in set(step.ids)) for step in domain.steps)

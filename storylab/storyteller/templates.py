@@ -219,10 +219,9 @@ class StoryTemplate(Frozen):
 
     def require_compatible(self, genre: str, subgenre: str | None = None) -> None:
         """Raise :class:`IncompatibleTemplateError` unless the template supports the genre."""
-        genre_mapping(genre)  # unknown genres list the known ones
-        if subgenre is not None and subgenre not in genre_mapping(genre).subgenres:
-            known = ", ".join(genre_mapping(genre).subgenres)
-            raise UnknownNameError(f"subgenre of {genre!r}", subgenre, known.split(", "))
+        subgenres = genre_mapping(genre).subgenres  # unknown genres list the known ones
+        if subgenre is not None and subgenre not in subgenres:
+            raise UnknownNameError(f"subgenre of {genre!r}", subgenre, subgenres)
         if not self.is_compatible_with(genre, subgenre):
             names = [c.genre for c in self.compatible_genres]
             entry = self.compatibility(genre)
