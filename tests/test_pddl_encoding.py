@@ -12,8 +12,9 @@ import pytest
 from pyperplan.grounding import ground
 from pyperplan.pddl.parser import Parser
 
-from storylab.storyteller.pddl_encoding import MacroLink, MacroStep, PhaseTask, encode_phase_task
+from storylab.storyteller.pddl_encoding import encode_phase_task
 from storylab.storyteller.pddl_planners import run_fast_downward, run_pyperplan
+from storylab.storyteller.pddl_task import MacroLink, MacroStep, PhaseTask
 from storylab.theory import Condition, Effect
 
 

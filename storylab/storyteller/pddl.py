@@ -4,7 +4,7 @@ The phase problem is the one the composer posed and solved (``StorylineComposer.
 the world where the phase starts after the earlier composed phases, the story length
 estimate and position at that point, the phase's goal, corridor and transition, the core
 events it must contain and those it must leave for later. :func:`phase_task` turns it into a
-:class:`~storylab.storyteller.pddl_encoding.PhaseTask` on the planning grid and
+:class:`~storylab.storyteller.pddl_task.PhaseTask` on the planning grid and
 :func:`~storylab.storyteller.pddl_encoding.encode_phase_task` writes the PDDL.
 
 >>> export = export_phase("man_in_a_hole", "action", 1, seed=0)
@@ -21,13 +21,8 @@ import numpy as np
 from storylab._data import UnknownNameError
 from storylab.storyteller.composer import StorylineComposer
 from storylab.storyteller.config import Urgency, planning_config
-from storylab.storyteller.pddl_encoding import (
-    MacroLink,
-    MacroStep,
-    PddlExport,
-    PhaseTask,
-    encode_phase_task,
-)
+from storylab.storyteller.pddl_encoding import encode_phase_task
+from storylab.storyteller.pddl_task import MacroLink, MacroStep, PddlExport, PhaseTask
 from storylab.storyteller.search_space import PhaseProblem
 
 __all__ = [

@@ -10,13 +10,16 @@ encoding keeps that grid (``docs/performance-planner.md`` has the long version):
   ``advance-N ?a ?b`` per tick count). Primary values outside the phase's corridor and
   positions at or past the ceiling are absent, as are positions from which the floor can
   no longer be reached.
-* Every fact a precondition reads is a finite-domain variable, one 0-ary atom per value
-  (``unset`` for a missing fact). Facts nothing reads cannot change which plans exist or
-  what they cost, and are left out, as storylab's planner leaves them out. A counter that
-  only rises is cut above the largest number its preconditions test.
+* Every fact a precondition reads is a finite-domain variable: a predicate with one
+  ``value`` constant per value (``unset`` for a missing fact). Facts nothing reads cannot
+  change which plans exist or what they cost, and are left out, as storylab's planner leaves
+  them out. A counter that only rises is cut above the largest number its preconditions
+  test.
 * A chained action is one macro schema (the chain is atomic); a step whose preconditions
   allow several values of a fact is split into one schema per value, so there are no
-  disjunctions and no negative preconditions.
+  disjunctions and no negative preconditions. The step moves the primary; its position
+  advance is a zero-cost follow-up (``do-advance-N``), so grounding grows with levels plus
+  positions rather than their product.
 * Costs are integers: every cost is multiplied by ``cost_scale``, the least common
   denominator of the steps' decimal costs.
 * The goal is reached by a zero-cost ``accept`` action, applicable after at least one step
@@ -25,95 +28,28 @@ encoding keeps that grid (``docs/performance-planner.md`` has the long version):
 
 ``costs="unit"`` compiles the action costs away for planners without ``:action-costs``
 (pyperplan): a step of scaled cost ``c`` becomes ``c`` unit steps (the step itself,
-``c - 2`` ``pay`` steps, then the ``move`` that advances the position), so the shortest plan
-has ``1 + sum(c)`` steps.
+``c - 2`` ``pay`` steps, then the ``do-advance`` that moves the position), so the shortest
+plan has ``1 + sum(c)`` steps.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from fractions import Fraction
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from storylab.storyteller.pddl_task import MacroStep, PddlExport, PhaseTask, pddl_name
+from storylab.theory.world import FactValue
 
-from storylab._data import Frozen
-from storylab.theory.world import Condition, Effect, FactValue
-
-__all__ = [
-    "MAX_FACT_VALUES",
-    "MacroLink",
-    "MacroStep",
-    "PddlExport",
-    "PhaseTask",
-    "encode_phase_task",
-]
+__all__ = ["MAX_FACT_VALUES", "encode_phase_task"]
 
 #: A fact with more reachable values than this cannot be encoded as a finite domain.
 MAX_FACT_VALUES = 512
 
 _UNSET = object()
 _Value = FactValue | None
-
-
-class MacroLink(Frozen):
-    """One action inside a step: its preconditions, effects and primary-spectrum move."""
-
-    action_id: str = Field(min_length=1)
-    preconditions: tuple[Condition, ...] = ()
-    effects: tuple[Effect, ...] = ()
-    primary_delta: int = Field(default=0, description="grid steps, clamped link by link")
-
-
-class MacroStep(Frozen):
-    """What the planner applies atomically: an action, or an action and its chain."""
-
-    links: tuple[MacroLink, ...] = Field(min_length=1)
-    cost: float = Field(ge=0.0)
-    ticks: int = Field(gt=0, description="story position advance of the whole step")
-
-    @property
-    def action_ids(self) -> tuple[str, ...]:
-        """The actions in order."""
-        return tuple(link.action_id for link in self.links)
-
-
-class PhaseTask(Frozen):
-    """A phase planning problem on the planning grid: start, steps and goal.
-
-    The primary spectrum is an integer in ``[-grid_max, grid_max]`` and the position a
-    count of ticks. A plan is a non-empty sequence of steps, none of which reaches
-    ``ceiling_ticks`` or leaves the primary ``corridor``, ending with the primary in
-    ``[primary_min, primary_max]``, at least ``floor_ticks`` ticks, and every ``required``
-    action performed.
-    """
-
-    name: str = Field(min_length=1)
-    facts: Mapping[str, FactValue] = Field(default_factory=dict)
-    primary: int
-    grid_max: int = Field(gt=0)
-    ticks: int = Field(ge=0)
-    steps: tuple[MacroStep, ...]
-    primary_min: int
-    primary_max: int
-    floor_ticks: int
-    ceiling_ticks: int
-    required: tuple[str, ...] = ()
-    corridor_lo: int | None = Field(default=None, description="lowest primary after a step")
-    corridor_hi: int | None = Field(default=None, description="highest primary after a step")
-    grid_step: float = Field(default=1.0, gt=0.0, description="spectrum value of one grid step")
-    total_ticks: int | None = Field(default=None, gt=0, description="ticks of the whole story")
-
-    @property
-    def corridor(self) -> tuple[int, int]:
-        """The primary range every step must end in (the whole grid by default)."""
-        lo = -self.grid_max if self.corridor_lo is None else self.corridor_lo
-        hi = self.grid_max if self.corridor_hi is None else self.corridor_hi
-        return lo, hi
 
 
 class _Above(float):
@@ -150,56 +86,14 @@ def _normalise(saturation: dict[str, float], key: str, value: _Value) -> _Value:
     return value
 
 
-class PddlExport(Frozen):
-    """A PDDL domain and problem with what is needed to read a plan back."""
-
-    domain: str
-    problem: str
-    costs: Literal["action-costs", "unit"]
-    cost_scale: int = Field(gt=0)
-    schemas: dict[str, tuple[str, ...]]
-    schema_costs: dict[str, int]
-
-    def write(self, outdir: str | Path) -> tuple[Path, Path]:
-        """Write ``domain.pddl`` and ``problem.pddl`` into ``outdir`` (created if missing)."""
-        out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
-        domain, problem = out / "domain.pddl", out / "problem.pddl"
-        domain.write_text(self.domain)
-        problem.write_text(self.problem)
-        return domain, problem
-
-    def plan_steps(self, plan: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-        """A planner's plan (``(name args)`` or ``name`` lines) as storylab steps (chains)."""
-        steps = (self.schemas[_schema_of(line)] for line in plan)
-        return tuple(ids for ids in steps if ids)
-
-    def plan_actions(self, plan: Iterable[str]) -> tuple[str, ...]:
-        """The storylab action ids of a planner's plan, in order."""
-        return tuple(i for ids in self.plan_steps(plan) for i in ids)
-
-    def plan_cost(self, plan: Iterable[str]) -> float:
-        """The cost of a planner's plan in storylab's units."""
-        total = sum(self.schema_costs[_schema_of(step)] for step in plan)
-        return total / self.cost_scale
-
-
-def _schema_of(step: str) -> str:
-    return step.strip("() ").split()[0].lower()
-
-
-def _name(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
 def _token(value: _Value) -> str:
     if value is None:
         return "unset"
     if isinstance(value, _Above):
-        return "above-" + _name(f"{value - 1:g}")
+        return "above-" + pddl_name(f"{value - 1:g}")
     if isinstance(value, frozenset):
-        return "set-" + "-".join(_name(str(v)) for v in sorted(value)) if value else "empty"
-    return _name(str(value))
+        return "set-" + "-".join(pddl_name(str(v)) for v in sorted(value)) if value else "empty"
+    return pddl_name(str(value))
 
 
 def _order(value: _Value) -> tuple[int, str]:
@@ -376,7 +270,7 @@ class _Names:
         self.step = {p: f"p{i:0{width}d}" for i, p in enumerate(positions)}
         self.shift = {d: f"shift-{i}" for i, d in enumerate(shifts)}
         self.move = {d: f"advance-{d}" for d in sorted({s.ticks for s in task.steps})}
-        self.did = {r: f"did-{_name(r)}" for r in task.required}
+        self.did = {r: f"did-{pddl_name(r)}" for r in task.required}
         # one predicate per fact with a ``value`` constant per value: Fast Downward's
         # invariant synthesis then finds each fact's values mutex quickly
         self.predicate: dict[str, str] = {}
@@ -384,9 +278,9 @@ class _Names:
         self.constants: list[str] = []
         used: set[str] = set()
         for key, values in domains.items():
-            self.predicate[key] = _unique(f"fact-{_name(key)}", used)
+            self.predicate[key] = _unique(f"fact-{pddl_name(key)}", used)
             for value in values:
-                constant = _unique(f"{_name(key)}-is-{_token(value)}", used)
+                constant = _unique(f"{pddl_name(key)}-is-{_token(value)}", used)
                 self.constants.append(constant)
                 self.fact[(key, value)] = f"{self.predicate[key]} {constant}"
         self.domains = domains
@@ -409,7 +303,7 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     actions, schemas, schema_costs = [], {}, {}
     for step, cost in zip(task.steps, scaled, strict=True):
         variants = _variants(step, names.domains, names.saturation)
-        base = "--".join(_name(i) for i in step.action_ids)
+        base = "--".join(pddl_name(i) for i in step.action_ids)
         shift = names.shift[tuple(link.primary_delta for link in step.links)]
         move = names.move[step.ticks]
         did = [f"({names.did[r]})" for r in task.required if r in step.action_ids]
@@ -441,7 +335,7 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     domain = "\n".join(
         [
             f"; storylab phase problem {task.name}: costs x{scale} ({costs})",
-            f"(define (domain {_name(task.name)})",
+            f"(define (domain {pddl_name(task.name)})",
             f"  (:requirements {reqs})",
             "  (:types level step value)",
             *(
@@ -534,8 +428,8 @@ def _problem(task, names, shift_maps, unit) -> str:
             f"; storylab phase problem {task.name}",
             "; primary spectrum levels (grid steps) and story positions (ticks):",
             *legend,
-            f"(define (problem {_name(task.name)}-problem)",
-            f"  (:domain {_name(task.name)})",
+            f"(define (problem {pddl_name(task.name)}-problem)",
+            f"  (:domain {pddl_name(task.name)})",
             "  (:objects",
             *(f"    {o}" for o in objects),
             "  )",
