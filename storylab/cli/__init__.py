@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from storylab._data import DataError, UnknownNameError
-from storylab.cli import archives, runtime, storyteller, theory
+from storylab.cli import archives, pddl, runtime, storyteller, theory
 
 __all__ = ["main"]
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
-COMMAND_GROUPS = [theory, storyteller, archives, runtime]
+COMMAND_GROUPS = [theory, storyteller, pddl, archives, runtime]
 
 
 def build_parser() -> argparse.ArgumentParser:
