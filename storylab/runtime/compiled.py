@@ -39,6 +39,7 @@ __all__ = [
     "WAIT",
     "CompiledProgram",
     "Txn",
+    "UndoLog",
     "compile_node",
     "compile_program",
 ]
@@ -60,13 +61,17 @@ _SCALARS = (bool, int, float, str, type(None))
 _SCALAR_CLASSES = frozenset(_SCALARS)
 
 
+#: An undo log: ``(table, key, old value or _MISSING)`` per write, oldest first.
+UndoLog = list[tuple[dict, Any, Any]]
+
+
 class Txn:
     """An undo log of dict writes; :meth:`rollback` restores every written key."""
 
     __slots__ = ("log",)
 
     def __init__(self) -> None:
-        self.log: list[tuple[dict, Any, Any]] = []
+        self.log: UndoLog = []
 
     def set(self, table: dict, key: Any, value: Any) -> None:
         """``table[key] = value``, remembering the old value."""
@@ -81,6 +86,12 @@ class Txn:
             else:
                 table[key] = old
         self.log.clear()
+
+
+def _write(log: UndoLog | None, table: dict, key: Any, value: Any) -> None:
+    if log is not None:
+        log.append((table, key, table.get(key, _MISSING)))
+    table[key] = value
 
 
 def _value_fn(value: Any) -> Callable[[Env], Any]:
@@ -111,42 +122,52 @@ class CEffects:
         self.quests = tuple(fx.quests.items())
         self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
 
-    def apply(self, tx: Txn, env: Env) -> None:
-        """Apply to the session and program variables in ``env``, writing through
-        ``tx.set`` (a :class:`Txn` logs how to undo each write)."""
+    def apply(self, log: UndoLog | None, env: Env) -> None:
+        """Apply to the session and program variables in ``env``; with a ``log`` (a
+        :attr:`Txn.log`), record how to undo each write first."""
         if self.rel:
-            rels = env.relationships
-            for who, field, delta in self.rel:
-                npc = env.npc if who == "self" else who
-                row = rels.get(npc)
-                if row is None:
-                    row = {}
-                    tx.set(rels, npc, row)
-                current = row.get(field, 0)
-                if isinstance(current, bool) or not isinstance(current, int | float):
-                    raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
-                tx.set(row, field, current + delta)
-        record = tx.set  # ``tx`` only needs ``set`` (analysis passes a writer without undo)
+            self._relationships(log, env)
         if self.flags:
-            flags = env.flags
+            table = env.flags
             for name, value in self.flags:
-                record(flags, name, value)
-        for item, delta in self.inv:
-            count = env.inventory.get(item, 0) + delta
-            if count < 0:
-                raise StepError(f"inventory: {item} would drop to {count}")
-            tx.set(env.inventory, item, count)
-        for name, delta in self.arcs:
-            tx.set(env.arcs, name, env.arcs.get(name, 0) + delta)
-        for name, value in self.quests:
-            tx.set(env.quests, name, value)
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+        if self.inv or self.arcs or self.quests:
+            self._counters(log, env)
         if self.vars:
-            variables = env.variables
+            table = env.variables
             for name, fn in self.vars:
                 value = fn(env)
                 if value.__class__ not in _SCALAR_CLASSES:
                     check_scalar(value, f"var.{name}")
-                record(variables, name, value)
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+
+    def _relationships(self, log: UndoLog | None, env: Env) -> None:
+        rels = env.relationships
+        for who, field, delta in self.rel:
+            npc = env.npc if who == "self" else who
+            row = rels.get(npc)
+            if row is None:
+                row = {}
+                _write(log, rels, npc, row)
+            current = row.get(field, 0)
+            if isinstance(current, bool) or not isinstance(current, int | float):
+                raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
+            _write(log, row, field, current + delta)
+
+    def _counters(self, log: UndoLog | None, env: Env) -> None:
+        for item, delta in self.inv:
+            count = env.inventory.get(item, 0) + delta
+            if count < 0:
+                raise StepError(f"inventory: {item} would drop to {count}")
+            _write(log, env.inventory, item, count)
+        for name, delta in self.arcs:
+            _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
+        for name, value in self.quests:
+            _write(log, env.quests, name, value)
 
 
 def _effects(fx: Effects | None) -> CEffects | None:
@@ -201,8 +222,8 @@ class CNode:
 
     __slots__ = ("edges", "end", "id", "kind", "next", "next_via", "on_enter", "on_exit")
     args = block = choice_index = choices = condition = delay = duration = effects = None
-    fallback = gen_program = handler = line = prompt = scene = speaker = store_as = None
-    text = None
+    fallback = fixed = gen_program = handler = line = once = prompt = rows = scene = None
+    speaker = store_as = text = None
 
     def __init__(self, node: Any):
         self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
@@ -224,12 +245,23 @@ class _DialogueNode(CNode):
 
 
 class _ChoiceNode(CNode):
-    __slots__ = ("choice_index", "choices", "fallback", "prompt")
+    """``rows`` serve the offers' fast path: ``(condition, taken key when once-only,
+    prebuilt offer, choice)`` per choice; ``once`` says whether any choice is once-only;
+    ``fixed`` is the offers when they never change (no conditions, none once-only, no
+    holes)."""
+
+    __slots__ = ("choice_index", "choices", "fallback", "fixed", "once", "prompt", "rows")
 
     def __init__(self, node: ChoiceNode):
         super().__init__(node)
         self.choices = tuple(CChoice(node.id, c) for c in node.choices)
         self.choice_index = {c.id: c for c in self.choices}
+        self.rows = tuple(
+            (c.cond, c.key if c.once_only else None, c.offer, c) for c in self.choices
+        )
+        self.once = any(c.once_only for c in self.choices)
+        fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
+        self.fixed = tuple(c.offer for c in self.choices) if fixed else None
         self.prompt = compile_template(node.prompt) if node.prompt is not None else None
         self.fallback = node.fallback
 

@@ -1,8 +1,9 @@
 """The working set of one step and the node kinds that talk to the host.
 
 :class:`WorkingSet` carries what a step reads and collects (the expression environment,
-the undo log, lines, scenes, generations); :func:`save_point` and :func:`restore` cover the
-component fields the undo log does not. Action-block and external-call nodes run here.
+the undo log, lines, scenes, generations); :meth:`WorkingSet.begin` and :func:`restore`
+cover the component fields the undo log does not. Action-block and external-call nodes
+run here.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ __all__ = [
     "restore",
     "run_action_block",
     "run_external_call",
-    "save_point",
     "social_context",
 ]
 
@@ -89,7 +89,27 @@ class WorkingSet:
         )
         self.reset(explain)
 
+    def begin(self, explain: bool) -> tuple:
+        """Start a step: return what :func:`restore` puts back on failure (the component
+        fields the undo log does not cover), then :meth:`reset`."""
+        comp, session, history = self.comp, self.session, self.comp.history
+        saved = (
+            comp.program,
+            comp.node,
+            comp.pending,
+            comp.wait_until,
+            comp.last_block,
+            comp.transcript_hash,
+            tuple(comp.stack),
+            history._saved_len + len(history._tail),
+            session.world_time,
+            len(session.pending),
+        )
+        self.reset(explain)
+        return saved
+
     def reset(self, explain: bool) -> None:
+        """Empty what a step collects and point the env at the active program's tables."""
         self.explain = explain
         self.lines: list[Line] = []
         self.scenes: tuple[SceneLaunch, ...] = ()  # rare: tuples, grown by concatenation
@@ -199,21 +219,6 @@ def kind_name(node: CNode) -> str:
         "external_call",
         "comment",
     )[node.kind]
-
-
-def save_point(session: Session, comp: NarrativeStateComponent) -> tuple:
-    return (
-        comp.program,
-        comp.node,
-        comp.pending,
-        comp.wait_until,
-        comp.last_block,
-        comp.transcript_hash,
-        tuple(comp.stack),  # () when empty: no allocation
-        comp.history._saved_len + len(comp.history._tail),  # len(), minus a Python call
-        session.world_time,
-        len(session.pending),
-    )
 
 
 def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
