@@ -13,14 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storylab.runtime.expressions import (
-    MAX_LENGTH,
-    Expression,
-    ExpressionError,
-    _Parser,
-    _tokenize,
-    format_value,
-)
+from storylab.runtime.expressions import Expression, format_value
+from storylab.runtime.syntax import MAX_LENGTH, ExpressionError, Parser, tokenize
 
 __all__ = ["Template", "compile_template"]
 
@@ -91,8 +85,8 @@ def _template_hole(source: str, start: int, end: int) -> Expression:
     """Compile the expression inside a template hole, reporting positions in the template."""
     if end - start > MAX_LENGTH:
         raise ExpressionError(f"hole longer than {MAX_LENGTH} characters", source, start)
-    tokens = _tokenize(source, start, end)
-    parser = _Parser(source, tokens)
+    tokens = tokenize(source, start, end)
+    parser = Parser(source, tokens)
     if parser.peek().kind == "end":
         raise ExpressionError("empty '{}' in template", source, start)
     tree = parser.expression()
