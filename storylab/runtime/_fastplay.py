@@ -140,7 +140,7 @@ class Tables:
         self.fallback: list[tuple[int, int] | None] = []
         for i, (nid, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
             out = tuple(
-                (cond, fast_effects(fx), self.index[target], edge_no[(nid, via)])
+                (cond, fast_effects(fx), self.index[target.id], edge_no[(nid, via)])
                 for cond, fx, target, via in node.edges
             )
             self.out.append(out)

@@ -200,7 +200,19 @@ def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Exp
 class CChoice:
     """A compiled choice."""
 
-    __slots__ = ("cond", "effects", "exprs", "id", "key", "offer", "once_only", "text", "to", "via")
+    __slots__ = (
+        "cond",
+        "effects",
+        "exprs",
+        "id",
+        "key",
+        "offer",
+        "once_only",
+        "target",
+        "text",
+        "to",
+        "via",
+    )
 
     def __init__(self, node_id: str, choice: Any):
         self.id, self.text = choice.id, compile_template(choice.text)
@@ -211,6 +223,7 @@ class CChoice:
             choice.to,
         )
         self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
+        self.target: CNode | None = None  # the node ``to`` names (linked by CompiledProgram)
         static = self.text.static
         self.offer = ChoiceOffer(self.id, static) if static is not None else None
 
@@ -333,7 +346,8 @@ class CompiledProgram:
         The model it came from.
     nodes : dict
         Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
-        ``(condition or None, effects or None, target, how)`` in file order.
+        ``(condition or None, effects or None, target node, how)`` in file order, and a
+        node with one plain edge (no condition, no effects) links its target as ``next``.
     handlers, blocks : frozenset
         External handlers and action-block ids the program names.
     """
@@ -344,18 +358,19 @@ class CompiledProgram:
         self.source, self.id, self.version = program, program.id, program.version
         self.entry, self.defaults = program.entry, dict(program.variables)
         self.nodes = {n.id: compile_node(n) for n in program.nodes}
-        outgoing: dict[str, list] = {n: [] for n in self.nodes}
+        nodes = self.nodes
+        outgoing: dict[str, list] = {n: [] for n in nodes}
         for i, edge in enumerate(program.edges):
             cond, _ = _all(edge.conditions)
             via = f"edge:{edge.id if edge.id is not None else i}"
-            outgoing[edge.from_].append((cond, _effects(edge.effects), edge.to, via))
+            outgoing[edge.from_].append((cond, _effects(edge.effects), nodes[edge.to], via))
         for node_id, edges in outgoing.items():
-            node = self.nodes[node_id]
+            node = nodes[node_id]
             node.edges = tuple(edges)
-        for node_id, edges in outgoing.items():  # a single plain edge: link the node itself
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
-                node = self.nodes[node_id]
-                node.next, node.next_via = self.nodes[edges[0][2]], edges[0][3]
+                node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
+            for choice in node.choices or ():
+                choice.target = nodes[choice.to] if choice.to is not None else None
         self.handlers = frozenset(
             n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
         )

@@ -169,7 +169,7 @@ class NarrativeEngine(StepLoop):
         elif comp.paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first")
         run = WorkingSet(session, npc, comp, explain)
-        saved = run.begin(explain)
+        saved: tuple = run.begin(session, npc, explain)  # type: ignore[assignment]
         try:
             if comp.program is not None and comp.node is not None:
                 comp.stack.append((comp.program, comp.node, comp.pending, comp.wait_until))
@@ -198,9 +198,10 @@ class NarrativeEngine(StepLoop):
         cp = self._programs[comp.program]  # type: ignore[index]
         node = cp.nodes[comp.node]  # type: ignore[index]
         run = comp.scratch
-        if run is None or not run.current(session, npc):
+        saved = run.begin(session, npc, explain) if run is not None else None
+        if saved is None:
             run = comp.scratch = WorkingSet(session, npc, comp, explain)
-        saved = run.begin(explain)
+            saved = run.begin(session, npc, explain)
         try:
             if comp.pending:
                 if input is not None:

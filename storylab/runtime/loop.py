@@ -114,14 +114,14 @@ class StepLoop:
             run.tx.set(run.comp.taken[cp.id], choice.key, True)
         if node.on_exit is not None:
             node.on_exit.apply(log, env)
-        if choice.to is not None:
-            return self._run(run, cp, cp.nodes[choice.to], True, choice.via)
+        if choice.target is not None:
+            return self._run(run, cp, choice.target, True, choice.via)
         target, via = self._route(run, node)
         if target is None:
             return self._end(run)
-        return self._run(run, cp, cp.nodes[target], True, via)
+        return self._run(run, cp, target, True, via)
 
-    def _route(self, run: WorkingSet, node: CNode) -> tuple[str | None, str]:
+    def _route(self, run: WorkingSet, node: CNode) -> tuple[CNode | None, str]:
         """The first edge out of ``node`` whose condition holds (its effects applied)."""
         env = run.env
         for cond, effects, target, via in node.edges:
@@ -230,7 +230,7 @@ class StepLoop:
                     target, via = self._route(run, node)
                     if target is None:
                         return self._end(run)
-                    node, entering = nodes[target], True
+                    node, entering = target, True
         except EvaluationError as exc:
             raise StepError(f"at {program}/{node.id}: {exc}") from None
 

@@ -89,10 +89,25 @@ class WorkingSet:
         )
         self.reset(explain)
 
-    def begin(self, explain: bool) -> tuple:
-        """Start a step: return what :func:`restore` puts back on failure (the component
-        fields the undo log does not cover), then :meth:`reset`."""
-        comp, session, history = self.comp, self.session, self.comp.history
+    def begin(self, session: Session, npc: str, explain: bool) -> tuple | None:
+        """Start a step of ``npc`` in ``session``: ``None`` when this working set no longer
+        points at the session's tables (the host replaced one; build a new working set),
+        else what :func:`restore` puts back on failure (the component fields the undo log
+        does not cover), after a :meth:`reset`."""
+        env = self.env
+        if not (
+            self.session is session
+            and self.npc == npc
+            and env.flags is session.flags
+            and env.relationships is session.relationships
+            and env.inventory is session.inventory
+            and env.arcs is session.arcs
+            and env.quests is session.quests
+            and env.player is session.player
+        ):
+            return None
+        comp = self.comp
+        history, stack = comp.history, comp.stack
         saved = (
             comp.program,
             comp.node,
@@ -100,7 +115,7 @@ class WorkingSet:
             comp.wait_until,
             comp.last_block,
             comp.transcript_hash,
-            tuple(comp.stack),
+            tuple(stack) if stack else (),
             history._saved_len + len(history._tail),
             session.world_time,
             len(session.pending),
@@ -127,20 +142,6 @@ class WorkingSet:
                 self.bind(program)
             else:
                 env.variables, env.visits = variables, visits
-
-    def current(self, session: Session, npc: str) -> bool:
-        """Whether this working set still points at ``session``'s tables."""
-        env = self.env
-        return (
-            self.session is session
-            and self.npc == npc
-            and env.flags is session.flags
-            and env.relationships is session.relationships
-            and env.inventory is session.inventory
-            and env.arcs is session.arcs
-            and env.quests is session.quests
-            and env.player is session.player
-        )
 
     def bind(self, program: str) -> None:
         comp, tx = self.comp, self.tx
