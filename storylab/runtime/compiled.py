@@ -229,14 +229,50 @@ class CChoice:
 
 
 class CNode:
-    """A compiled node. Every kind has the fields below; the fields of other kinds read as
-    ``None`` (class defaults), and each kind's subclass stores only its own, which keeps
-    nodes small (a large program then stays in the CPU caches longer)."""
+    """A compiled node. Every kind has every field below; the fields of other kinds are
+    ``None``. One class for all kinds keeps attribute reads in the engine's loop on
+    CPython's fast path (a read site that meets several classes falls back to a slow
+    lookup).
 
-    __slots__ = ("edges", "end", "id", "kind", "next", "next_via", "on_enter", "on_exit")
-    args = block = choice_index = choices = condition = delay = duration = effects = None
-    fallback = fixed = gen_program = handler = line = once = prompt = rows = scene = None
-    speaker = store_as = text = None
+    Kinds' fields: dialogue ``text``, ``speaker``, ``line`` (prebuilt when the text has
+    no holes), ``gen_program``; choice ``choices``, ``choice_index``, ``rows`` (the offers'
+    fast path: ``(condition, taken key when once-only, prebuilt offer, choice)`` per
+    choice), ``once`` (any choice once-only), ``fixed`` (the offers when they never
+    change: no conditions, none once-only, no holes), ``prompt``, ``fallback``; action
+    ``effects``, ``delay``; action block ``block``; scene ``scene``; wait ``duration``,
+    ``condition``; external call ``handler``, ``args``, ``store_as``.
+    """
+
+    __slots__ = (
+        "args",
+        "block",
+        "choice_index",
+        "choices",
+        "condition",
+        "delay",
+        "duration",
+        "edges",
+        "effects",
+        "end",
+        "fallback",
+        "fixed",
+        "gen_program",
+        "handler",
+        "id",
+        "kind",
+        "line",
+        "next",
+        "next_via",
+        "on_enter",
+        "on_exit",
+        "once",
+        "prompt",
+        "rows",
+        "scene",
+        "speaker",
+        "store_as",
+        "text",
+    )
 
     def __init__(self, node: Any):
         self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
@@ -244,97 +280,69 @@ class CNode:
         self.edges: tuple = ()
         self.next: CNode | None = None
         self.next_via: str | None = None
+        self.args = self.block = self.choice_index = self.choices = self.condition = None
+        self.delay = self.duration = self.effects = self.fallback = self.fixed = None
+        self.gen_program = self.handler = self.line = self.once = self.prompt = None
+        self.rows = self.scene = self.speaker = self.store_as = self.text = None
+        fill = _FILL.get(node.type)
+        if fill is not None:
+            fill(self, node)
 
 
-class _DialogueNode(CNode):
-    __slots__ = ("gen_program", "line", "speaker", "text")
-
-    def __init__(self, node: DialogueNode):
-        super().__init__(node)
-        self.text, self.speaker = compile_template(node.text), node.speaker
-        static = self.text.static
-        self.line = Line(node.speaker, static, node.id) if static is not None else None
-        self.gen_program = node.generation_program
+def _dialogue(self: CNode, node: DialogueNode) -> None:
+    self.text, self.speaker = compile_template(node.text), node.speaker
+    static = self.text.static
+    self.line = Line(node.speaker, static, node.id) if static is not None else None
+    self.gen_program = node.generation_program
 
 
-class _ChoiceNode(CNode):
-    """``rows`` serve the offers' fast path: ``(condition, taken key when once-only,
-    prebuilt offer, choice)`` per choice; ``once`` says whether any choice is once-only;
-    ``fixed`` is the offers when they never change (no conditions, none once-only, no
-    holes)."""
-
-    __slots__ = ("choice_index", "choices", "fallback", "fixed", "once", "prompt", "rows")
-
-    def __init__(self, node: ChoiceNode):
-        super().__init__(node)
-        self.choices = tuple(CChoice(node.id, c) for c in node.choices)
-        self.choice_index = {c.id: c for c in self.choices}
-        self.rows = tuple(
-            (c.cond, c.key if c.once_only else None, c.offer, c) for c in self.choices
-        )
-        self.once = any(c.once_only for c in self.choices)
-        fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
-        self.fixed = tuple(c.offer for c in self.choices) if fixed else None
-        self.prompt = compile_template(node.prompt) if node.prompt is not None else None
-        self.fallback = node.fallback
+def _choice(self: CNode, node: ChoiceNode) -> None:
+    self.choices = tuple(CChoice(node.id, c) for c in node.choices)
+    self.choice_index = {c.id: c for c in self.choices}
+    self.rows = tuple((c.cond, c.key if c.once_only else None, c.offer, c) for c in self.choices)
+    self.once = any(c.once_only for c in self.choices)
+    fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
+    self.fixed = tuple(c.offer for c in self.choices) if fixed else None
+    self.prompt = compile_template(node.prompt) if node.prompt is not None else None
+    self.fallback = node.fallback
 
 
-class _ActionNode(CNode):
-    __slots__ = ("delay", "effects")
-
-    def __init__(self, node: ActionNode):
-        super().__init__(node)
-        self.effects, self.delay = _effects(node.effects), node.delay
+def _action(self: CNode, node: ActionNode) -> None:
+    self.effects, self.delay = _effects(node.effects), node.delay
 
 
-class _BlockNode(CNode):
-    __slots__ = ("block",)
-
-    def __init__(self, node: ActionBlockNode):
-        super().__init__(node)
-        self.block = node
+def _block(self: CNode, node: ActionBlockNode) -> None:
+    self.block = node
 
 
-class _SceneNode(CNode):
-    __slots__ = ("scene",)
-
-    def __init__(self, node: SceneNode):
-        super().__init__(node)
-        self.scene = (node.scene_id, node.intent, dict(node.roles))
+def _scene(self: CNode, node: SceneNode) -> None:
+    self.scene = (node.scene_id, node.intent, dict(node.roles))
 
 
-class _WaitNode(CNode):
-    __slots__ = ("condition", "duration")
-
-    def __init__(self, node: WaitNode):
-        super().__init__(node)
-        self.duration = node.duration
-        self.condition = compile_expression(node.condition) if node.condition else None
+def _wait(self: CNode, node: WaitNode) -> None:
+    self.duration = node.duration
+    self.condition = compile_expression(node.condition) if node.condition else None
 
 
-class _CallNode(CNode):
-    __slots__ = ("args", "handler", "store_as")
-
-    def __init__(self, node: ExternalCallNode):
-        super().__init__(node)
-        self.handler, self.store_as = node.handler, node.store_as
-        self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+def _call(self: CNode, node: ExternalCallNode) -> None:
+    self.handler, self.store_as = node.handler, node.store_as
+    self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
 
 
-_NODE_CLASSES: dict[str, type[CNode]] = {
-    "dialogue": _DialogueNode,
-    "choice": _ChoiceNode,
-    "action": _ActionNode,
-    "action_block": _BlockNode,
-    "scene": _SceneNode,
-    "wait": _WaitNode,
-    "external_call": _CallNode,
+_FILL: dict[str, Callable[[CNode, Any], None]] = {
+    "dialogue": _dialogue,
+    "choice": _choice,
+    "action": _action,
+    "action_block": _block,
+    "scene": _scene,
+    "wait": _wait,
+    "external_call": _call,
 }
 
 
 def compile_node(node: Any) -> CNode:
     """The compiled form of one node model (edges are linked by :class:`CompiledProgram`)."""
-    return _NODE_CLASSES.get(node.type, CNode)(node)
+    return CNode(node)
 
 
 class CompiledProgram:
