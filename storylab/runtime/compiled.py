@@ -228,7 +228,14 @@ class CChoice:
         self.offer = ChoiceOffer(self.id, static) if static is not None else None
 
 
-class CNode:
+class _Hot:
+    """The fields the step loop reads at every node; as a base class they come first in
+    memory, next to the object header, so a node costs the CPU caches fewer lines."""
+
+    __slots__ = ("edges", "id", "kind", "line", "next", "next_via", "on_enter", "on_exit")
+
+
+class CNode(_Hot):
     """A compiled node. Every kind has every field below; the fields of other kinds are
     ``None``. One class for all kinds keeps attribute reads in the engine's loop on
     CPython's fast path (a read site that meets several classes falls back to a slow
@@ -251,20 +258,12 @@ class CNode:
         "condition",
         "delay",
         "duration",
-        "edges",
         "effects",
         "end",
         "fallback",
         "fixed",
         "gen_program",
         "handler",
-        "id",
-        "kind",
-        "line",
-        "next",
-        "next_via",
-        "on_enter",
-        "on_exit",
         "once",
         "prompt",
         "rows",
