@@ -197,6 +197,18 @@ def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Exp
     return (lambda env: all(f(env) for f in fns)), exprs
 
 
+def _shared_offer(choice_id: str, text: str) -> ChoiceOffer:
+    """The offer of a choice with a static text, shared between equal ones (choices with
+    the same id and text recur across a program; shared, they stay in the CPU caches)."""
+    found = _SHARED_OFFERS.get((choice_id, text))
+    if found is None:
+        found = _SHARED_OFFERS[(choice_id, text)] = ChoiceOffer(choice_id, text)
+    return found
+
+
+_SHARED_OFFERS: dict[tuple[str, str], ChoiceOffer] = {}
+
+
 class CChoice:
     """A compiled choice."""
 
@@ -225,7 +237,7 @@ class CChoice:
         self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
         self.target: CNode | None = None  # the node ``to`` names (linked by CompiledProgram)
         static = self.text.static
-        self.offer = ChoiceOffer(self.id, static) if static is not None else None
+        self.offer = _shared_offer(self.id, static) if static is not None else None
 
 
 class _Hot:
