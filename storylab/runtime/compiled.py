@@ -7,6 +7,7 @@ makes a failing step leave the session exactly as it was.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -227,7 +228,7 @@ class CChoice:
     )
 
     def __init__(self, node_id: str, choice: Any):
-        self.id, self.text = choice.id, compile_template(choice.text)
+        self.id, self.text = sys.intern(choice.id), compile_template(choice.text)  # ids recur
         self.cond, self.exprs = _all(choice.conditions)
         self.effects, self.once_only, self.to = (
             _effects(choice.effects),

@@ -196,12 +196,16 @@ class NarrativeEngine(StepLoop):
         if comp is None or comp.program is None or comp.paused:
             comp = self._active(session, npc)  # raises
         cp = self._programs[comp.program]  # type: ignore[index]
-        node = cp.nodes[comp.node]  # type: ignore[index]
         run = comp.scratch
         saved = run.begin(session, npc, explain) if run is not None else None
         if saved is None:
             run = comp.scratch = WorkingSet(session, npc, comp, explain)
             saved = run.begin(session, npc, explain)
+        at = run.at  # the node the last step stopped at, unless the host moved since
+        if at is not None and at[0] is cp and at[1].id is comp.node:
+            node = at[1]
+        else:
+            node = cp.nodes[comp.node]  # type: ignore[index]
         try:
             if comp.pending:
                 if input is not None:

@@ -182,7 +182,7 @@ class StepLoop:
                             offers = _on_offer(node, env, taken)
                     if offers:
                         run.offers, run.hidden = offers, hidden
-                        comp.node, comp.pending = node.id, False
+                        comp.node, comp.pending, run.at = node.id, False, (cp, node)
                         return "choice"
                     if node.fallback is None:
                         raise StepError(

@@ -58,6 +58,7 @@ class WorkingSet:
     building it costs as much as a short step."""
 
     __slots__ = (
+        "at",
         "comp",
         "env",
         "explain",
@@ -74,6 +75,7 @@ class WorkingSet:
 
     def __init__(self, session: Session, npc: str, comp: NarrativeStateComponent, explain: bool):
         self.session, self.npc, self.comp = session, npc, comp
+        self.at: tuple | None = None  # (compiled program, node) where the last step stopped
         self.tx = Txn()
         env = self.env = Env.__new__(Env)
         env.flags, env.relationships, env.inventory = (
