@@ -255,12 +255,13 @@ class CNode(_Hot):
     lookup).
 
     Kinds' fields: dialogue ``text``, ``speaker``, ``line`` (prebuilt when the text has
-    no holes), ``gen_program``; choice ``choices``, ``choice_index``, ``rows`` (the offers'
-    fast path: ``(condition, taken key when once-only, prebuilt offer, choice)`` per
-    choice), ``once`` (any choice once-only), ``fixed`` (the offers when they never
-    change: no conditions, none once-only, no holes), ``prompt``, ``fallback``; action
-    ``effects``, ``delay``; action block ``block``; scene ``scene``; wait ``duration``,
-    ``condition``; external call ``handler``, ``args``, ``store_as``.
+    no holes), ``gen_program``; choice ``choices``, ``choice_index``, ``rows`` (the
+    offers' fast path: ``(condition, taken key when once-only, prebuilt offer, choice
+    when its text has holes or it is once-only)`` per choice), ``once`` (any choice
+    once-only), ``fixed`` (the offers when they never change: no conditions, none
+    once-only, no holes), ``prompt``, ``fallback``; action ``effects``, ``delay``; action
+    block ``block``; scene ``scene``; wait ``duration``, ``condition``; external call
+    ``handler``, ``args``, ``store_as``.
     """
 
     __slots__ = (
@@ -311,12 +312,27 @@ def _dialogue(self: CNode, node: DialogueNode) -> None:
 def _choice(self: CNode, node: ChoiceNode) -> None:
     self.choices = tuple(CChoice(node.id, c) for c in node.choices)
     self.choice_index = {c.id: c for c in self.choices}
-    self.rows = tuple((c.cond, c.key if c.once_only else None, c.offer, c) for c in self.choices)
+    self.rows = tuple(_row(c) for c in self.choices)
     self.once = any(c.once_only for c in self.choices)
     fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
     self.fixed = tuple(c.offer for c in self.choices) if fixed else None
     self.prompt = compile_template(node.prompt) if node.prompt is not None else None
     self.fallback = node.fallback
+
+
+def _row(c: CChoice) -> tuple:
+    """A choice's row for the offers' fast path; rows of choices with a static text that
+    are not once-only are shared between equal ones (their parts already are)."""
+    if c.offer is None or c.once_only:
+        return (c.cond, c.key if c.once_only else None, c.offer, c)
+    key = (c.cond, c.offer)
+    found = _SHARED_ROWS.get(key)
+    if found is None:
+        found = _SHARED_ROWS[key] = (c.cond, None, c.offer, None)
+    return found
+
+
+_SHARED_ROWS: dict[tuple, tuple] = {}
 
 
 def _action(self: CNode, node: ActionNode) -> None:
