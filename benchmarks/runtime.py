@@ -2,8 +2,10 @@
 
 Both runtimes play the same generated story (``benchmarks/stories.py``): ink source
 compiled with the npm package ``inkjs`` (installed into ``benchmarks/.ink`` on first use)
-for bink, a ``NarrativeProgram`` for storylab. Every run is checked against a plain
-reference interpreter before its numbers count.
+for bink, a ``NarrativeProgram`` for storylab. The long playthrough's picks are worked
+out on a plain reference interpreter first; every step of both runtimes is checked
+against it (text and options on offer) before any number counts. See
+``docs/performance-runtime.md`` for exactly what is timed.
 
 Measured, per story size: choice-to-choice steps per second (a step = one player input
 played to the next choice), node executions per second, the first and last 2,000 steps of
@@ -13,7 +15,7 @@ second. Ratios are storylab / bink.
 Usage::
 
     pip install -e .[bench]            # bink
-    python benchmarks/runtime.py       # full run, a few minutes
+    python benchmarks/runtime.py       # full run, under a minute (plus ~30 s the first time)
     python benchmarks/runtime.py --quick
 """
 
