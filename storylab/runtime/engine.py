@@ -197,15 +197,15 @@ class NarrativeEngine(StepLoop):
             comp = self._active(session, npc)  # raises
         cp = self._programs[comp.program]  # type: ignore[index]
         run = comp.scratch
+        at = run.at if run is not None else None  # where the last step stopped
+        if at is not None and at[0] is cp and at[1].id is comp.node:
+            node = at[1]  # unless the host moved the component since
+        else:
+            node = cp.nodes[comp.node]  # type: ignore[index]
         saved = run.begin(session, npc, explain) if run is not None else None
         if saved is None:
             run = comp.scratch = WorkingSet(session, npc, comp, explain)
             saved = run.begin(session, npc, explain)
-        at = run.at  # the node the last step stopped at, unless the host moved since
-        if at is not None and at[0] is cp and at[1].id is comp.node:
-            node = at[1]
-        else:
-            node = cp.nodes[comp.node]  # type: ignore[index]
         try:
             if comp.pending:
                 if input is not None:
