@@ -245,7 +245,20 @@ class _Hot:
     """The fields the step loop reads at every node; as a base class they come first in
     memory, next to the object header, so a node costs the CPU caches fewer lines."""
 
-    __slots__ = ("edges", "id", "kind", "line", "next", "next_via", "on_enter", "on_exit")
+    __slots__ = (
+        "choice_index",
+        "edges",
+        "fixed",
+        "id",
+        "kind",
+        "line",
+        "next",
+        "next_via",
+        "on_enter",
+        "on_exit",
+        "once",
+        "rows",
+    )
 
 
 class CNode(_Hot):
@@ -267,7 +280,6 @@ class CNode(_Hot):
     __slots__ = (
         "args",
         "block",
-        "choice_index",
         "choices",
         "condition",
         "delay",
@@ -275,12 +287,9 @@ class CNode(_Hot):
         "effects",
         "end",
         "fallback",
-        "fixed",
         "gen_program",
         "handler",
-        "once",
         "prompt",
-        "rows",
         "scene",
         "speaker",
         "store_as",
