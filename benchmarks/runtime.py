@@ -2,8 +2,10 @@
 
 Both runtimes play the same generated story (``benchmarks/stories.py``): ink source
 compiled with the npm package ``inkjs`` (installed into ``benchmarks/.ink`` on first use)
-for bink, a ``NarrativeProgram`` for storylab. Every run is checked against a plain
-reference interpreter before its numbers count.
+for bink, a ``NarrativeProgram`` for storylab. The long playthrough's picks are worked
+out on a plain reference interpreter first; every step of both runtimes is checked
+against it (text and options on offer) before any number counts. See
+``docs/performance-runtime.md`` for exactly what is timed.
 
 Measured, per story size: choice-to-choice steps per second (a step = one player input
 played to the next choice), node executions per second, the first and last 2,000 steps of
@@ -13,18 +15,20 @@ second. Ratios are storylab / bink.
 Usage::
 
     pip install -e .[bench]            # bink
-    python benchmarks/runtime.py       # full run, a few minutes
+    python benchmarks/runtime.py       # full run, under a minute (plus ~30 s the first time)
     python benchmarks/runtime.py --quick
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,47 +49,35 @@ __all__ = ["main"]
 #: Every rate and time below is CPU time of this process: the machine may be shared, and
 #: both runtimes run in this one thread, so CPU time compares them fairly.
 clock = time.process_time
-#: Steps per chunk: the runtimes take turns chunk by chunk, and rates are chunk medians.
-CHUNK = 250
+#: Steps per chunk of the long playthrough: the runtimes take turns chunk by chunk, and a
+#: rate is the median of its chunks' rates.
+CHUNK = 1000
 
 
 @dataclass
-class Run:
-    """What one runtime did on one long playthrough."""
+class Plan:
+    """The long playthrough worked out on the reference interpreter before any runtime
+    plays it: the option picked at every step, and what each step must show."""
 
-    name: str
-    load_s: float
-    picks: list[int] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    stamps: list[float] = field(default_factory=list)
-    save_load_ms: float = 0.0
-    state_bytes: int = 0
-
-    def rate(self, lo: int = 0, hi: int | None = None) -> float:
-        """Steps per second over steps ``lo:hi``: the median of the rates of its chunks of
-        :data:`CHUNK` steps, so that one stall caused by other load does not decide it."""
-        stamps = np.asarray(self.stamps)
-        hi = len(stamps) - 1 if hi is None else hi
-        edges = np.arange(lo, hi + 1, CHUNK)
-        return float(np.median(CHUNK / np.diff(stamps[edges])))
-
-    def steps_per_s(self) -> float:
-        return self.rate()
-
-    def window(self, first: bool, size: int) -> float:
-        steps = len(self.stamps) - 1
-        return self.rate(0, size) if first else self.rate(steps - size, steps)
+    picks: list[int]
+    texts: list[str]
+    offered: list[list[str]]
+    executed: int
 
 
-def check(story: GenStory, run: Run) -> int:
-    """Replay ``run``'s picks on the reference interpreter; return node executions."""
+def plan(story: GenStory, draws: np.ndarray) -> Plan:
+    """Pick uniformly among the options other than *Farewell.* (so the story never ends),
+    one draw per step, on the reference interpreter."""
     ref = ReferencePlayer(story)
-    for k, pick in enumerate(run.picks):
-        ref.choose(pick)
-        expected = "".join(line + "\n" for line in ref.text)
-        if run.texts[k] != expected:
-            raise AssertionError(f"{run.name} diverged at step {k}: {run.texts[k]!r}")
-    return ref.executed
+    out = Plan([], [], [], 0)
+    for r in draws:
+        assert ref.offered is not None
+        out.picks.append(_pick([o.text for o in ref.offered], r))
+        ref.choose(out.picks[-1])
+        out.texts.append("".join(line + "\n" for line in ref.text))
+        out.offered.append([o.text for o in ref.offered or ()])
+    out.executed = ref.executed
+    return out
 
 
 def _pick(texts: list[str], r: float) -> int:
@@ -93,25 +85,61 @@ def _pick(texts: list[str], r: float) -> int:
     return keep[int(r * len(keep))]
 
 
-Stepper = Callable[[float], tuple[int, str]]
+@dataclass
+class Run:
+    """One runtime on the long playthrough.
+
+    ``play(picks)`` is the timed part: it plays the picks and returns the runtime's own
+    outputs; ``shown(outputs)`` turns them into (text, option texts) per step for the
+    check, outside the timed part; ``save_load()`` times save plus load.
+    """
+
+    name: str
+    load_s: float
+    play: Callable[[list[int]], list[Any]]
+    shown: Callable[[list[Any]], list[tuple[str, list[str]]]]
+    save_load: Callable[[], tuple[float, int]]
+    chunk: int = CHUNK
+    chunks: list[float] = field(default_factory=list)
+    save_load_ms: float = 0.0
+    state_bytes: int = 0
+
+    def rate(self, lo: int = 0, hi: int | None = None) -> float:
+        """Steps per second over chunks ``lo:hi``: the median of their rates, so that one
+        stall caused by other load on the machine does not decide it."""
+        return float(np.median([self.chunk / s for s in self.chunks[lo:hi]]))
+
+    def window(self, first: bool, steps: int) -> float:
+        """Steps per second over the first or last ``steps`` steps (whole chunks)."""
+        k = steps // self.chunk
+        times = self.chunks[:k] if first else self.chunks[-k:]
+        return k * self.chunk / sum(times)
 
 
-def bink_long(story_json: str) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
-    """A bink player for the long playthrough: its run, a step function and a save+load
-    timer. The player never takes the ending option."""
+def bink_long(story_json: str) -> Run:
+    """bink on the long playthrough. A step: take the option, continue to the next choice
+    (bink returns the text) and read the options on offer."""
     from bink.story import Story
 
     t0 = clock()
     ink = Story(story_json)
-    run = Run("bink", clock() - t0)
+    gc.collect()  # the load's garbage is the load's cost, not the first steps'
+    load_s = clock() - t0
     ink.continue_maximally()
 
-    def step(r: float) -> tuple[int, str]:
-        pick = _pick(list(ink.get_current_choices()), r)
-        ink.choose_choice_index(pick)
-        return pick, ink.continue_maximally()
+    def play(picks: list[int]) -> list[Any]:
+        out = []
+        for pick in picks:
+            ink.choose_choice_index(pick)
+            out.append((ink.continue_maximally(), list(ink.get_current_choices())))
+        return out
 
-    return run, step, lambda: _timed_save_load(ink.save_state, ink.load_state)
+    def shown(outputs: list[Any]) -> list[tuple[str, list[str]]]:
+        return outputs
+
+    return Run(
+        "bink", load_s, play, shown, lambda: _timed_save_load(ink.save_state, ink.load_state)
+    )
 
 
 def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> tuple[float, int]:
@@ -127,43 +155,60 @@ def _timed_save_load(save: Callable[[], str], load: Callable[[str], object]) -> 
     return (clock() - t0) / reps * 1000, len(blob)
 
 
-def storylab_long(story: GenStory) -> tuple[Run, Stepper, Callable[[], tuple[float, int]]]:
-    """The storylab counterpart of :func:`bink_long` (same policy, same output text)."""
+def storylab_long(story: GenStory) -> Run:
+    """storylab on the long playthrough. A step: ``engine.step`` with the id of the option
+    picked; its result carries the lines and the options on offer."""
     from storylab.runtime import NarrativeEngine, Session, parse_program
 
     t0 = clock()
     program = parse_program(to_program_data(story))
     engine = NarrativeEngine([program])
-    run = Run("storylab", clock() - t0)
+    gc.collect()  # the load's garbage is the load's cost, not the first steps'
+    load_s = clock() - t0
     session = Session()
     result = engine.start(session, "reader", program.id)
+    step = engine.step
 
-    def step(r: float) -> tuple[int, str]:
+    def play(picks: list[int]) -> list[Any]:
         nonlocal result
-        offered = result.choices
-        pick = _pick([c.text for c in offered], r)
-        result = engine.step(session, "reader", offered[pick].id)
-        return pick, "".join(f"{x.speaker}: {x.text}\n" for x in result.lines)
+        out = []
+        for pick in picks:
+            result = step(session, "reader", result.choices[pick].id)
+            out.append(result)
+        return out
 
-    return run, step, lambda: _timed_save_load(lambda: engine.save(session), engine.load)
+    def shown(outputs: list[Any]) -> list[tuple[str, list[str]]]:
+        return [
+            ("".join(f"{x.speaker}: {x.text}\n" for x in r.lines), [c.text for c in r.choices])
+            for r in outputs
+        ]
+
+    return Run(
+        "storylab",
+        load_s,
+        play,
+        shown,
+        lambda: _timed_save_load(lambda: engine.save(session), engine.load),
+    )
 
 
-def race(players: list[tuple[Run, Stepper]], draws: np.ndarray, chunk: int = CHUNK) -> None:
-    """Play the same draws on every player, alternating in chunks so that both meet the
-    same machine conditions; each run's stamps accumulate its own CPU time only."""
-    for run, _ in players:
-        run.stamps.append(0.0)
-    for start in range(0, len(draws), chunk):
-        for run, step in players:
-            last, total = clock(), run.stamps[-1]
-            for r in draws[start : start + chunk]:
-                pick, text = step(r)
-                now = clock()
-                total += now - last
-                last = now
-                run.stamps.append(total)
-                run.picks.append(pick)
-                run.texts.append(text)
+def race(runs: list[Run], plan: Plan, chunk: int = CHUNK) -> None:
+    """Play the plan on every runtime, taking turns chunk by chunk so that both meet the
+    same machine conditions. Only ``play`` is timed; every step is checked against the
+    reference interpreter right after its chunk, before any number counts."""
+    if len(plan.picks) % chunk:
+        raise ValueError(f"{len(plan.picks)} steps are not whole chunks of {chunk}")
+    for run in runs:
+        run.chunk = chunk
+    for start in range(0, len(plan.picks), chunk):
+        picks = plan.picks[start : start + chunk]
+        for run in runs:
+            t0 = clock()
+            outputs = run.play(picks)
+            run.chunks.append(clock() - t0)
+            for k, (text, offered) in enumerate(run.shown(outputs), start):
+                if text != plan.texts[k] or offered != plan.offered[k]:
+                    raise AssertionError(f"{run.name} diverged at step {k}: {text!r} {offered!r}")
 
 
 def storylab_playthroughs(story: GenStory, count: int, cap: int, seed: int) -> tuple[float, int]:
@@ -261,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="story sizes, comma-separated")
     parser.add_argument("--steps", type=int, default=6000, help="steps of the long playthrough")
     parser.add_argument("--window", type=int, default=2000, help="first/last window in steps")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="steps per turn (divides both)")
     parser.add_argument("--playthroughs", type=int, default=1000, help="engine playthroughs")
     parser.add_argument("--monte-carlo", type=int, default=10_000, help="analysis playthroughs")
     parser.add_argument("--seed", type=int, default=0)
@@ -268,24 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
-        sizes, args.steps, args.window = [200, 1000], 1500, 500
+        sizes, args.steps, args.window, args.chunk = [200, 1000], 1500, 500, 500
         args.playthroughs, args.monte_carlo = 200, 1000
     bars = {1000: 3.0, 10000: 5.0}
     table = Table()
     for n in sizes:
         story = generate_story(n, args.seed)
         story_json = compile_ink(to_ink(story))
-        draws = np.random.default_rng(args.seed + 1).random(args.steps)
-        (ink, ink_step, ink_save), (lab, lab_step, lab_save) = (
-            bink_long(story_json),
-            storylab_long(story),
-        )
-        race([(ink, ink_step), (lab, lab_step)], draws)
-        ink.save_load_ms, ink.state_bytes = ink_save()
-        lab.save_load_ms, lab.state_bytes = lab_save()
-        executed = check(story, ink)
-        if check(story, lab) != executed:
-            raise AssertionError("the runtimes ran different node counts")
+        steps = plan(story, np.random.default_rng(args.seed + 1).random(args.steps))
+        ink, lab = bink_long(story_json), storylab_long(story)
+        race([ink, lab], steps, args.chunk)
+        for run in (ink, lab):
+            run.save_load_ms, run.state_bytes = run.save_load()
+        executed = steps.executed
         table.add(
             f"{n} nodes: load story (ms)",
             ink.load_s * 1e3,
@@ -294,14 +335,14 @@ def main(argv: list[str] | None = None) -> int:
             faster="lower",
         )
         need = bars.get(n)
-        ratio = lab.steps_per_s() / ink.steps_per_s()
+        ratio = lab.rate() / ink.rate()
         bar = _verdict(ratio >= need, f">= {need:g}x") if need else ""
-        table.add(f"{n} nodes: steps/s", ink.steps_per_s(), lab.steps_per_s(), bar=bar)
+        table.add(f"{n} nodes: steps/s", ink.rate(), lab.rate(), bar=bar)
         per_step = executed / args.steps
         table.add(
             f"{n} nodes: node executions/s",
-            ink.steps_per_s() * per_step,
-            lab.steps_per_s() * per_step,
+            ink.rate() * per_step,
+            lab.rate() * per_step,
         )
         for first in (True, False):
             which = "first" if first else "last"

@@ -555,3 +555,16 @@ def test_start_accepts_a_program_object():
     assert engine.compiled("obj") is compiled  # not compiled again
     newer = program([say("a", "B", end=True)], id="obj", version=2)
     assert engine.start(session, "npc", newer).text == "B"
+
+
+def test_a_step_starts_where_the_host_left_the_component():
+    prog = program([menu("m1", opt("a", "m2")), menu("m2", opt("b", "m1"), opt("c", "m1"))])
+    engine, session, r = play(prog)
+    assert r.node == "m1"
+    comp = session.component("npc_10")
+    comp.node = "".join(["m", "2"])  # an equal id, not the same object
+    with pytest.raises(StepError, match="choice 'a' is not on offer at 'm2'"):
+        engine.step(session, "npc_10", "a")
+    assert engine.step(session, "npc_10", "c").node == "m1"
+    engine.add_program(program([menu("m1", opt("z", "m1"))]))  # a new version, same ids
+    assert [c.id for c in engine.step(session, "npc_10", "z").choices] == ["z"]

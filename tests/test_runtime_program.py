@@ -245,3 +245,47 @@ def test_node_lookup_and_edge_alias():
     with pytest.raises(KeyError):
         program.node("zzz")
     assert NarrativeEngine([program]).start(Session(), "npc", "p").text == "Hi\nBye"
+
+
+class _CountingList(list):
+    """A list that counts how often it is walked from the start (iterated or copied)."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _large_program(n: int) -> dict:
+    """``n`` nodes in scenes of ten: nine lines, then a choice back to any scene start."""
+    nodes, edges = [], []
+    for i in range(n):
+        if i % 10 == 9:
+            choices = [
+                {"id": "on", "text": "On.", "to": f"n{(i + 1) % n}"},
+                {"id": "back", "text": "Back.", "to": f"n{(i * 7 + 10) % n // 10 * 10}"},
+                {"id": "bold", "text": "Bold.", "to": f"n{i - 9}", "conditions": ["var.k > 2"]},
+            ]
+            nodes.append({"id": f"n{i}", "type": "choice", "choices": choices})
+        else:
+            nodes.append({"id": f"n{i}", "type": "dialogue", "text": f"Line {i} ({{var.k}})."})
+            edges.append({"from": f"n{i}", "to": f"n{i + 1}"})
+    return {"id": "large", "entry": "n0", "variables": {"k": 0}, "nodes": nodes, "edges": edges}
+
+
+def test_a_10000_node_program_checks_and_compiles_in_linear_passes():
+    program = parse_program(_large_program(10_000))
+    for name in ("nodes", "edges"):
+        object.__setattr__(program, name, _CountingList(getattr(program, name)))
+    _CountingList.walks = 0
+    report = check_program(program)
+    assert report.ok and not report.warnings
+    checked = _CountingList.walks
+    engine = NarrativeEngine([program])
+    # a pass over every edge per node (quadratic) would walk the lists 10,000 times
+    assert checked <= 30 and _CountingList.walks - checked <= 40
+    session = Session()
+    r = engine.start(session, "npc", "large")
+    assert r.text.startswith("Line 0 (0).") and [c.id for c in r.choices] == ["on", "back"]
+    assert engine.step(session, "npc", "on").lines[0].text == "Line 10 (0)."

@@ -42,8 +42,6 @@ from storylab.runtime.state import Session
 from storylab.runtime.working import CallContext, Handler
 
 __all__ = [
-    "DIRECT",
-    "Direct",
     "Tables",
     "make_env",
     "route",
@@ -57,18 +55,6 @@ __all__ = [
 ChoiceRow = tuple[str, Any, Any, bool, str, int, int, float, Any]
 
 
-class Direct:
-    """Stands in for the engine's undo log: writes go straight through."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def set(table: dict, key: Any, value: Any) -> None:
-        """``table[key] = value``."""
-        table[key] = value
-
-
-DIRECT = Direct()
 _SCALARS = (bool, int, float, str, type(None))
 _PASS = {DIALOGUE, BRANCH, COMMENT, SCENE, BLOCK}
 
@@ -97,7 +83,7 @@ def fast_effects(fx: CEffects | None) -> Callable[[Env], None] | None:
                 table[name] = value
 
         return apply_vars
-    return partial(fx.apply, DIRECT)
+    return partial(fx.apply, None)
 
 
 def static_edges(program: NarrativeProgram) -> list[tuple[str, str, str]]:
@@ -154,7 +140,7 @@ class Tables:
         self.fallback: list[tuple[int, int] | None] = []
         for i, (nid, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
             out = tuple(
-                (cond, fast_effects(fx), self.index[target], edge_no[(nid, via)])
+                (cond, fast_effects(fx), self.index[target.id], edge_no[(nid, via)])
                 for cond, fx, target, via in node.edges
             )
             self.out.append(out)

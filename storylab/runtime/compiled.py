@@ -7,6 +7,7 @@ makes a failing step leave the session exactly as it was.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "WAIT",
     "CompiledProgram",
     "Txn",
+    "UndoLog",
     "compile_node",
     "compile_program",
 ]
@@ -60,13 +62,17 @@ _SCALARS = (bool, int, float, str, type(None))
 _SCALAR_CLASSES = frozenset(_SCALARS)
 
 
+#: An undo log: ``(table, key, old value or _MISSING)`` per write, oldest first.
+UndoLog = list[tuple[dict, Any, Any]]
+
+
 class Txn:
     """An undo log of dict writes; :meth:`rollback` restores every written key."""
 
     __slots__ = ("log",)
 
     def __init__(self) -> None:
-        self.log: list[tuple[dict, Any, Any]] = []
+        self.log: UndoLog = []
 
     def set(self, table: dict, key: Any, value: Any) -> None:
         """``table[key] = value``, remembering the old value."""
@@ -81,6 +87,12 @@ class Txn:
             else:
                 table[key] = old
         self.log.clear()
+
+
+def _write(log: UndoLog | None, table: dict, key: Any, value: Any) -> None:
+    if log is not None:
+        log.append((table, key, table.get(key, _MISSING)))
+    table[key] = value
 
 
 def _value_fn(value: Any) -> Callable[[Env], Any]:
@@ -111,42 +123,52 @@ class CEffects:
         self.quests = tuple(fx.quests.items())
         self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
 
-    def apply(self, tx: Txn, env: Env) -> None:
-        """Apply to the session and program variables in ``env``, writing through
-        ``tx.set`` (a :class:`Txn` logs how to undo each write)."""
+    def apply(self, log: UndoLog | None, env: Env) -> None:
+        """Apply to the session and program variables in ``env``; with a ``log`` (a
+        :attr:`Txn.log`), record how to undo each write first."""
         if self.rel:
-            rels = env.relationships
-            for who, field, delta in self.rel:
-                npc = env.npc if who == "self" else who
-                row = rels.get(npc)
-                if row is None:
-                    row = {}
-                    tx.set(rels, npc, row)
-                current = row.get(field, 0)
-                if isinstance(current, bool) or not isinstance(current, int | float):
-                    raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
-                tx.set(row, field, current + delta)
-        record = tx.set  # ``tx`` only needs ``set`` (analysis passes a writer without undo)
+            self._relationships(log, env)
         if self.flags:
-            flags = env.flags
+            table = env.flags
             for name, value in self.flags:
-                record(flags, name, value)
-        for item, delta in self.inv:
-            count = env.inventory.get(item, 0) + delta
-            if count < 0:
-                raise StepError(f"inventory: {item} would drop to {count}")
-            tx.set(env.inventory, item, count)
-        for name, delta in self.arcs:
-            tx.set(env.arcs, name, env.arcs.get(name, 0) + delta)
-        for name, value in self.quests:
-            tx.set(env.quests, name, value)
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+        if self.inv or self.arcs or self.quests:
+            self._counters(log, env)
         if self.vars:
-            variables = env.variables
+            table = env.variables
             for name, fn in self.vars:
                 value = fn(env)
                 if value.__class__ not in _SCALAR_CLASSES:
                     check_scalar(value, f"var.{name}")
-                record(variables, name, value)
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+
+    def _relationships(self, log: UndoLog | None, env: Env) -> None:
+        rels = env.relationships
+        for who, field, delta in self.rel:
+            npc = env.npc if who == "self" else who
+            row = rels.get(npc)
+            if row is None:
+                row = {}
+                _write(log, rels, npc, row)
+            current = row.get(field, 0)
+            if isinstance(current, bool) or not isinstance(current, int | float):
+                raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
+            _write(log, row, field, current + delta)
+
+    def _counters(self, log: UndoLog | None, env: Env) -> None:
+        for item, delta in self.inv:
+            count = env.inventory.get(item, 0) + delta
+            if count < 0:
+                raise StepError(f"inventory: {item} would drop to {count}")
+            _write(log, env.inventory, item, count)
+        for name, delta in self.arcs:
+            _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
+        for name, value in self.quests:
+            _write(log, env.quests, name, value)
 
 
 def _effects(fx: Effects | None) -> CEffects | None:
@@ -176,13 +198,37 @@ def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Exp
     return (lambda env: all(f(env) for f in fns)), exprs
 
 
+def _shared_offer(choice_id: str, text: str) -> ChoiceOffer:
+    """The offer of a choice with a static text, shared between equal ones (choices with
+    the same id and text recur across a program; shared, they stay in the CPU caches)."""
+    found = _SHARED_OFFERS.get((choice_id, text))
+    if found is None:
+        found = _SHARED_OFFERS[(choice_id, text)] = ChoiceOffer(choice_id, text)
+    return found
+
+
+_SHARED_OFFERS: dict[tuple[str, str], ChoiceOffer] = {}
+
+
 class CChoice:
     """A compiled choice."""
 
-    __slots__ = ("cond", "effects", "exprs", "id", "key", "offer", "once_only", "text", "to", "via")
+    __slots__ = (
+        "cond",
+        "effects",
+        "exprs",
+        "id",
+        "key",
+        "offer",
+        "once_only",
+        "target",
+        "text",
+        "to",
+        "via",
+    )
 
     def __init__(self, node_id: str, choice: Any):
-        self.id, self.text = choice.id, compile_template(choice.text)
+        self.id, self.text = sys.intern(choice.id), compile_template(choice.text)  # ids recur
         self.cond, self.exprs = _all(choice.conditions)
         self.effects, self.once_only, self.to = (
             _effects(choice.effects),
@@ -190,19 +236,65 @@ class CChoice:
             choice.to,
         )
         self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
+        self.target: CNode | None = None  # the node ``to`` names (linked by CompiledProgram)
         static = self.text.static
-        self.offer = ChoiceOffer(self.id, static) if static is not None else None
+        self.offer = _shared_offer(self.id, static) if static is not None else None
 
 
-class CNode:
-    """A compiled node. Every kind has the fields below; the fields of other kinds read as
-    ``None`` (class defaults), and each kind's subclass stores only its own, which keeps
-    nodes small (a large program then stays in the CPU caches longer)."""
+class _Hot:
+    """The fields the step loop reads at every node; as a base class they come first in
+    memory, next to the object header, so a node costs the CPU caches fewer lines."""
 
-    __slots__ = ("edges", "end", "id", "kind", "next", "next_via", "on_enter", "on_exit")
-    args = block = choice_index = choices = condition = delay = duration = effects = None
-    fallback = gen_program = handler = line = prompt = scene = speaker = store_as = None
-    text = None
+    __slots__ = (
+        "choice_index",
+        "edges",
+        "fixed",
+        "id",
+        "kind",
+        "line",
+        "next",
+        "next_via",
+        "on_enter",
+        "on_exit",
+        "once",
+        "rows",
+    )
+
+
+class CNode(_Hot):
+    """A compiled node. Every kind has every field below; the fields of other kinds are
+    ``None``. One class for all kinds keeps attribute reads in the engine's loop on
+    CPython's fast path (a read site that meets several classes falls back to a slow
+    lookup).
+
+    Kinds' fields: dialogue ``text``, ``speaker``, ``line`` (prebuilt when the text has
+    no holes), ``gen_program``; choice ``choices``, ``choice_index``, ``rows`` (the
+    offers' fast path: ``(condition, taken key when once-only, prebuilt offer, choice
+    when its text has holes or it is once-only)`` per choice), ``once`` (any choice
+    once-only), ``fixed`` (the offers when they never change: no conditions, none
+    once-only, no holes), ``prompt``, ``fallback``; action ``effects``, ``delay``; action
+    block ``block``; scene ``scene``; wait ``duration``, ``condition``; external call
+    ``handler``, ``args``, ``store_as``.
+    """
+
+    __slots__ = (
+        "args",
+        "block",
+        "choices",
+        "condition",
+        "delay",
+        "duration",
+        "effects",
+        "end",
+        "fallback",
+        "gen_program",
+        "handler",
+        "prompt",
+        "scene",
+        "speaker",
+        "store_as",
+        "text",
+    )
 
     def __init__(self, node: Any):
         self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
@@ -210,86 +302,84 @@ class CNode:
         self.edges: tuple = ()
         self.next: CNode | None = None
         self.next_via: str | None = None
+        self.args = self.block = self.choice_index = self.choices = self.condition = None
+        self.delay = self.duration = self.effects = self.fallback = self.fixed = None
+        self.gen_program = self.handler = self.line = self.once = self.prompt = None
+        self.rows = self.scene = self.speaker = self.store_as = self.text = None
+        fill = _FILL.get(node.type)
+        if fill is not None:
+            fill(self, node)
 
 
-class _DialogueNode(CNode):
-    __slots__ = ("gen_program", "line", "speaker", "text")
-
-    def __init__(self, node: DialogueNode):
-        super().__init__(node)
-        self.text, self.speaker = compile_template(node.text), node.speaker
-        static = self.text.static
-        self.line = Line(node.speaker, static, node.id) if static is not None else None
-        self.gen_program = node.generation_program
+def _dialogue(self: CNode, node: DialogueNode) -> None:
+    self.text, self.speaker = compile_template(node.text), node.speaker
+    static = self.text.static
+    self.line = Line(node.speaker, static, node.id) if static is not None else None
+    self.gen_program = node.generation_program
 
 
-class _ChoiceNode(CNode):
-    __slots__ = ("choice_index", "choices", "fallback", "prompt")
-
-    def __init__(self, node: ChoiceNode):
-        super().__init__(node)
-        self.choices = tuple(CChoice(node.id, c) for c in node.choices)
-        self.choice_index = {c.id: c for c in self.choices}
-        self.prompt = compile_template(node.prompt) if node.prompt is not None else None
-        self.fallback = node.fallback
-
-
-class _ActionNode(CNode):
-    __slots__ = ("delay", "effects")
-
-    def __init__(self, node: ActionNode):
-        super().__init__(node)
-        self.effects, self.delay = _effects(node.effects), node.delay
+def _choice(self: CNode, node: ChoiceNode) -> None:
+    self.choices = tuple(CChoice(node.id, c) for c in node.choices)
+    self.choice_index = {c.id: c for c in self.choices}
+    self.rows = tuple(_row(c) for c in self.choices)
+    self.once = any(c.once_only for c in self.choices)
+    fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
+    self.fixed = tuple(c.offer for c in self.choices) if fixed else None
+    self.prompt = compile_template(node.prompt) if node.prompt is not None else None
+    self.fallback = node.fallback
 
 
-class _BlockNode(CNode):
-    __slots__ = ("block",)
-
-    def __init__(self, node: ActionBlockNode):
-        super().__init__(node)
-        self.block = node
-
-
-class _SceneNode(CNode):
-    __slots__ = ("scene",)
-
-    def __init__(self, node: SceneNode):
-        super().__init__(node)
-        self.scene = (node.scene_id, node.intent, dict(node.roles))
+def _row(c: CChoice) -> tuple:
+    """A choice's row for the offers' fast path; rows of choices with a static text that
+    are not once-only are shared between equal ones (their parts already are)."""
+    if c.offer is None or c.once_only:
+        return (c.cond, c.key if c.once_only else None, c.offer, c)
+    key = (c.cond, c.offer)
+    found = _SHARED_ROWS.get(key)
+    if found is None:
+        found = _SHARED_ROWS[key] = (c.cond, None, c.offer, None)
+    return found
 
 
-class _WaitNode(CNode):
-    __slots__ = ("condition", "duration")
-
-    def __init__(self, node: WaitNode):
-        super().__init__(node)
-        self.duration = node.duration
-        self.condition = compile_expression(node.condition) if node.condition else None
+_SHARED_ROWS: dict[tuple, tuple] = {}
 
 
-class _CallNode(CNode):
-    __slots__ = ("args", "handler", "store_as")
-
-    def __init__(self, node: ExternalCallNode):
-        super().__init__(node)
-        self.handler, self.store_as = node.handler, node.store_as
-        self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+def _action(self: CNode, node: ActionNode) -> None:
+    self.effects, self.delay = _effects(node.effects), node.delay
 
 
-_NODE_CLASSES: dict[str, type[CNode]] = {
-    "dialogue": _DialogueNode,
-    "choice": _ChoiceNode,
-    "action": _ActionNode,
-    "action_block": _BlockNode,
-    "scene": _SceneNode,
-    "wait": _WaitNode,
-    "external_call": _CallNode,
+def _block(self: CNode, node: ActionBlockNode) -> None:
+    self.block = node
+
+
+def _scene(self: CNode, node: SceneNode) -> None:
+    self.scene = (node.scene_id, node.intent, dict(node.roles))
+
+
+def _wait(self: CNode, node: WaitNode) -> None:
+    self.duration = node.duration
+    self.condition = compile_expression(node.condition) if node.condition else None
+
+
+def _call(self: CNode, node: ExternalCallNode) -> None:
+    self.handler, self.store_as = node.handler, node.store_as
+    self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+
+
+_FILL: dict[str, Callable[[CNode, Any], None]] = {
+    "dialogue": _dialogue,
+    "choice": _choice,
+    "action": _action,
+    "action_block": _block,
+    "scene": _scene,
+    "wait": _wait,
+    "external_call": _call,
 }
 
 
 def compile_node(node: Any) -> CNode:
     """The compiled form of one node model (edges are linked by :class:`CompiledProgram`)."""
-    return _NODE_CLASSES.get(node.type, CNode)(node)
+    return CNode(node)
 
 
 class CompiledProgram:
@@ -301,7 +391,8 @@ class CompiledProgram:
         The model it came from.
     nodes : dict
         Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
-        ``(condition or None, effects or None, target, how)`` in file order.
+        ``(condition or None, effects or None, target node, how)`` in file order, and a
+        node with one plain edge (no condition, no effects) links its target as ``next``.
     handlers, blocks : frozenset
         External handlers and action-block ids the program names.
     """
@@ -312,18 +403,19 @@ class CompiledProgram:
         self.source, self.id, self.version = program, program.id, program.version
         self.entry, self.defaults = program.entry, dict(program.variables)
         self.nodes = {n.id: compile_node(n) for n in program.nodes}
-        outgoing: dict[str, list] = {n: [] for n in self.nodes}
+        nodes = self.nodes
+        outgoing: dict[str, list] = {n: [] for n in nodes}
         for i, edge in enumerate(program.edges):
             cond, _ = _all(edge.conditions)
             via = f"edge:{edge.id if edge.id is not None else i}"
-            outgoing[edge.from_].append((cond, _effects(edge.effects), edge.to, via))
+            outgoing[edge.from_].append((cond, _effects(edge.effects), nodes[edge.to], via))
         for node_id, edges in outgoing.items():
-            node = self.nodes[node_id]
+            node = nodes[node_id]
             node.edges = tuple(edges)
-        for node_id, edges in outgoing.items():  # a single plain edge: link the node itself
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
-                node = self.nodes[node_id]
-                node.next, node.next_via = self.nodes[edges[0][2]], edges[0][3]
+                node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
+            for choice in node.choices or ():
+                choice.target = nodes[choice.to] if choice.to is not None else None
         self.handlers = frozenset(
             n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
         )

@@ -25,7 +25,6 @@ raises :class:`StepError` with the session exactly as before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from hashlib import blake2b
 from typing import Any
 
 from storylab._data import UnknownNameError
@@ -38,27 +37,18 @@ from storylab.runtime.blocks import (
     default_block_library,
 )
 from storylab.runtime.compiled import (
-    ACTION,
-    BLOCK,
-    CALL,
     CHOICE,
-    DIALOGUE,
-    SCENE,
-    WAIT,
-    CNode,
     CompiledProgram,
     compile_program,
 )
 from storylab.runtime.expressions import EvaluationError
+from storylab.runtime.loop import StepLoop
 from storylab.runtime.persistence import MigrationReport, load_session, save_session
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import (
     ChoiceOffer,
     HiddenChoice,
-    Line,
     NarrativeStepResult,
-    SceneLaunch,
-    StateSnapshot,
     Status,
     StepError,
 )
@@ -66,18 +56,14 @@ from storylab.runtime.state import NarrativeStateComponent, Session
 from storylab.runtime.working import (
     Handler,
     WorkingSet,
-    dialogue_request,
     kind_name,
     restore,
-    run_action_block,
-    run_external_call,
-    save_point,
 )
 
 __all__ = ["NarrativeEngine"]
 
 
-class NarrativeEngine:
+class NarrativeEngine(StepLoop):
     """Plays :class:`NarrativeProgram` s against :class:`Session` s.
 
     Parameters
@@ -182,8 +168,8 @@ class NarrativeEngine:
             comp = NarrativeStateComponent()
         elif comp.paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first")
-        saved = save_point(session, comp)
         run = WorkingSet(session, npc, comp, explain)
+        saved: tuple = run.begin(session, npc, explain)  # type: ignore[assignment]
         try:
             if comp.program is not None and comp.node is not None:
                 comp.stack.append((comp.program, comp.node, comp.pending, comp.wait_until))
@@ -206,15 +192,20 @@ class NarrativeEngine:
         self, session: Session, npc: str, input: str | None = None, *, explain: bool = False
     ) -> NarrativeStepResult:
         """Play one step: ``input`` is a choice id at a choice, ``None`` elsewhere."""
-        comp = self._active(session, npc)
+        comp = session.components.get(npc)
+        if comp is None or comp.program is None or comp.paused:
+            comp = self._active(session, npc)  # raises
         cp = self._programs[comp.program]  # type: ignore[index]
-        node = cp.nodes[comp.node]  # type: ignore[index]
-        saved = save_point(session, comp)
         run = comp.scratch
-        if run is not None and run.current(session, npc):
-            run.reset(explain)
+        at = run.at if run is not None else None  # where the last step stopped
+        if at is not None and at[0] is cp and at[1].id is comp.node:
+            node = at[1]  # unless the host moved the component since
         else:
+            node = cp.nodes[comp.node]  # type: ignore[index]
+        saved = run.begin(session, npc, explain) if run is not None else None
+        if saved is None:
             run = comp.scratch = WorkingSet(session, npc, comp, explain)
+            saved = run.begin(session, npc, explain)
         try:
             if comp.pending:
                 if input is not None:
@@ -315,216 +306,6 @@ class NarrativeEngine:
         if comp.paused and not allow_paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first")
         return comp
-
-    def _offers(
-        self, run: WorkingSet, node: CNode
-    ) -> tuple[tuple[ChoiceOffer, ...], tuple[HiddenChoice, ...]]:
-        env, taken = run.env, run.comp.taken[run.comp.program]  # type: ignore[index]
-        if not run.explain:  # the fast path: no reasons, prebuilt offers for static texts
-            fast = []
-            for c in node.choices:
-                if (c.cond is None or c.cond(env)) and not (c.once_only and c.key in taken):
-                    fast.append(c.offer or ChoiceOffer(c.id, c.text.render(env)))
-            return tuple(fast), ()
-        offers, hidden = [], []
-        for choice in node.choices:
-            reason = None
-            if choice.once_only and choice.key in taken:
-                reason = "once-only, already taken"
-            elif choice.cond is not None and not choice.cond(env):
-                failed = next(e for e in choice.exprs if not e.evaluate(env))
-                reason = f"condition false: {failed.source}"
-            if reason is None:
-                offers.append(ChoiceOffer(choice.id, choice.text.render(env)))
-            else:
-                hidden.append(HiddenChoice(choice.id, choice.text.render(env), reason))
-        return tuple(offers), tuple(hidden)
-
-    def _choose(
-        self, run: WorkingSet, cp: CompiledProgram, node: CNode, input: str | None
-    ) -> Status:
-        if input is None:
-            raise StepError(f"node {node.id!r} waits for a choice; pass its id as input")
-        choice = node.choice_index.get(input)
-        if (
-            choice is None
-            or (choice.once_only and choice.key in run.comp.taken[cp.id])
-            or (choice.cond is not None and not choice.cond(run.env))
-        ):
-            offers, _ = self._offers(run, node)
-            on_offer = ", ".join(o.id for o in offers) or "none"
-            raise StepError(
-                f"choice {input!r} is not on offer at {node.id!r}; on offer: {on_offer}"
-            )
-        env, tx = run.env, run.tx
-        if choice.effects is not None:
-            choice.effects.apply(tx, env)
-        if choice.once_only:
-            tx.set(run.comp.taken[cp.id], choice.key, True)
-        if node.on_exit is not None:
-            node.on_exit.apply(tx, env)
-        target, via = (choice.to, choice.via) if choice.to is not None else self._route(run, node)
-        if target is None:
-            return self._end(run)
-        return self._run(run, cp, cp.nodes[target], True, via)
-
-    def _route(self, run: WorkingSet, node: CNode) -> tuple[str | None, str]:
-        env = run.env
-        for cond, effects, target, via in node.edges:
-            if cond is None or cond(env):
-                if effects is not None:
-                    effects.apply(run.tx, env)
-                return target, via
-        if node.edges:
-            raise StepError(f"no edge out of {node.id!r} has a condition that holds")
-        return None, ""
-
-    def _end(self, run: WorkingSet) -> Status:
-        comp = run.comp
-        run.finished += (comp.program,)  # type: ignore[operator]
-        if not comp.stack:
-            comp.program = comp.node = comp.wait_until = None
-            comp.pending = False
-            return "finished"
-        comp.program, comp.node, pending, comp.wait_until = comp.stack.pop()
-        run.bind(comp.program)
-        cp = self.compiled(comp.program)
-        return self._run(run, cp, cp.nodes[comp.node], pending, "resume")
-
-    def _run(
-        self, run: WorkingSet, cp: CompiledProgram, node: CNode, entering: bool, via: str
-    ) -> Status:
-        comp, env, tx, session = run.comp, run.env, run.tx, run.session
-        remember = comp.history._tail.append  # History.append, without the method call
-        budget = self.max_nodes_per_step
-        try:
-            while True:
-                budget -= 1
-                if budget < 0:
-                    raise StepError(
-                        f"ran {self.max_nodes_per_step} nodes without stopping at {node.id!r}; "
-                        "a loop with no choice or wait?"
-                    )
-                kind = node.kind
-                if entering:
-                    visits = env.visits  # undone from the history on failure, not the log
-                    visits[node.id] = visits.get(node.id, 0) + 1
-                    remember((cp.id, node.id, env.world_time, via))
-                    comp.node, comp.pending = node.id, False
-                    if node.on_enter is not None:
-                        node.on_enter.apply(tx, env)
-                    if kind == WAIT and node.duration is not None:
-                        comp.wait_until = env.world_time + node.duration
-                if kind == CHOICE:
-                    offers, hidden = self._offers(run, node)
-                    if offers:
-                        run.offers, run.hidden = offers, hidden
-                        return "choice"
-                    if node.fallback is None:
-                        raise StepError(
-                            f"no choice is on offer at {node.id!r} and it has no fallback"
-                        )
-                    if node.on_exit is not None:
-                        node.on_exit.apply(tx, env)
-                    node, entering, via = cp.nodes[node.fallback], True, "fallback"
-                    continue
-                if kind == DIALOGUE:
-                    line = node.line
-                    if line is None:
-                        line = Line(node.speaker, node.text.render(env), node.id)
-                    run.lines.append(line)
-                    text = line.text
-                    if node.gen_program is not None:
-                        request = dialogue_request(self.blocks, run, node.gen_program, text)
-                        run.gens += (self.provider.generate(request),)
-                elif kind == ACTION:
-                    if node.effects is not None:
-                        node.effects.apply(tx, env)
-                    if node.delay:
-                        env.world_time = session.world_time = session.world_time + node.delay
-                elif kind == WAIT:
-                    if comp.wait_until is not None and env.world_time < comp.wait_until:
-                        return "waiting"
-                    if node.condition is not None and not node.condition.evaluate(env):
-                        return "waiting"
-                    comp.wait_until = None
-                elif kind == BLOCK:
-                    run_action_block(self.blocks, self.provider, run, node)
-                elif kind == SCENE:
-                    scene_id, intent, roles = node.scene
-                    run.scenes += (SceneLaunch(scene_id, intent, dict(roles), node.id),)
-                elif kind == CALL:
-                    run_external_call(self.handlers, run, cp, node)
-                if node.on_exit is not None:
-                    node.on_exit.apply(tx, env)
-                if node.next is not None:  # a single plain edge: no routing to do
-                    node, via, entering = node.next, node.next_via, True
-                else:
-                    target, via = self._route(run, node)
-                    if target is None:
-                        return self._end(run)
-                    node, entering = cp.nodes[target], True
-        except EvaluationError as exc:
-            raise StepError(f"at {cp.id}/{node.id}: {exc}") from None
-
-    def _result(
-        self, run: WorkingSet, status: Status, input: str | None, *, record: bool = True
-    ) -> NarrativeStepResult:
-        comp = run.comp
-        offers: tuple[ChoiceOffer, ...] = ()
-        hidden: tuple[HiddenChoice, ...] = ()
-        if status == "choice" and run.offers is not None:
-            offers, hidden = run.offers, run.hidden
-        elif status == "choice":
-            node = self._programs[comp.program].nodes[comp.node]  # type: ignore[index]
-            offers, hidden = self._offers(run, node)
-        if comp.paused:
-            status = "paused"
-        if record:
-            parts = [comp.transcript_hash, status, comp.program or "", comp.node or "", input or ""]
-            for x in run.lines:
-                parts += (x.speaker or "", x.text)
-            for c in offers:
-                parts += c
-            if run.gens:
-                parts += [g.id for g in run.gens]
-            if run.scenes:
-                parts += [f"{s.scene_id}\x1e{s.intent}" for s in run.scenes]
-            digest = blake2b("\x1f".join(parts).encode(), digest_size=16)  # = chain_hash
-            comp.transcript_hash = digest.hexdigest()
-        program = comp.program
-        snapshot = _new(  # tuple.__new__ skips the named tuples' Python-level constructors
-            StateSnapshot,
-            (
-                program,
-                comp.node,
-                tuple([(f[0], f[1]) for f in comp.stack]) if comp.stack else (),
-                dict(run.env.variables) if program else {},
-                comp.paused,
-                comp.history._saved_len + len(comp.history._tail),
-                run.session.world_time,
-            ),
-        )
-        return _new(
-            NarrativeStepResult,
-            (
-                status,
-                program,
-                comp.node,
-                input,
-                tuple(run.lines),
-                offers,
-                hidden,
-                run.scenes,
-                run.gens,
-                run.finished,
-                comp.transcript_hash,
-                snapshot,
-            ),
-        )
-
-
-_new = tuple.__new__
 
 
 def _with_finished(result: NarrativeStepResult, finished: tuple[str, ...]) -> NarrativeStepResult:

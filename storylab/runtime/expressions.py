@@ -1,7 +1,8 @@
 """A small, safe expression language for conditions, effects and templates.
 
-Expressions are tokenised and parsed by hand (a Pratt parser), then compiled once into
-closures; nothing ever reaches ``eval``. Names an expression can read:
+Expressions are tokenised and parsed by hand (a Pratt parser, in
+:mod:`storylab.runtime.syntax`), then compiled once into closures; nothing ever reaches
+``eval``. Names an expression can read:
 
 ``rel.<npc>.<field>``
     a relationship value (``rel.self.affinity`` reads the NPC the program runs for); 0 when unset
@@ -34,9 +35,10 @@ True
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from storylab.runtime.syntax import MAX_LENGTH, ExpressionError, parse
 
 __all__ = [
     "MAX_LENGTH",
@@ -50,30 +52,7 @@ __all__ = [
 
 Fn = Callable[[Any], Any]
 
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)
-      |(?P<num>\d+(?:\.\d+)?)
-      |(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-      |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-      |(?P<op>==|!=|<=|>=|&&|\|\||[<>+\-*/%()\[\],.!])""",
-    re.VERBOSE,
-)
-_WORD_OPS = {"and": "and", "or": "or", "not": "not", "in": "in"}
-_SYMBOL_ALIASES = {"&&": "and", "||": "or", "!": "not"}
-_LITERALS = {"true": True, "false": False, "none": None}
-_ROOTS = {"rel": 2, "flags": 1, "var": 1, "inv": 1, "arc": 1, "quest": 1, "player": 1}
-_BARE = {"time", "npc", "inv"}
-_FUNCTIONS = {"visited": 1, "visits": 1, "min": -1, "max": -1, "abs": 1}
 _EMPTY: Mapping[str, Any] = {}
-
-
-class ExpressionError(ValueError):
-    """An expression that does not parse, shown with a caret under the position."""
-
-    def __init__(self, message: str, source: str, position: int):
-        self.message, self.source, self.position = message, source, position
-        caret = " " * position + "^"
-        super().__init__(f"{message} at position {position}\n  {source}\n  {caret}")
 
 
 class EvaluationError(ExpressionError):
@@ -136,194 +115,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-class _Token:
-    __slots__ = ("kind", "pos", "value")
-
-    def __init__(self, kind: str, value: Any, pos: int):
-        self.kind, self.value, self.pos = kind, value, pos
-
-
-def _tokenize(source: str, offset: int = 0, end: int | None = None) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos, stop = offset, len(source) if end is None else end
-    while pos < stop:
-        m = _TOKEN.match(source, pos, stop)
-        if m is None:
-            raise ExpressionError(f"unexpected character {source[pos]!r}", source, pos)
-        kind, text = m.lastgroup or "", m.group()
-        if kind == "num":
-            tokens.append(_Token("lit", float(text) if "." in text else int(text), pos))
-        elif kind == "str":
-            body = re.sub(r"\\(.)", r"\1", text[1:-1])
-            tokens.append(_Token("lit", body, pos))
-        elif kind == "name" and text in _WORD_OPS:
-            tokens.append(_Token("op", _WORD_OPS[text], pos))
-        elif kind == "name" and text in _LITERALS:
-            tokens.append(_Token("lit", _LITERALS[text], pos))
-        elif kind == "name":
-            tokens.append(_Token("name", text, pos))
-        elif kind == "op":
-            tokens.append(_Token("op", _SYMBOL_ALIASES.get(text, text), pos))
-        pos = m.end()
-    tokens.append(_Token("end", None, stop))
-    return tokens
-
-
-# Node shapes: ("lit", value) | ("name", root, parts) | ("call", fn, args) | ("list", items)
-# | ("not", x) | ("neg", x) | ("and"|"or", a, b) | ("bin", op, a, b); each carries a pos.
-_BINARY = {
-    "or": 1,
-    "and": 2,
-    "==": 4,
-    "!=": 4,
-    "<": 4,
-    "<=": 4,
-    ">": 4,
-    ">=": 4,
-    "in": 4,
-    "notin": 4,
-    "+": 5,
-    "-": 5,
-    "*": 6,
-    "/": 6,
-    "%": 6,
-}
-
-
-class _Parser:
-    def __init__(self, source: str, tokens: list[_Token]):
-        self.source, self.tokens, self.i = source, tokens, 0
-
-    def peek(self) -> _Token:
-        return self.tokens[self.i]
-
-    def take(self) -> _Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
-
-    def fail(self, message: str, tok: _Token | None = None) -> ExpressionError:
-        return ExpressionError(message, self.source, (tok or self.peek()).pos)
-
-    def expect(self, op: str) -> _Token:
-        tok = self.peek()
-        if tok.kind != "op" or tok.value != op:
-            found = "the end" if tok.kind == "end" else repr(self._text(tok))
-            raise self.fail(f"expected {op!r}, found {found}")
-        return self.take()
-
-    def _text(self, tok: _Token) -> str:
-        return str(tok.value)
-
-    def _binary_op(self) -> str | None:
-        tok = self.peek()
-        if tok.kind != "op":
-            return None
-        if tok.value == "not":
-            nxt = self.tokens[self.i + 1]
-            return "notin" if nxt.kind == "op" and nxt.value == "in" else None
-        return tok.value if tok.value in _BINARY else None
-
-    def expression(self, min_power: int = 0) -> tuple:
-        left = self.prefix()
-        while True:
-            op = self._binary_op()
-            if op is None or _BINARY[op] <= min_power:
-                return left
-            tok = self.take()
-            if op == "notin":
-                self.take()
-            power = _BINARY[op]
-            right = self.expression(power)
-            if power == 4 and self._binary_op() in _BINARY and _BINARY[self._binary_op()] == 4:
-                raise self.fail("comparisons do not chain; join them with 'and'")
-            left = (
-                (op, tok.pos, left, right)
-                if op in ("and", "or")
-                else ("bin", tok.pos, op, left, right)
-            )
-
-    def prefix(self) -> tuple:
-        tok = self.take()
-        if tok.kind == "lit":
-            return ("lit", tok.pos, tok.value)
-        if tok.kind == "op" and tok.value == "not":
-            return ("not", tok.pos, self.expression(3))
-        if tok.kind == "op" and tok.value == "-":
-            return ("neg", tok.pos, self.expression(6))
-        if tok.kind == "op" and tok.value == "(":
-            inner = self.expression()
-            self.expect(")")
-            return inner
-        if tok.kind == "op" and tok.value == "[":
-            items = self._items("]")
-            return ("list", tok.pos, items)
-        if tok.kind == "name":
-            return self.name(tok)
-        found = "the end of the expression" if tok.kind == "end" else repr(self._text(tok))
-        raise self.fail(f"expected a value, found {found}", tok)
-
-    def _items(self, close: str) -> list[tuple]:
-        items: list[tuple] = []
-        if self.peek().kind == "op" and self.peek().value == close:
-            self.take()
-            return items
-        while True:
-            items.append(self.expression())
-            if self.peek().kind == "op" and self.peek().value == ",":
-                self.take()
-                continue
-            self.expect(close)
-            return items
-
-    def name(self, tok: _Token) -> tuple:
-        root = tok.value
-        if self.peek().kind == "op" and self.peek().value == "(":
-            if root not in _FUNCTIONS:
-                known = ", ".join(sorted(_FUNCTIONS))
-                raise self.fail(f"unknown function {root!r} (known: {known})", tok)
-            self.take()
-            args = self._items(")")
-            arity = _FUNCTIONS[root]
-            if (arity >= 0 and len(args) != arity) or (arity < 0 and not args):
-                raise self.fail(f"{root}() takes {max(arity, 1)} argument(s)", tok)
-            if root in ("visited", "visits") and args[0][0] != "lit":
-                raise self.fail(f'{root}() takes a node id in quotes, e.g. {root}("intro")', tok)
-            return ("call", tok.pos, root, args)
-        parts: list[str] = []
-        while self.peek().kind == "op" and self.peek().value == ".":
-            self.take()
-            part = self.take()
-            if part.kind not in ("name", "lit") or (
-                part.kind == "lit" and not isinstance(part.value, int)
-            ):
-                raise self.fail("expected a name after '.'", part)
-            parts.append(str(part.value))
-        if root in _BARE and not parts:
-            return ("name", tok.pos, root, ())
-        if root not in _ROOTS:
-            known = ", ".join(sorted(set(_ROOTS) | _BARE))
-            raise self.fail(f"unknown name {root!r} (names start with: {known})", tok)
-        if len(parts) != _ROOTS[root]:
-            shape = "rel.<npc>.<field>" if root == "rel" else f"{root}.<name>"
-            raise self.fail(f"{root} takes the form {shape}", tok)
-        return ("name", tok.pos, root, tuple(parts))
-
-
-#: Longest expression accepted (keeps parsing and evaluation well within Python's stack).
-MAX_LENGTH = 400
-
-
-def _parse(source: str) -> tuple:
-    parser = _Parser(source, _tokenize(source))
-    if parser.peek().kind == "end":
-        raise parser.fail("empty expression")
-    tree = parser.expression()
-    if parser.peek().kind != "end":
-        raise parser.fail(f"unexpected {parser._text(parser.peek())!r}")
-    return tree
 
 
 def _guard(fn: Fn, source: str, pos: int, what: str) -> Fn:
@@ -401,6 +192,8 @@ class _Compiler:
         func = _COMPARE.get(op) or _ARITH[op]
         what = "compare" if op in _COMPARE else "compute"
         source = self.source
+        if is_const and left[0] == "name" and left[2] == "var":
+            return self.variable_op(left[3][0], left[1], func, value, what, pos)
         if is_const:  # one closure, the guard inlined: the common `name op literal` case
 
             def with_const(env: Any) -> Any:
@@ -418,6 +211,23 @@ class _Compiler:
                 raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
 
         return general
+
+    def variable_op(self, key: str, at: int, func: Fn, value: Any, what: str, pos: int) -> Fn:
+        """``var.<key> op literal`` as one closure: the commonest condition and effect, with
+        the variable read and both error guards inlined."""
+        source = self.source
+
+        def variable_with_const(env: Any) -> Any:
+            try:
+                current = env.variables[key]
+            except KeyError:
+                raise EvaluationError(f"var.{key} is not set", source, at) from None
+            try:
+                return func(current, value)
+            except (TypeError, ZeroDivisionError, OverflowError) as exc:
+                raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+
+        return variable_with_const
 
     def name(self, root: str, parts: tuple[str, ...], pos: int) -> Fn:
         self.refs.add((root, *parts))
@@ -491,7 +301,7 @@ class Expression:
     def __init__(self, source: str, *, _tree: tuple | None = None, _context: str | None = None):
         if len(source) > MAX_LENGTH:
             raise ExpressionError(f"longer than {MAX_LENGTH} characters", source, MAX_LENGTH)
-        tree = _parse(source) if _tree is None else _tree
+        tree = parse(source) if _tree is None else _tree
         compiler = _Compiler(source if _context is None else _context)
         self.evaluate: Fn = compiler.build(tree)
         self.source = source

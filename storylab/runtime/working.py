@@ -1,8 +1,9 @@
 """The working set of one step and the node kinds that talk to the host.
 
 :class:`WorkingSet` carries what a step reads and collects (the expression environment,
-the undo log, lines, scenes, generations); :func:`save_point` and :func:`restore` cover the
-component fields the undo log does not. Action-block and external-call nodes run here.
+the undo log, lines, scenes, generations); :meth:`WorkingSet.begin` and :func:`restore`
+cover the component fields the undo log does not. Action-block and external-call nodes
+run here.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ __all__ = [
     "restore",
     "run_action_block",
     "run_external_call",
-    "save_point",
     "social_context",
 ]
 
@@ -58,6 +58,7 @@ class WorkingSet:
     building it costs as much as a short step."""
 
     __slots__ = (
+        "at",
         "comp",
         "env",
         "explain",
@@ -74,6 +75,7 @@ class WorkingSet:
 
     def __init__(self, session: Session, npc: str, comp: NarrativeStateComponent, explain: bool):
         self.session, self.npc, self.comp = session, npc, comp
+        self.at: tuple | None = None  # (compiled program, node) where the last step stopped
         self.tx = Txn()
         env = self.env = Env.__new__(Env)
         env.flags, env.relationships, env.inventory = (
@@ -89,7 +91,42 @@ class WorkingSet:
         )
         self.reset(explain)
 
+    def begin(self, session: Session, npc: str, explain: bool) -> tuple | None:
+        """Start a step of ``npc`` in ``session``: ``None`` when this working set no longer
+        points at the session's tables (the host replaced one; build a new working set),
+        else what :func:`restore` puts back on failure (the component fields the undo log
+        does not cover), after a :meth:`reset`."""
+        env = self.env
+        if not (
+            self.session is session
+            and self.npc == npc
+            and env.flags is session.flags
+            and env.relationships is session.relationships
+            and env.inventory is session.inventory
+            and env.arcs is session.arcs
+            and env.quests is session.quests
+            and env.player is session.player
+        ):
+            return None
+        comp = self.comp
+        history, stack = comp.history, comp.stack
+        saved = (
+            comp.program,
+            comp.node,
+            comp.pending,
+            comp.wait_until,
+            comp.last_block,
+            comp.transcript_hash,
+            tuple(stack) if stack else (),
+            history._saved_len + len(history._tail),
+            session.world_time,
+            len(session.pending),
+        )
+        self.reset(explain)
+        return saved
+
     def reset(self, explain: bool) -> None:
+        """Empty what a step collects and point the env at the active program's tables."""
         self.explain = explain
         self.lines: list[Line] = []
         self.scenes: tuple[SceneLaunch, ...] = ()  # rare: tuples, grown by concatenation
@@ -107,20 +144,6 @@ class WorkingSet:
                 self.bind(program)
             else:
                 env.variables, env.visits = variables, visits
-
-    def current(self, session: Session, npc: str) -> bool:
-        """Whether this working set still points at ``session``'s tables."""
-        env = self.env
-        return (
-            self.session is session
-            and self.npc == npc
-            and env.flags is session.flags
-            and env.relationships is session.relationships
-            and env.inventory is session.inventory
-            and env.arcs is session.arcs
-            and env.quests is session.quests
-            and env.player is session.player
-        )
 
     def bind(self, program: str) -> None:
         comp, tx = self.comp, self.tx
@@ -199,21 +222,6 @@ def kind_name(node: CNode) -> str:
         "external_call",
         "comment",
     )[node.kind]
-
-
-def save_point(session: Session, comp: NarrativeStateComponent) -> tuple:
-    return (
-        comp.program,
-        comp.node,
-        comp.pending,
-        comp.wait_until,
-        comp.last_block,
-        comp.transcript_hash,
-        tuple(comp.stack),  # () when empty: no allocation
-        comp.history._saved_len + len(comp.history._tail),  # len(), minus a Python call
-        session.world_time,
-        len(session.pending),
-    )
 
 
 def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
