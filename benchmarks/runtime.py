@@ -5,7 +5,7 @@ compiled with the npm package ``inkjs`` (installed into ``benchmarks/.ink`` on f
 for bink, a ``NarrativeProgram`` for storylab. The long playthrough's picks are worked
 out on a plain reference interpreter first; every step of both runtimes is checked
 against it (text and options on offer) before any number counts. See
-``docs/performance-runtime.md`` for exactly what is timed.
+``docs/performance.md`` (Runtime) for exactly what is timed.
 
 Measured, per story size: choice-to-choice steps per second (a step = one player input
 played to the next choice), node executions per second, the first and last 2,000 steps of
