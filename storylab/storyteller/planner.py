@@ -95,7 +95,12 @@ def astar_search(
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        return _astar(problem, max_iterations, beam_width, ranks, heuristic or problem.heuristic)
+        refine = None
+        if heuristic is None:
+            heuristic = problem.heuristic
+            if max_iterations is None and beam_width is None:
+                refine = problem.exact_heuristic
+        return _astar(problem, max_iterations, beam_width, ranks, heuristic, refine)
     finally:
         if collecting:
             gc.enable()
@@ -107,6 +112,7 @@ def _astar(
     beam_width: int | None,
     ranks: Sequence[int] | None,
     estimate: Callable[[SearchState], float],
+    refine: Callable[[SearchState], float] | None = None,
 ) -> PhaseSearch:
     started = time.perf_counter()
     ranks = tuple(ranks) if ranks is not None else tuple(range(len(problem.steps)))
@@ -124,17 +130,27 @@ def _astar(
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
+    refined: dict[SearchState, float] = {}
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
-        state = heapq.heappop(open_heap)[-1]
+        entry = heapq.heappop(open_heap)
+        state = entry[-1]
         if state in closed:
             continue
         g = g_best[state]
         if state is not start and problem.is_goal(state):
             goal, reason = state, "goal"
             break
+        if refine is not None:
+            h = refined.get(state)
+            if h is None:
+                h = refined[state] = refine(state)
+            if g + h > entry[0]:  # the cheap estimate was low: queue it again, truly priced
+                if math.isfinite(h):
+                    heapq.heappush(open_heap, (g + h, h, entry[2], next(counter), state))
+                continue
         closed.add(state)
         expanded += 1
         for index, nxt in problem.successors(state):
