@@ -1,7 +1,9 @@
 """The GOAP planner: A* over a compiled phase problem, with urgency limits.
 
 :func:`astar_search` is exact A* when no limit is given (optimal, since the heuristic is
-consistent). Urgency adds two limits: ``max_iterations`` caps node expansions and
+consistent); it then uses the phase problem's stronger ``exact_heuristic``, while the
+urgency-limited searches keep its ``heuristic`` (their plans do not depend on the stronger
+one). Urgency adds two limits: ``max_iterations`` caps node expansions and
 ``beam_width`` keeps only that many best open nodes after each expansion. Ties are broken
 deterministically: lower ``f``, then lower ``h`` (deeper), then a seeded rank of the step
 that produced the node, then insertion order.
@@ -89,18 +91,17 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     heuristic : callable, optional
-        State -> estimate; ``problem.heuristic`` when ``None`` (``optimal`` in the statistics
-        assumes the heuristic is admissible).
+        State -> estimate; when ``None``, ``problem.exact_heuristic`` without limits and
+        ``problem.heuristic`` with any (``optimal`` in the statistics assumes the heuristic is
+        admissible).
     """
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        refine = None
         if heuristic is None:
-            heuristic = problem.heuristic
-            if max_iterations is None and beam_width is None:
-                refine = problem.exact_heuristic
-        return _astar(problem, max_iterations, beam_width, ranks, heuristic, refine)
+            limited = max_iterations is not None or beam_width is not None
+            heuristic = problem.heuristic if limited else problem.exact_heuristic
+        return _astar(problem, max_iterations, beam_width, ranks, heuristic)
     finally:
         if collecting:
             gc.enable()
@@ -112,7 +113,6 @@ def _astar(
     beam_width: int | None,
     ranks: Sequence[int] | None,
     estimate: Callable[[SearchState], float],
-    refine: Callable[[SearchState], float] | None = None,
 ) -> PhaseSearch:
     started = time.perf_counter()
     ranks = tuple(ranks) if ranks is not None else tuple(range(len(problem.steps)))
@@ -130,27 +130,17 @@ def _astar(
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
-    refined: dict[SearchState, float] = {}
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
-        entry = heapq.heappop(open_heap)
-        state = entry[-1]
+        state = heapq.heappop(open_heap)[-1]
         if state in closed:
             continue
         g = g_best[state]
         if state is not start and problem.is_goal(state):
             goal, reason = state, "goal"
             break
-        if refine is not None:
-            h = refined.get(state)
-            if h is None:
-                h = refined[state] = refine(state)
-            if g + h > entry[0]:  # the cheap estimate was low: queue it again, truly priced
-                if math.isfinite(h):
-                    heapq.heappush(open_heap, (g + h, h, entry[2], next(counter), state))
-                continue
         closed.add(state)
         expanded += 1
         for index, nxt in problem.successors(state):

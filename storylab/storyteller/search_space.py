@@ -18,14 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, planning_config
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
-from storylab.storyteller.use_bounds import BoundedCostToGo, step_limiters, use_bound
+from storylab.storyteller.use_bounds import step_limiters, use_bound
 from storylab.theory import WorldState
 
 __all__ = [
@@ -235,8 +234,6 @@ class SearchDomain:
 #: Facts tuples interned per domain at most; domains kept at most.
 _MAX_FACTS = 200_000
 _MAX_DOMAINS = 64
-#: Steps whose use bounds the exact heuristic tracks, per direction.
-_TRACKED = 6
 _DOMAINS: dict[tuple, SearchDomain] = {}
 
 
@@ -348,9 +345,8 @@ class PhaseProblem:
         margin = round(config.corridor_margin / config.spectrum_step)
         self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
         self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
-        self._pending = self._required_bounds(config.grid_max)
-        self._bounded: dict[tuple[int, bool], Any] = {}
-        self._relaxed: list[tuple | None] = [None, None]
+        self._pending = self._required_bounds(self._allowed)
+        self._exact: tuple | None = None
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
             p0,
@@ -358,16 +354,16 @@ class PhaseProblem:
             0,
         )
 
-    def _required_bounds(self, g: int) -> tuple[tuple[int, tuple], ...]:
+    def _required_bounds(self, usable: Sequence[bool]) -> tuple[tuple[int, tuple], ...]:
         """Per required event: (bit, [(cost, ticks, least move, most move)] of its steps).
 
         The moves are bounded over every start inside the corridor, clamping included.
         """
-        out = []
+        out, g = [], self.domain.config.grid_max
         for i, rid in enumerate(self.required):
             options = []
             for step in self.domain.steps:
-                if rid in step.ids and self._allowed[step.index]:
+                if rid in step.ids and usable[step.index]:
                     after = self.domain.primary_after[step.index]
                     moves = [
                         after[q + g] - q for q in range(self.corridor_lo, self.corridor_hi + 1)
@@ -416,11 +412,39 @@ class PhaseProblem:
         each required event still to do, its step's cost plus the table's cost of what the
         other steps must still supply once that step's own (possibly adverse) move is made.
         """
+        return self._estimate(state, self.domain.up, self.domain.down, self._pending, self._h)
+
+    def exact_heuristic(self, state: SearchState) -> float:
+        """A stronger admissible, consistent estimate, used by exact A*.
+
+        :meth:`heuristic` over only the steps still usable from the start: a step whose use
+        bound (:mod:`storylab.storyteller.use_bounds`) is zero there can never be applied in
+        this phase (its one-shot flag is set, its counter is used up, it reads a fact nothing
+        writes and fails, or it is excluded), so the relaxation may leave it out. The
+        urgency-limited searches keep :meth:`heuristic`, so their plans do not change.
+        """
+        if self._exact is None:
+            self._exact = self._usable_relaxation()
+        return self._estimate(state, *self._exact)
+
+    def _usable_relaxation(self) -> tuple:
+        """(up table, down table, required-event bounds, memo) over the usable steps."""
+        facts = self.domain.facts(self.initial[0])
+        usable = [
+            allowed and use_bound(limiters, facts) > 0
+            for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
+        ]
+        live = [s for s in self.domain.steps if usable[s.index]]
+        k, d = len(self.domain.core), 2 * self.domain.config.grid_max
+        up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
+        down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
+        return up, down, self._required_bounds(usable), {}
+
+    def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
         _, p, ticks, done = state
         key = (p, ticks, done)
-        h = self._h.get(key)
+        h = memo.get(key)
         if h is None:
-            up, down = self.domain.up, self.domain.down
             lo, hi = self.goal_lo, self.goal_hi
             k = (self.full & ~done).bit_count()
             r = max(0, self.floor_ticks - ticks)
@@ -430,7 +454,7 @@ class PhaseProblem:
                 h = down(k, r, p - hi)
             else:
                 h = up(k, r, 0)
-            for bit, options in self._pending:
+            for bit, options in pending:
                 if done & bit:
                     continue
                 best = math.inf
@@ -441,65 +465,8 @@ class PhaseProblem:
                     )
                     best = min(best, cost + need)
                 h = max(h, best)
-            self._h[key] = h
+            memo[key] = h
         return h
-
-    def exact_heuristic(self, state: SearchState) -> float:
-        """A stronger admissible, consistent estimate for exact search: the larger of
-        :meth:`heuristic` and the cost-to-go with each step's use bound read from the facts
-        (:mod:`storylab.storyteller.use_bounds`). Dearer to compute, so exact A* evaluates it
-        only on the nodes it is about to expand and urgency-limited searches never do.
-        """
-        fid, p, ticks, done = state
-        lo, hi = self.goal_lo, self.goal_hi
-        down = p > hi
-        key = (fid, down)
-        table = self._bounded.get(key)
-        if table is None:
-            table = self._bounded[key] = self._bounded_table(fid, down)
-        d = p - hi if down else max(0, lo - p)
-        k = (self.full & ~done).bit_count()
-        return max(self.heuristic(state), table[k, max(0, self.floor_ticks - ticks), d])
-
-    def _bounded_table(self, fid: int, down: bool) -> Any:
-        """The bounded cost-to-go table toward the goal range for facts ``fid``.
-
-        Bounds only fall along a plan, so a step with no use left at the start is dropped for
-        good; of the others only the few whose bound binds most at the start (per direction)
-        are tracked, the rest count as unbounded (a weaker, still admissible relaxation that
-        keeps the number of distinct tables small).
-        """
-        setup = self._relaxed[down]
-        if setup is None:
-            setup = self._relaxed[down] = self._bounded_setup(down)
-        tracked, base, table = setup
-        bounds = list(base)
-        facts = self.domain.facts(fid)
-        for index, cap in tracked:
-            b = use_bound(self.domain.limiters[index], facts)
-            bounds[index] = None if b >= cap else int(b)
-        return table.table(tuple(bounds))
-
-    def _bounded_setup(self, down: bool) -> tuple:
-        steps, k = self.domain.steps, len(self.required)
-        r = max(0, self.floor_ticks - self.start_ticks)
-        facts = self.domain.facts(self.initial[0])
-        caps, start = [], []
-        for step, limiters in zip(steps, self.domain.limiters, strict=True):
-            cap = max(0, self.ceiling_ticks - 1 - self.start_ticks) // step.ticks
-            b = use_bound(limiters, facts) if self._allowed[step.index] else 0
-            caps.append(cap)
-            start.append(None if b >= cap else int(b))
-        if down:
-            gains, d = [s.gain_down for s in steps], max(0, self.corridor_hi - self.goal_hi)
-        else:
-            gains, d = [s.gain_up for s in steps], max(0, self.goal_lo - self.corridor_lo)
-        table = BoundedCostToGo(
-            [(s.cost, s.ticks, g, s.core) for s, g in zip(steps, gains, strict=True)], k, r, d
-        )
-        tracked = table.binding(start, _TRACKED)
-        base = tuple(0 if b == 0 else None for b in start)
-        return tuple((i, caps[i]) for i in tracked), base, table
 
     def step_cost(self, index: int) -> float:
         """The cost of step ``index``."""
