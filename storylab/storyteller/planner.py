@@ -125,44 +125,47 @@ def _astar(
     if math.isfinite(h0):
         open_heap.append((h0, h0, -1, next(counter), start))
     closed: set[SearchState] = set()
-    best = (h0, 0.0, start)
+    best_h, best_g, best_state = h0, 0.0, start
     expanded = generated = pruned = 0
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
+    push, pop, inf = heapq.heappush, heapq.heappop, math.inf
+    successors, is_goal, known = problem.successors, problem.is_goal, g_best.get
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
-        state = heapq.heappop(open_heap)[-1]
+        state = pop(open_heap)[-1]
         if state in closed:
             continue
         g = g_best[state]
-        if state is not start and problem.is_goal(state):
+        if state is not start and is_goal(state):
             goal, reason = state, "goal"
             break
         closed.add(state)
         expanded += 1
-        for index, nxt in problem.successors(state):
-            generated += 1
+        moves = successors(state)
+        generated += len(moves)
+        for index, nxt in moves:
             g2 = g + step_cost[index]
-            if nxt in closed or g2 >= g_best.get(nxt, math.inf):
+            if nxt in closed or g2 >= known(nxt, inf):
                 continue
             h2 = estimate(nxt)
-            if not math.isfinite(h2):
+            if h2 == inf:
                 continue
             g_best[nxt] = g2
             parents[nxt] = (state, index)
-            heapq.heappush(open_heap, (g2 + h2, h2, ranks[index], next(counter), nxt))
-            if (h2, -g2) < (best[0], -best[1]):
-                best = (h2, g2, nxt)
+            push(open_heap, (g2 + h2, h2, ranks[index], next(counter), nxt))
+            if h2 < best_h or (h2 == best_h and g2 > best_g):
+                best_h, best_g, best_state = h2, g2, nxt
         if beam_width is not None and len(open_heap) > beam_width:
             pruned += len(open_heap) - beam_width
             open_heap.sort()  # a sorted list is a heap
             del open_heap[beam_width:]
     else:
         reason = "beam_exhausted" if pruned else "exhausted"
-    end = goal if goal is not None else best[2]
+    end = goal if goal is not None else best_state
     indices = _path(parents, end)
     stats = SearchStats(
         expanded=expanded,

@@ -341,12 +341,14 @@ class PhaseProblem:
         self.ceiling_ticks = math.ceil(
             self.phase.transition.position_ceiling * self.total_ticks - 1e-9
         )
+        self._grid_max = config.grid_max
         p0 = config.to_grid(narrative.primary_value)
         margin = round(config.corridor_margin / config.spectrum_step)
         self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
         self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
         self._pending = self._required_bounds(self._allowed)
         self._exact: tuple | None = None
+        self._exact_memo: dict[tuple[int, int, int], float] = {}
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
             p0,
@@ -387,7 +389,7 @@ class PhaseProblem:
         position ceiling and inside the corridor."""
         facts, p, ticks, done = state
         domain = self.domain
-        g = domain.config.grid_max
+        g = self._grid_max
         ceiling, lo, hi = self.ceiling_ticks, self.corridor_lo, self.corridor_hi
         steps = domain.steps
         after_p = domain.primary_after
@@ -423,12 +425,15 @@ class PhaseProblem:
         writes and fails, or it is excluded), so the relaxation may leave it out. The
         urgency-limited searches keep :meth:`heuristic`, so their plans do not change.
         """
-        if self._exact is None:
-            self._exact = self._usable_relaxation()
-        return self._estimate(state, *self._exact)
+        h = self._exact_memo.get(state[1:])
+        if h is None:
+            if self._exact is None:
+                self._exact = self._usable_relaxation()
+            h = self._estimate(state, *self._exact, self._exact_memo)
+        return h
 
     def _usable_relaxation(self) -> tuple:
-        """(up table, down table, required-event bounds, memo) over the usable steps."""
+        """(up table, down table, required-event bounds) over the usable steps."""
         facts = self.domain.facts(self.initial[0])
         usable = [
             allowed and use_bound(limiters, facts) > 0
@@ -438,12 +443,12 @@ class PhaseProblem:
         k, d = len(self.domain.core), 2 * self.domain.config.grid_max
         up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
         down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
-        return up, down, self._required_bounds(usable), {}
+        return up, down, self._required_bounds(usable)
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
-        _, p, ticks, done = state
-        key = (p, ticks, done)
+        key = state[1:]
         h = memo.get(key)
+        _, p, ticks, done = state
         if h is None:
             lo, hi = self.goal_lo, self.goal_hi
             k = (self.full & ~done).bit_count()
