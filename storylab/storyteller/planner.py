@@ -132,6 +132,7 @@ def _astar(
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
     push, pop, inf = heapq.heappush, heapq.heappop, math.inf
     successors, is_goal, known = problem.successors, problem.is_goal, g_best.get
+    reopen = max_iterations is None and beam_width is None  # exact: h need not be consistent
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
@@ -149,8 +150,9 @@ def _astar(
         generated += len(moves)
         for index, nxt in moves:
             g2 = g + step_cost[index]
-            if nxt in closed or g2 >= known(nxt, inf):
+            if g2 >= known(nxt, inf) or (nxt in closed and not reopen):
                 continue
+            closed.discard(nxt)
             h2 = estimate(nxt)
             if h2 == inf:
                 continue

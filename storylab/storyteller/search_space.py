@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
+from storylab.storyteller.bounded_relaxation import BoundedCostToGo, enablers
 from storylab.storyteller.config import PlanningConfig, planning_config
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
@@ -166,6 +167,7 @@ class SearchDomain:
             [(s.cost, s.ticks, s.gain_down, s.core) for s in self.steps], len(self.core), 2 * g
         )
         self.limiters = step_limiters(self._links)
+        self.enablers = enablers(self._links)
         self._touched = [
             tuple(sorted({i for pres, effects in links for i, _ in (*pres, *effects)}))
             for links in self._links
@@ -429,7 +431,16 @@ class PhaseProblem:
         if h is None:
             if self._exact is None:
                 self._exact = self._usable_relaxation()
-            h = self._estimate(state, *self._exact, self._exact_memo)
+            up, down, pending, (bounded_up, bounded_down) = self._exact
+            h = self._estimate(state, up, down, pending, self._exact_memo)
+            _, p, ticks, done = state
+            k = (self.full & ~done).bit_count()
+            r = max(0, self.floor_ticks - ticks)
+            if p > self.goal_hi:
+                h = max(h, bounded_down(k, r, p - self.goal_hi))
+            else:
+                h = max(h, bounded_up(k, r, max(0, self.goal_lo - p)))
+            self._exact_memo[state[1:]] = h
         return h
 
     def _usable_relaxation(self) -> tuple:
@@ -443,7 +454,41 @@ class PhaseProblem:
         k, d = len(self.domain.core), 2 * self.domain.config.grid_max
         up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
         down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
-        return up, down, self._required_bounds(usable)
+        return up, down, self._required_bounds(usable), self._bounded_tables(facts, usable)
+
+    def _bounded_tables(self, facts: tuple, usable: Sequence[bool]) -> tuple:
+        """The (up, down) tables of :mod:`storylab.storyteller.bounded_relaxation`."""
+        steps, span = self.domain.steps, max(0, self.ceiling_ticks - 1 - self.start_ticks)
+        bounds = []
+        for step, limiters in zip(steps, self.domain.limiters, strict=True):
+            b = use_bound(limiters, facts) if usable[step.index] else 0
+            bounds.append(None if b > span // step.ticks else int(b))
+        out = []
+        for gain in (lambda s: s.gain_up, lambda s: s.gain_down):
+            items = []
+            for step, needs in zip(steps, self.domain.enablers, strict=True):
+                b = bounds[step.index]
+                supply = (step.cost, step.ticks, gain(step), step.core)
+                if b == 0:
+                    continue
+                if needs is None:
+                    items.append((supply, b))
+                    continue
+                items.append((supply, 1))
+                for j in needs:
+                    if bounds[j] != 0:
+                        e = steps[j]
+                        pair = (
+                            e.cost + step.cost,
+                            e.ticks + step.ticks,
+                            gain(e) + supply[2],
+                            e.core + step.core,
+                        )
+                        items.append((pair, b))
+            r = max(0, self.floor_ticks - self.start_ticks)
+            d = max(0, self.goal_lo - self.corridor_lo, self.corridor_hi - self.goal_hi)
+            out.append(BoundedCostToGo(items, len(self.required), r, d))
+        return tuple(out)
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
         key = state[1:]
