@@ -21,10 +21,13 @@ again more cheaply.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["BoundedCostToGo", "enablers"]
+from storylab.storyteller.use_bounds import use_bound
+
+__all__ = ["BoundedCostToGo", "bounded_tables", "enablers"]
 
 #: (cost, ticks, gain toward the target, core events) of one item.
 Supply = tuple[float, int, int, int]
@@ -112,3 +115,43 @@ class BoundedCostToGo:
     def __call__(self, k: int, r: int, d: int) -> float:
         """The least cost of ``k`` core events, ``r`` ticks and ``d`` grid steps."""
         return self._table[k][r][d]
+
+
+def bounded_tables(problem: Any, facts: tuple, usable: Sequence[bool]) -> tuple:
+    """The (up, down) tables of a ``PhaseProblem`` whose start has ``facts``.
+
+    Steps not ``usable`` are left out; the others get their use bounds from ``facts`` (a
+    bound that the phase's ticks make moot counts as none) and, if they disable themselves,
+    enabler pairs.
+    """
+    steps, span = problem.domain.steps, max(0, problem.ceiling_ticks - 1 - problem.start_ticks)
+    bounds = []
+    for step, limiters in zip(steps, problem.domain.limiters, strict=True):
+        b = use_bound(limiters, facts) if usable[step.index] else 0
+        bounds.append(None if b > span // step.ticks else int(b))
+    out = []
+    for gain in (lambda s: s.gain_up, lambda s: s.gain_down):
+        items = []
+        for step, needs in zip(steps, problem.domain.enablers, strict=True):
+            b = bounds[step.index]
+            supply = (step.cost, step.ticks, gain(step), step.core)
+            if b == 0:
+                continue
+            if needs is None:
+                items.append((supply, b))
+                continue
+            items.append((supply, 1))
+            for j in needs:
+                if bounds[j] != 0:
+                    e = steps[j]
+                    pair = (
+                        e.cost + step.cost,
+                        e.ticks + step.ticks,
+                        gain(e) + supply[2],
+                        e.core + step.core,
+                    )
+                    items.append((pair, b))
+        r = max(0, problem.floor_ticks - problem.start_ticks)
+        d = max(0, problem.goal_lo - problem.corridor_lo, problem.corridor_hi - problem.goal_hi)
+        out.append(BoundedCostToGo(items, len(problem.required), r, d))
+    return tuple(out)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
-from storylab.storyteller.bounded_relaxation import BoundedCostToGo, enablers
+from storylab.storyteller.bounded_relaxation import bounded_tables, enablers
 from storylab.storyteller.config import PlanningConfig, planning_config
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
@@ -419,13 +419,14 @@ class PhaseProblem:
         return self._estimate(state, self.domain.up, self.domain.down, self._pending, self._h)
 
     def exact_heuristic(self, state: SearchState) -> float:
-        """A stronger admissible, consistent estimate, used by exact A*.
+        """A stronger admissible estimate, used by exact A* (which reopens states).
 
-        :meth:`heuristic` over only the steps still usable from the start: a step whose use
-        bound (:mod:`storylab.storyteller.use_bounds`) is zero there can never be applied in
-        this phase (its one-shot flag is set, its counter is used up, it reads a fact nothing
-        writes and fails, or it is excluded), so the relaxation may leave it out. The
-        urgency-limited searches keep :meth:`heuristic`, so their plans do not change.
+        The larger of :meth:`heuristic` over only the steps still usable from the start (a
+        step whose use bound, :mod:`storylab.storyteller.use_bounds`, is zero there can never
+        be applied in this phase: its one-shot flag is set, its counter is used up, it reads
+        a fact nothing writes and fails, or it is excluded) and the bounded relaxation of
+        :mod:`storylab.storyteller.bounded_relaxation`. The urgency-limited searches keep
+        :meth:`heuristic`, so their plans do not change.
         """
         h = self._exact_memo.get(state[1:])
         if h is None:
@@ -454,41 +455,7 @@ class PhaseProblem:
         k, d = len(self.domain.core), 2 * self.domain.config.grid_max
         up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
         down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
-        return up, down, self._required_bounds(usable), self._bounded_tables(facts, usable)
-
-    def _bounded_tables(self, facts: tuple, usable: Sequence[bool]) -> tuple:
-        """The (up, down) tables of :mod:`storylab.storyteller.bounded_relaxation`."""
-        steps, span = self.domain.steps, max(0, self.ceiling_ticks - 1 - self.start_ticks)
-        bounds = []
-        for step, limiters in zip(steps, self.domain.limiters, strict=True):
-            b = use_bound(limiters, facts) if usable[step.index] else 0
-            bounds.append(None if b > span // step.ticks else int(b))
-        out = []
-        for gain in (lambda s: s.gain_up, lambda s: s.gain_down):
-            items = []
-            for step, needs in zip(steps, self.domain.enablers, strict=True):
-                b = bounds[step.index]
-                supply = (step.cost, step.ticks, gain(step), step.core)
-                if b == 0:
-                    continue
-                if needs is None:
-                    items.append((supply, b))
-                    continue
-                items.append((supply, 1))
-                for j in needs:
-                    if bounds[j] != 0:
-                        e = steps[j]
-                        pair = (
-                            e.cost + step.cost,
-                            e.ticks + step.ticks,
-                            gain(e) + supply[2],
-                            e.core + step.core,
-                        )
-                        items.append((pair, b))
-            r = max(0, self.floor_ticks - self.start_ticks)
-            d = max(0, self.goal_lo - self.corridor_lo, self.corridor_hi - self.goal_hi)
-            out.append(BoundedCostToGo(items, len(self.required), r, d))
-        return tuple(out)
+        return up, down, self._required_bounds(usable), bounded_tables(self, facts, usable)
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
         key = state[1:]
