@@ -27,10 +27,19 @@ import numpy as np
 
 from storylab.storyteller.use_bounds import use_bound
 
-__all__ = ["BoundedCostToGo", "bounded_tables", "enablers"]
+__all__ = ["BoundedCostToGo", "bounded_table", "clear_bounded_tables", "enablers"]
 
 #: (cost, ticks, gain toward the target, core events) of one item.
 Supply = tuple[float, int, int, int]
+
+_TABLES: dict[tuple, BoundedCostToGo] = {}
+#: Tables kept at most.
+_MAX_TABLES = 256
+
+
+def clear_bounded_tables() -> None:
+    """Forget every memoised table."""
+    _TABLES.clear()
 
 
 def enablers(links: Sequence[Sequence[tuple]]) -> tuple[tuple[int, ...] | None, ...]:
@@ -117,8 +126,9 @@ class BoundedCostToGo:
         return self._table[k][r][d]
 
 
-def bounded_tables(problem: Any, facts: tuple, usable: Sequence[bool]) -> tuple:
-    """The (up, down) tables of a ``PhaseProblem`` whose start has ``facts``.
+def bounded_table(problem: Any, facts: tuple, usable: Sequence[bool], *, down: bool):
+    """The table toward the goal range (from below, or from above if ``down``) of a
+    ``PhaseProblem`` whose start has ``facts``; memoised across problems.
 
     Steps not ``usable`` are left out; the others get their use bounds from ``facts`` (a
     bound that the phase's ticks make moot counts as none) and, if they disable themselves,
@@ -129,29 +139,36 @@ def bounded_tables(problem: Any, facts: tuple, usable: Sequence[bool]) -> tuple:
     for step, limiters in zip(steps, problem.domain.limiters, strict=True):
         b = use_bound(limiters, facts) if usable[step.index] else 0
         bounds.append(None if b > span // step.ticks else int(b))
-    out = []
-    for gain in (lambda s: s.gain_up, lambda s: s.gain_down):
-        items = []
-        for step, needs in zip(steps, problem.domain.enablers, strict=True):
-            b = bounds[step.index]
-            supply = (step.cost, step.ticks, gain(step), step.core)
-            if b == 0:
-                continue
-            if needs is None:
-                items.append((supply, b))
-                continue
-            items.append((supply, 1))
-            for j in needs:
-                if bounds[j] != 0:
-                    e = steps[j]
-                    pair = (
-                        e.cost + step.cost,
-                        e.ticks + step.ticks,
-                        gain(e) + supply[2],
-                        e.core + step.core,
-                    )
-                    items.append((pair, b))
-        r = max(0, problem.floor_ticks - problem.start_ticks)
-        d = max(0, problem.goal_lo - problem.corridor_lo, problem.corridor_hi - problem.goal_hi)
-        out.append(BoundedCostToGo(items, len(problem.required), r, d))
-    return tuple(out)
+    items = []
+    for step, needs in zip(steps, problem.domain.enablers, strict=True):
+        b = bounds[step.index]
+        supply = (step.cost, step.ticks, step.gain_down if down else step.gain_up, step.core)
+        if b == 0:
+            continue
+        if needs is None:
+            items.append((supply, b))
+            continue
+        items.append((supply, 1))
+        for j in needs:
+            if bounds[j] != 0:
+                e = steps[j]
+                gain = e.gain_down if down else e.gain_up
+                pair = (
+                    e.cost + step.cost,
+                    e.ticks + step.ticks,
+                    gain + supply[2],
+                    e.core + step.core,
+                )
+                items.append((pair, b))
+    r = max(0, problem.floor_ticks - problem.start_ticks)
+    if down:
+        d = max(0, problem.corridor_hi - problem.goal_hi)
+    else:
+        d = max(0, problem.goal_lo - problem.corridor_lo)
+    key = (tuple(items), len(problem.required), r, d)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+        table = _TABLES[key] = BoundedCostToGo(*key)
+    return table

@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
-from storylab.storyteller.bounded_relaxation import bounded_tables, enablers
+from storylab.storyteller.bounded_relaxation import (
+    bounded_table,
+    clear_bounded_tables,
+    enablers,
+)
 from storylab.storyteller.config import PlanningConfig, planning_config
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
@@ -243,6 +247,7 @@ def clear_caches() -> None:
     """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
     _DOMAINS.clear()
     clear_cost_to_go()
+    clear_bounded_tables()
 
 
 def search_domain(
@@ -350,6 +355,7 @@ class PhaseProblem:
         self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
         self._pending = self._required_bounds(self._allowed)
         self._exact: tuple | None = None
+        self._bounded: list = [None, None]
         self._exact_memo: dict[tuple[int, int, int], float] = {}
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
@@ -432,20 +438,22 @@ class PhaseProblem:
         if h is None:
             if self._exact is None:
                 self._exact = self._usable_relaxation()
-            up, down, pending, (bounded_up, bounded_down) = self._exact
+            up, down, pending, facts, usable = self._exact
             h = self._estimate(state, up, down, pending, self._exact_memo)
             _, p, ticks, done = state
+            away = p > self.goal_hi
+            table = self._bounded[away]
+            if table is None:
+                table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
+            d = p - self.goal_hi if away else max(0, self.goal_lo - p)
             k = (self.full & ~done).bit_count()
-            r = max(0, self.floor_ticks - ticks)
-            if p > self.goal_hi:
-                h = max(h, bounded_down(k, r, p - self.goal_hi))
-            else:
-                h = max(h, bounded_up(k, r, max(0, self.goal_lo - p)))
+            h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
             self._exact_memo[state[1:]] = h
         return h
 
     def _usable_relaxation(self) -> tuple:
-        """(up table, down table, required-event bounds) over the usable steps."""
+        """(up table, down table, required-event bounds) over the usable steps, the start's
+        facts and which steps are usable."""
         facts = self.domain.facts(self.initial[0])
         usable = [
             allowed and use_bound(limiters, facts) > 0
@@ -455,7 +463,7 @@ class PhaseProblem:
         k, d = len(self.domain.core), 2 * self.domain.config.grid_max
         up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
         down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
-        return up, down, self._required_bounds(usable), bounded_tables(self, facts, usable)
+        return up, down, self._required_bounds(usable), facts, usable
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
         key = state[1:]
