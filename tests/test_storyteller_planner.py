@@ -113,6 +113,7 @@ def test_astar_matches_exhaustive_search(pair, phase_number, total_actions, star
         assert result.reached and result.stats.optimal
         assert result.cost == pytest.approx(expected)
         assert h0 <= expected + 1e-9  # admissible at the start
+        assert h0 <= problem.exact_heuristic(problem.initial) <= expected + 1e-9
 
 
 def test_cost_to_go_is_monotone_and_zero_at_no_need():

@@ -1,7 +1,9 @@
 """The GOAP planner: A* over a compiled phase problem, with urgency limits.
 
 :func:`astar_search` is exact A* when no limit is given (optimal, since the heuristic is
-consistent). Urgency adds two limits: ``max_iterations`` caps node expansions and
+consistent); it then uses the phase problem's stronger ``exact_heuristic``, while the
+urgency-limited searches keep its ``heuristic`` (their plans do not depend on the stronger
+one). Urgency adds two limits: ``max_iterations`` caps node expansions and
 ``beam_width`` keeps only that many best open nodes after each expansion. Ties are broken
 deterministically: lower ``f``, then lower ``h`` (deeper), then a seeded rank of the step
 that produced the node, then insertion order.
@@ -89,13 +91,17 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     heuristic : callable, optional
-        State -> estimate; ``problem.heuristic`` when ``None`` (``optimal`` in the statistics
-        assumes the heuristic is admissible).
+        State -> estimate; when ``None``, ``problem.exact_heuristic`` without limits and
+        ``problem.heuristic`` with any (``optimal`` in the statistics assumes the heuristic is
+        admissible).
     """
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        return _astar(problem, max_iterations, beam_width, ranks, heuristic or problem.heuristic)
+        if heuristic is None:
+            limited = max_iterations is not None or beam_width is not None
+            heuristic = problem.heuristic if limited else problem.exact_heuristic
+        return _astar(problem, max_iterations, beam_width, ranks, heuristic)
     finally:
         if collecting:
             gc.enable()
@@ -119,44 +125,49 @@ def _astar(
     if math.isfinite(h0):
         open_heap.append((h0, h0, -1, next(counter), start))
     closed: set[SearchState] = set()
-    best = (h0, 0.0, start)
+    best_h, best_g, best_state = h0, 0.0, start
     expanded = generated = pruned = 0
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
+    push, pop, inf = heapq.heappush, heapq.heappop, math.inf
+    successors, is_goal, known = problem.successors, problem.is_goal, g_best.get
+    reopen = max_iterations is None and beam_width is None  # exact: h need not be consistent
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
-        state = heapq.heappop(open_heap)[-1]
+        state = pop(open_heap)[-1]
         if state in closed:
             continue
         g = g_best[state]
-        if state is not start and problem.is_goal(state):
+        if state is not start and is_goal(state):
             goal, reason = state, "goal"
             break
         closed.add(state)
         expanded += 1
-        for index, nxt in problem.successors(state):
-            generated += 1
+        moves = successors(state)
+        generated += len(moves)
+        for index, nxt in moves:
             g2 = g + step_cost[index]
-            if nxt in closed or g2 >= g_best.get(nxt, math.inf):
+            if g2 >= known(nxt, inf) or (nxt in closed and not reopen):
                 continue
+            closed.discard(nxt)
             h2 = estimate(nxt)
-            if not math.isfinite(h2):
+            if h2 == inf:
                 continue
             g_best[nxt] = g2
             parents[nxt] = (state, index)
-            heapq.heappush(open_heap, (g2 + h2, h2, ranks[index], next(counter), nxt))
-            if (h2, -g2) < (best[0], -best[1]):
-                best = (h2, g2, nxt)
+            push(open_heap, (g2 + h2, h2, ranks[index], next(counter), nxt))
+            if h2 < best_h or (h2 == best_h and g2 > best_g):
+                best_h, best_g, best_state = h2, g2, nxt
         if beam_width is not None and len(open_heap) > beam_width:
             pruned += len(open_heap) - beam_width
             open_heap.sort()  # a sorted list is a heap
             del open_heap[beam_width:]
     else:
         reason = "beam_exhausted" if pruned else "exhausted"
-    end = goal if goal is not None else best[2]
+    end = goal if goal is not None else best_state
     indices = _path(parents, end)
     stats = SearchStats(
         expanded=expanded,

@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 
 from storylab._data import UnknownNameError
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
+from storylab.storyteller.bounded_relaxation import (
+    bounded_table,
+    clear_bounded_tables,
+    enablers,
+)
 from storylab.storyteller.config import PlanningConfig, planning_config
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
+from storylab.storyteller.use_bounds import step_limiters, use_bound
 from storylab.theory import WorldState
 
 __all__ = [
@@ -164,6 +170,8 @@ class SearchDomain:
         self.down: CostToGo = cost_to_go(
             [(s.cost, s.ticks, s.gain_down, s.core) for s in self.steps], len(self.core), 2 * g
         )
+        self.limiters = step_limiters(self._links)
+        self.enablers = enablers(self._links)
         self._touched = [
             tuple(sorted({i for pres, effects in links for i, _ in (*pres, *effects)}))
             for links in self._links
@@ -239,6 +247,7 @@ def clear_caches() -> None:
     """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
     _DOMAINS.clear()
     clear_cost_to_go()
+    clear_bounded_tables()
 
 
 def search_domain(
@@ -339,11 +348,15 @@ class PhaseProblem:
         self.ceiling_ticks = math.ceil(
             self.phase.transition.position_ceiling * self.total_ticks - 1e-9
         )
+        self._grid_max = config.grid_max
         p0 = config.to_grid(narrative.primary_value)
         margin = round(config.corridor_margin / config.spectrum_step)
         self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
         self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
-        self._pending = self._required_bounds(config.grid_max)
+        self._pending = self._required_bounds(self._allowed)
+        self._exact: tuple | None = None
+        self._bounded: list = [None, None]
+        self._exact_memo: dict[tuple[int, int, int], float] = {}
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
             p0,
@@ -351,16 +364,16 @@ class PhaseProblem:
             0,
         )
 
-    def _required_bounds(self, g: int) -> tuple[tuple[int, tuple], ...]:
+    def _required_bounds(self, usable: Sequence[bool]) -> tuple[tuple[int, tuple], ...]:
         """Per required event: (bit, [(cost, ticks, least move, most move)] of its steps).
 
         The moves are bounded over every start inside the corridor, clamping included.
         """
-        out = []
+        out, g = [], self.domain.config.grid_max
         for i, rid in enumerate(self.required):
             options = []
             for step in self.domain.steps:
-                if rid in step.ids and self._allowed[step.index]:
+                if rid in step.ids and usable[step.index]:
                     after = self.domain.primary_after[step.index]
                     moves = [
                         after[q + g] - q for q in range(self.corridor_lo, self.corridor_hi + 1)
@@ -384,7 +397,7 @@ class PhaseProblem:
         position ceiling and inside the corridor."""
         facts, p, ticks, done = state
         domain = self.domain
-        g = domain.config.grid_max
+        g = self._grid_max
         ceiling, lo, hi = self.ceiling_ticks, self.corridor_lo, self.corridor_hi
         steps = domain.steps
         after_p = domain.primary_after
@@ -409,11 +422,54 @@ class PhaseProblem:
         each required event still to do, its step's cost plus the table's cost of what the
         other steps must still supply once that step's own (possibly adverse) move is made.
         """
-        _, p, ticks, done = state
-        key = (p, ticks, done)
-        h = self._h.get(key)
+        return self._estimate(state, self.domain.up, self.domain.down, self._pending, self._h)
+
+    def exact_heuristic(self, state: SearchState) -> float:
+        """A stronger admissible estimate, used by exact A* (which reopens states).
+
+        The larger of :meth:`heuristic` over only the steps still usable from the start (a
+        step whose use bound, :mod:`storylab.storyteller.use_bounds`, is zero there can never
+        be applied in this phase: its one-shot flag is set, its counter is used up, it reads
+        a fact nothing writes and fails, or it is excluded) and the bounded relaxation of
+        :mod:`storylab.storyteller.bounded_relaxation`. The urgency-limited searches keep
+        :meth:`heuristic`, so their plans do not change.
+        """
+        h = self._exact_memo.get(state[1:])
         if h is None:
-            up, down = self.domain.up, self.domain.down
+            if self._exact is None:
+                self._exact = self._usable_relaxation()
+            up, down, pending, facts, usable = self._exact
+            h = self._estimate(state, up, down, pending, self._exact_memo)
+            _, p, ticks, done = state
+            away = p > self.goal_hi
+            table = self._bounded[away]
+            if table is None:
+                table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
+            d = p - self.goal_hi if away else max(0, self.goal_lo - p)
+            k = (self.full & ~done).bit_count()
+            h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
+            self._exact_memo[state[1:]] = h
+        return h
+
+    def _usable_relaxation(self) -> tuple:
+        """(up table, down table, required-event bounds) over the usable steps, the start's
+        facts and which steps are usable."""
+        facts = self.domain.facts(self.initial[0])
+        usable = [
+            allowed and use_bound(limiters, facts) > 0
+            for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
+        ]
+        live = [s for s in self.domain.steps if usable[s.index]]
+        k, d = len(self.domain.core), 2 * self.domain.config.grid_max
+        up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
+        down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
+        return up, down, self._required_bounds(usable), facts, usable
+
+    def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
+        key = state[1:]
+        h = memo.get(key)
+        _, p, ticks, done = state
+        if h is None:
             lo, hi = self.goal_lo, self.goal_hi
             k = (self.full & ~done).bit_count()
             r = max(0, self.floor_ticks - ticks)
@@ -423,7 +479,7 @@ class PhaseProblem:
                 h = down(k, r, p - hi)
             else:
                 h = up(k, r, 0)
-            for bit, options in self._pending:
+            for bit, options in pending:
                 if done & bit:
                     continue
                 best = math.inf
@@ -434,7 +490,7 @@ class PhaseProblem:
                     )
                     best = min(best, cost + need)
                 h = max(h, best)
-            self._h[key] = h
+            memo[key] = h
         return h
 
     def step_cost(self, index: int) -> float:

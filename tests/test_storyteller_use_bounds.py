@@ -1,0 +1,194 @@
+"""Use bounds and the exact-search heuristic: limiters, soundness along real plans."""
+
+import itertools
+import math
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storylab.storyteller import StorylineComposer, astar_search
+from storylab.storyteller.bounded_relaxation import BoundedCostToGo, enablers
+from storylab.storyteller.use_bounds import step_limiters, use_bound
+from storylab.theory import Condition, Effect
+
+
+def cond(key, op, value):
+    return Condition(key=key, op=op, value=value)
+
+
+def eff(key, value, cardinality="exclusive"):
+    return Effect(key=key, value=value, cardinality=cardinality)
+
+
+def compiled(*steps):
+    """Steps as lists of links (pres, effects) over the slots flag, count, trait, level."""
+    slot = {"flag": 0, "count": 1, "trait": 2, "level": 3}
+    return [
+        [
+            (
+                tuple((slot[c.key], c) for c in pres),
+                tuple((slot[e.key], e) for e in effects),
+            )
+            for pres, effects in links
+        ]
+        for links in steps
+    ]
+
+
+def test_one_shot_flag_counter_and_static_fact_are_recognised():
+    links = compiled(
+        [([cond("flag", "!=", True)], [eff("flag", True)])],
+        [([cond("count", "!=", 3)], [eff("count", 1, "additive")])],
+        [([cond("trait", "==", True)], [])],
+        [([cond("level", "<=", 4)], [eff("level", 2, "additive")])],
+        [([], [eff("level", 1, "additive")])],
+    )
+    limiters = step_limiters(links)
+    assert [lim[0][0] for lim in limiters[:4]] == ["once", "not_equal", "static", "below"]
+    assert limiters[4] == ()
+    facts = (None, None, None, None)
+    assert [use_bound(lim, facts) for lim in limiters] == [1, 3, 0, 3, math.inf]
+    facts = (True, 2, True, 1)
+    assert [use_bound(lim, facts) for lim in limiters] == [0, 1, math.inf, 2, math.inf]
+    facts = (False, 5, False, 5)  # a counter past its != limit is no longer bounded by it
+    assert [use_bound(lim, facts) for lim in limiters] == [1, math.inf, 0, 0, math.inf]
+
+
+def test_steps_whose_limit_can_be_undone_are_not_bounded():
+    links = compiled(
+        # the flag is reset by another step: no bound from it
+        [([cond("flag", "!=", True)], [eff("flag", True)])],
+        [([], [eff("flag", False)])],
+        # the counter can fall: no bound from it
+        [([cond("count", "<", 3)], [eff("count", 1, "additive")])],
+        [([], [eff("count", -1, "additive")])],
+    )
+    assert step_limiters(links) == ((), (), (), ())
+
+
+def test_not_equal_needs_the_only_writer_testing_before_it_adds():
+    shared = compiled(
+        [([cond("count", "!=", 2)], [eff("count", 1, "additive")])],
+        [([], [eff("count", 1, "additive")])],  # another writer may jump past the limit
+    )
+    assert step_limiters(shared) == ((), ())
+    late = compiled(
+        [([], [eff("count", 1, "additive")]), ([cond("count", "!=", 2)], [])],
+    )
+    assert step_limiters(late) == ((),)
+    zero = compiled([([cond("count", "!=", 0)], [eff("count", 1, "additive")])])
+    (limiters,) = step_limiters(zero)
+    assert use_bound(limiters, (None, None, None, None)) == math.inf  # None, 1, 2, ... pass
+    assert use_bound(limiters, (None, 0, None, None)) == 0
+
+
+_PROBLEMS = {}
+
+
+def phase_problems(pair):
+    """The phase problems the composer posed for ``pair`` (seed 0), composed once."""
+    if pair not in _PROBLEMS:
+        composer = StorylineComposer()
+        composer.compose(*pair, seed=0)
+        _PROBLEMS[pair] = composer.problems_
+    return _PROBLEMS[pair]
+
+
+def composed(pair, index):
+    problems = phase_problems(pair)
+    return problems[index % len(problems)]
+
+
+PAIRS = [("icarus", "thriller"), ("tragedy", "crime"), ("cinderella", "romance")]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=st.sampled_from(PAIRS), index=st.integers(0, 4), seed=st.integers(0, 2**16 - 1))
+def test_bounds_hold_along_random_walks_and_the_exact_heuristic_dominates(pair, index, seed):
+    problem = composed(pair, index)
+    domain = problem.domain
+    rng = random.Random(seed)
+    state = problem.initial
+    start = [use_bound(lim, domain.facts(state[0])) for lim in domain.limiters]
+    bounds, used = list(start), [0] * len(start)
+    for _ in range(25):
+        moves = problem.successors(state)
+        if not moves:
+            break
+        index_, nxt = rng.choice(moves)
+        used[index_] += 1
+        assert problem.heuristic(nxt) <= problem.exact_heuristic(nxt)
+        after = [use_bound(lim, domain.facts(nxt[0])) for lim in domain.limiters]
+        assert all(b2 <= b for b, b2 in zip(bounds, after, strict=True))  # never rises
+        bounds, state = after, nxt
+    assert all(u <= b for u, b in zip(used, start, strict=True))
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_exact_heuristic_keeps_the_optimum_and_expands_no_more(pair):
+    for problem in phase_problems(pair):
+        strong = astar_search(problem)
+        weak = astar_search(problem, heuristic=problem.heuristic)
+        assert strong.reached and weak.reached and strong.stats.optimal
+        assert strong.cost == pytest.approx(weak.cost)
+        # admissible on every state of the optimal plan: never above the cost still to pay
+        state, left = problem.initial, strong.cost
+        for ids in strong.steps:
+            assert problem.exact_heuristic(state) <= left + 1e-9
+            index, state = next(
+                (i, n) for i, n in problem.successors(state) if problem.steps[i].ids == ids
+            )
+            left -= problem.step_cost(index)
+        assert problem.is_goal(state) and left == pytest.approx(0.0)
+        assert problem.exact_heuristic(state) == 0.0
+
+
+def test_self_disabling_steps_name_their_enablers():
+    links = compiled(
+        # rescue: needs flag == True and clears it; chase sets it; reset writes it too
+        [([cond("flag", "==", True)], [eff("flag", False)])],
+        [([], [eff("flag", True)])],
+        [([], [eff("flag", False)])],
+        # a chain that sets the flag itself before testing it does not need an enabler
+        [([], [eff("flag", True)]), ([cond("flag", "==", True)], [eff("flag", False)])],
+    )
+    assert enablers(links) == ((1,), None, None, None)
+
+
+def brute_force(items, k, r, d):
+    best = math.inf
+    ranges = [range((b if b is not None else 6) + 1) for _, b in items]
+    for counts in itertools.product(*ranges):
+        got = [sum(n * s[i] for n, (s, _) in zip(counts, items, strict=True)) for i in range(4)]
+        if got[3] >= k and got[1] >= r and got[2] >= d:
+            best = min(best, got[0])
+    return best
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    items=st.lists(
+        st.tuples(
+            st.tuples(
+                st.sampled_from([0.5, 1.0, 1.5, 2.5]),
+                st.integers(1, 3),
+                st.integers(0, 4),
+                st.integers(0, 1),
+            ),
+            st.one_of(st.none(), st.integers(0, 3)),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_bounded_cost_to_go_matches_brute_force(items):
+    table = BoundedCostToGo(items, 1, 6, 6)
+    for k, r, d in itertools.product(range(2), range(7), range(7)):
+        assert table(k, r, d) == pytest.approx(brute_force(items, k, r, d))
+
+
+def test_bounded_cost_to_go_rejects_items_without_ticks():
+    with pytest.raises(ValueError, match="at least one tick"):
+        BoundedCostToGo([((1.0, 0, 1, 0), None)], 0, 2, 2)
