@@ -2,7 +2,7 @@
 
 storylab's planner searches on a grid: the primary spectrum is an integer number of grid
 steps, the story position a count of ticks (see ``storylab.storyteller.search_space``). The
-encoding keeps that grid (``docs/performance-planner.md`` has the long version):
+encoding keeps that grid (``docs/performance.md (Planner)`` has the long version):
 
 * The primary spectrum and the position become objects (``level`` and ``step``), one per
   value a plan can pass through. A step's effect on them is a static relation between
