@@ -5,10 +5,11 @@ compiled :class:`~storylab.storyteller.PhaseProblem` and of its limits and tie-b
 ranks. :class:`PhaseMemo` keys a search by exactly those values:
 
 - the search domain: the action library (by identity: a library is immutable once loaded,
-  and the memo keeps it alive), the genre, the planning grid (spectrum step, position
-  advance sizes), the fact keys the preconditions read, and every step's actions, link
-  costs, grid moves and ticks. Costs enter as the *resolved* per-link values, so a
-  callable cost (such as ``ActionCosts``) is keyed by what it returned, never by identity;
+  and the memo keeps the libraries it has keys for alive), the genre, the planning grid
+  (spectrum step, position advance sizes), the fact keys the preconditions read, and every
+  step's actions, link costs, grid moves and ticks. Costs enter as the *resolved* per-link
+  values, so a callable cost (such as ``ActionCosts``) is keyed by what it returned, never
+  by identity;
 - the start state: the values (with their types) of the facts the search reads, the primary
   spectrum on the grid, and the ticks already done;
 - the phase as the search sees it: goal range, position floor and ceiling in ticks, the
@@ -33,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from storylab.storyteller.planner import PhaseSearch, astar_search
+from storylab.storyteller.planner import PhaseSearch, SearchStats, astar_search
 from storylab.storyteller.search_space import PhaseProblem, SearchDomain
 
 __all__ = ["DEFAULT_MEMO_SIZE", "PhaseMemo", "memo_key", "memo_stats", "phase_memo"]
@@ -45,11 +46,18 @@ _DOMAIN_KEYS: weakref.WeakKeyDictionary[SearchDomain, tuple] = weakref.WeakKeyDi
 
 
 def _domain_key(domain: SearchDomain, library: object) -> tuple:
-    """Everything about a search domain that the search reads (computed once per domain)."""
+    """Everything about a search domain that the search reads (computed once per domain).
+
+    The library enters by ``id``: :class:`PhaseMemo` keeps every library it has keys for
+    alive, so the id cannot be reused while such a key exists. Keys hold only atoms and
+    tuples of atoms, which the garbage collector stops tracking, so a full memo adds no work
+    to collections.
+    """
     found = _DOMAIN_KEYS.get(domain)
     if found is None:
         sizes = domain.config.position_advance
         found = (
+            id(library),
             domain.genre,
             domain.config.spectrum_step,
             (sizes.micro, sizes.standard, sizes.macro),
@@ -57,7 +65,7 @@ def _domain_key(domain: SearchDomain, library: object) -> tuple:
             tuple((s.ids, s.link_costs, s.link_deltas, s.ticks) for s in domain.steps),
         )
         _DOMAIN_KEYS[domain] = found
-    return (library, *found)
+    return found
 
 
 def memo_key(
@@ -115,7 +123,8 @@ class PhaseMemo:
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[tuple, PhaseSearch] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._libraries: dict[int, object] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -161,13 +170,28 @@ class PhaseMemo:
                 self._entries.move_to_end(key)
                 self.hits += 1
         if found is not None:
-            return found.model_copy(update={"elapsed_s": time.perf_counter() - started}), True
+            steps, cost, reached, stats = found
+            result = PhaseSearch(
+                steps=steps,
+                cost=cost,
+                reached=reached,
+                stats=SearchStats(**dict(zip(SearchStats.model_fields, stats, strict=True))),
+                elapsed_s=time.perf_counter() - started,
+            )
+            return result, True
         result = astar_search(
             problem, max_iterations=max_iterations, beam_width=beam_width, ranks=ranks
         )
+        stored = (
+            result.steps,
+            result.cost,
+            result.reached,
+            tuple(result.stats.model_dump().values()),
+        )
         with self._lock:
             self.misses += 1
-            self._entries[key] = result
+            self._libraries.setdefault(id(problem.library), problem.library)
+            self._entries[key] = stored
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
         return result, False
@@ -185,6 +209,7 @@ class PhaseMemo:
         """Forget every stored search and reset the counters."""
         with self._lock:
             self._entries.clear()
+            self._libraries.clear()
             self.hits = self.misses = 0
 
     def stats(self) -> dict[str, Any]:
