@@ -29,7 +29,7 @@ def test_best_pair_respects_pins_and_compatibility():
     assert bool(top["compatible"]) and top["rank"] == table[table["compatible"]]["rank"].min()
     assert best_pair(table, genre="crime")["genre"] == "crime"
     with pytest.raises(ValueError, match="no compatible"):
-        best_pair(table, template="tragedy", genre="western")
+        best_pair(table, template="cinderella", genre="war")
 
 
 def test_cli_composes_the_recommended_pair(capsys):

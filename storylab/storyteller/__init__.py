@@ -29,6 +29,7 @@ from storylab.storyteller.config import (
     load_planning,
     planning_config,
 )
+from storylab.storyteller.memo import PhaseMemo, memo_stats, phase_memo
 from storylab.storyteller.plan import (
     PlannedAction,
     PlanPhase,
@@ -68,6 +69,7 @@ __all__ = [
     "IntentSpec",
     "NarrativeEffect",
     "NarrativeEffectOverride",
+    "PhaseMemo",
     "PhasePosition",
     "PhaseProblem",
     "PhaseSearch",
@@ -102,6 +104,8 @@ __all__ = [
     "load_actions",
     "load_planning",
     "load_templates",
+    "memo_stats",
+    "phase_memo",
     "plan_phase",
     "planning_config",
     "template_library",

@@ -18,6 +18,7 @@ from storylab._data import parse_model
 from storylab.archives import ArchiveBundle, extract_world_state
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
+from storylab.storyteller.memo import PhaseMemo, phase_memo
 from storylab.storyteller.plan import (
     PlannedAction,
     PlanPhase,
@@ -71,7 +72,8 @@ class StorylineComposer:
     Parameters are stored as given (a sweep can set any of them); results live on the plan.
     The last composition also leaves its wall-clock times on ``timings_`` and the phase
     problems it solved, in order, on ``problems_`` (each can be re-solved, e.g. without
-    limits, with :func:`~storylab.storyteller.astar_search`).
+    limits, with :func:`~storylab.storyteller.astar_search`), and how many of its phase
+    searches came from the memo on ``memo_stats_``.
 
     Parameters
     ----------
@@ -79,6 +81,10 @@ class StorylineComposer:
         Per-action cost overrides (``{id: cost}`` or ``action -> cost``).
     library, templates, config : optional
         Action library, template library and planning parameters (the packaged ones by default).
+    memo : bool or PhaseMemo
+        Reuse phase searches: ``True`` (default) shares the process-wide
+        :func:`~storylab.storyteller.memo.phase_memo`, a :class:`PhaseMemo` uses that one,
+        ``False`` searches every phase. Plans are the same either way.
     """
 
     def __init__(
@@ -88,12 +94,15 @@ class StorylineComposer:
         library: ActionLibrary | None = None,
         templates: TemplateLibrary | None = None,
         config: PlanningConfig | None = None,
+        memo: bool | PhaseMemo = True,
     ):
         self.costs = costs
         self.library = library
         self.templates = templates
         self.config = config
+        self.memo = memo
         self.timings_: dict[str, Any] = {}
+        self.memo_stats_: dict[str, int] = {}
         self.problems_: tuple[PhaseProblem, ...] = ()
 
     def compose(
@@ -162,6 +171,8 @@ class StorylineComposer:
         done: set[str] = set()
         phase_seconds = []
         problems: list[PhaseProblem] = []
+        memo = self._phase_memo()
+        hits = 0
         for index, phase in enumerate(tpl.phases):
             progress.on_phase_generated(
                 tpl.phases[index - 1].transition.position_floor if index else 0.0
@@ -183,12 +194,22 @@ class StorylineComposer:
                 config=config,
             )
             problems.append(problem)
-            search = astar_search(
-                problem,
-                max_iterations=limits.max_iterations,
-                beam_width=limits.beam_width,
-                ranks=rng.permutation(len(problem.steps)).tolist(),
-            )
+            ranks = rng.permutation(len(problem.steps)).tolist()
+            if memo is None:
+                search = astar_search(
+                    problem,
+                    max_iterations=limits.max_iterations,
+                    beam_width=limits.beam_width,
+                    ranks=ranks,
+                )
+            else:
+                search, hit = memo.search_counted(
+                    problem,
+                    max_iterations=limits.max_iterations,
+                    beam_width=limits.beam_width,
+                    ranks=ranks,
+                )
+                hits += hit
             phase_seconds.append(search.elapsed_s)
             costs = {s.ids[i]: s.link_costs[i] for s in problem.steps for i in range(len(s.ids))}
             world, actions_here = _replay(
@@ -255,11 +276,21 @@ class StorylineComposer:
             notes=tuple(notes),
         )
         self.problems_ = tuple(problems)
+        self.memo_stats_ = {"hits": hits, "misses": len(problems) - hits}
         self.timings_ = {
             "phases_s": phase_seconds,
             "total_s": time.perf_counter() - started,
         }
         return plan
+
+    def _phase_memo(self) -> PhaseMemo | None:
+        if isinstance(self.memo, PhaseMemo):
+            return self.memo
+        if self.memo is True:
+            return phase_memo()
+        if self.memo is False:
+            return None
+        raise TypeError(f"memo must be a bool or a PhaseMemo, got {self.memo!r}")
 
 
 def compose(template: str | StoryTemplate, genre: str, **kwargs: Any) -> StorylinePlan:
