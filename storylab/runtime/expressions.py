@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from storylab.runtime.syntax import MAX_LENGTH, ExpressionError, parse
@@ -311,18 +312,13 @@ class Expression:
         return f"Expression({self.source!r})"
 
 
-_CACHE: dict[str, Expression] = {}
-
-
+@lru_cache(maxsize=8192)
 def compile_expression(source: str) -> Expression:
-    """Parse and compile ``source`` (cached by text).
+    """Parse and compile ``source`` (cached by text, the 8,192 most recent).
 
     Raises
     ------
     ExpressionError
         With the position of the first problem.
     """
-    found = _CACHE.get(source)
-    if found is None:
-        found = _CACHE[source] = Expression(source)
-    return found
+    return Expression(source)

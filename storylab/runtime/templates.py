@@ -12,6 +12,7 @@ write literal braces. Errors report positions in the whole template text.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from storylab.runtime.expressions import Expression, format_value
@@ -122,9 +123,7 @@ def _template_hole(source: str, start: int, end: int) -> Expression:
     return Expression(source[start:end], _tree=tree, _context=source)
 
 
-_CACHE: dict[str, Template] = {}
-
-
+@lru_cache(maxsize=8192)
 def compile_template(source: str) -> Template:
     """A :class:`Template` for ``source``, parsed once per text (cached; templates never
     change).
@@ -134,7 +133,4 @@ def compile_template(source: str) -> Template:
     ExpressionError
         With the position of the first problem.
     """
-    found = _CACHE.get(source)
-    if found is None:
-        found = _CACHE[source] = Template(source)
-    return found
+    return Template(source)
