@@ -168,6 +168,29 @@ def test_history_reads_like_a_list_and_saves_incrementally():
         )
 
 
+def test_history_reads_stay_right_between_appends_and_truncates():
+    from storylab.runtime import History
+
+    rows = [("p", f"n{k}", float(k // 3), "edge:0") for k in range(7)]
+    h = History(rows[:2])
+    assert h[-1] == rows[1] and list(h) == rows[:2]  # entries read, then more appended
+    for row in rows[2:5]:
+        h.append(row)
+    assert h[2:] == rows[2:5] and len(h) == 5
+    h.truncate(3)
+    assert list(h) == rows[:3] and h.since(1) == rows[1:3]
+    h.append(rows[5])  # the same length as before the truncate, new last entry
+    h.append(rows[6])
+    assert h == rows[:3] + rows[5:] and h[3] == rows[5]
+    saved = History.decode(h.encode())
+    saved.append(rows[0])
+    saved.truncate(2)  # cuts into the part that was saved
+    assert saved == rows[:2] and len(saved) == 2
+    twin = h.copy()
+    twin.truncate(0)
+    assert len(twin) == 0 and list(twin) == [] and h == rows[:3] + rows[5:]
+
+
 def test_visit_counts_save_packed_and_damage_is_caught():
     comp = NarrativeStateComponent()
     comp.visits = {"p": {"a": 2, "b": 1}, "q": {}}

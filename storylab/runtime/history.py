@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import chain, groupby, repeat
-from operator import itemgetter
 from typing import Any
 
 __all__ = ["History", "HistoryEntry"]
@@ -26,18 +25,18 @@ def _runs(values: Iterable[Any]) -> list[list[Any]]:
     return [[v, len(list(group))] for v, group in groupby(values)]
 
 
-def _columns(history: list[HistoryEntry]) -> dict[str, Any]:
+def _columns(flat: list[Any]) -> dict[str, Any]:
     """History in a compact form that is fast to write and read: node ids and ways joined
-    into one text each, programs and times run-length encoded (they change rarely)."""
-    if not history:
+    into one text each, programs and times run-length encoded (they change rarely).
+    ``flat`` holds the entries' fields one after another (four per entry)."""
+    if not flat:
         return {"length": 0, "program": [], "node": "", "time": [], "via": ""}
-    program, node, time, via = (map(itemgetter(k), history) for k in range(4))
     return {
-        "length": len(history),
-        "program": _runs(program),
-        "node": _SEP.join(node),
-        "time": _runs(time),
-        "via": _SEP.join(via),
+        "length": len(flat) // 4,
+        "program": _runs(flat[0::4]),
+        "node": _SEP.join(flat[1::4]),
+        "time": _runs(flat[2::4]),
+        "via": _SEP.join(flat[3::4]),
     }
 
 
@@ -78,19 +77,27 @@ def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _entries(flat: list[Any]) -> list[HistoryEntry]:
+    """Entries from their fields laid out one after another (four per entry)."""
+    return list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
+
+
 class History:
     """Node entries in order: append, ``len``, slices, iteration, equality with lists.
 
     Hosts and tools read it like a list; the engine only appends and trims what a failed
-    step appended.
+    step appended. New entries are kept as their fields in one flat list (four per entry)
+    so that appending allocates no container the garbage collector must track; the
+    entries read back as tuples are built once, when first read, and kept.
     """
 
-    __slots__ = ("_saved", "_saved_len", "_tail")
+    __slots__ = ("_flat", "_read", "_saved", "_saved_len")
 
     def __init__(self, entries: Iterable[HistoryEntry] = ()):
         self._saved: dict[str, Any] | None = None  # encoded entries from a save
         self._saved_len = 0
-        self._tail: list[HistoryEntry] = list(entries)
+        self._flat: list[Any] = list(chain.from_iterable(entries))  # fields after the save
+        self._read: list[HistoryEntry] = []  # entries read so far (when nothing is saved)
 
     @classmethod
     def decode(cls, columns: dict[str, Any]) -> History:
@@ -107,10 +114,10 @@ class History:
 
     def encode(self) -> dict[str, Any]:
         """The compact, JSON-ready form; what was encoded before is re-used, not redone."""
-        if self._tail or self._saved is None:
-            tail = _columns(self._tail)
+        if self._flat or self._saved is None:
+            tail = _columns(self._flat)
             self._saved = tail if self._saved is None else _join(self._saved, tail)
-            self._saved_len, self._tail = self._saved["length"], []
+            self._saved_len, self._flat, self._read = self._saved["length"], [], []
         saved = self._saved
         return {
             **saved,
@@ -120,29 +127,32 @@ class History:
 
     def _materialize(self) -> list[HistoryEntry]:
         if self._saved is not None:
-            self._tail = _rows(self._saved) + self._tail
-            self._saved, self._saved_len = None, 0
-        return self._tail
+            self._flat[:0] = chain.from_iterable(_rows(self._saved))
+            self._saved, self._saved_len, self._read = None, 0, []
+        read, flat = self._read, self._flat
+        if len(read) * 4 != len(flat):  # the engine appends to ``_flat`` directly
+            read += _entries(flat[len(read) * 4 :])
+        return read
 
     def append(self, entry: HistoryEntry) -> None:
         """Add an entry at the end."""
-        self._tail.append(entry)
+        self._flat.extend(entry)
 
     def __len__(self) -> int:
-        return self._saved_len + len(self._tail)
+        return self._saved_len + len(self._flat) // 4
 
     def since(self, start: int) -> list[HistoryEntry]:
         """The entries from index ``start`` on (cheap when they are all new)."""
         if start >= self._saved_len:
-            return self._tail[start - self._saved_len :]
+            return _entries(self._flat[(start - self._saved_len) * 4 :])
         return self._materialize()[start:]
 
     def truncate(self, length: int) -> None:
         """Drop every entry from index ``length`` on."""
-        if length >= self._saved_len:
-            del self._tail[length - self._saved_len :]
-        else:
-            del self._materialize()[length:]
+        if length < self._saved_len:
+            self._materialize()
+        del self._flat[(length - self._saved_len) * 4 :]
+        del self._read[length - self._saved_len :]
 
     def __getitem__(self, index: Any) -> Any:
         return self._materialize()[index]
@@ -162,6 +172,7 @@ class History:
 
     def copy(self) -> History:
         """An independent copy (the encoded part is shared; it is never changed)."""
-        twin = History(self._tail)
+        twin = History()
+        twin._flat, twin._read = list(self._flat), list(self._read)
         twin._saved, twin._saved_len = self._saved, self._saved_len
         return twin

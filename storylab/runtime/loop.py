@@ -151,7 +151,7 @@ class StepLoop:
     ) -> Status:
         """Run from ``node`` (entering it first when ``entering``) to the next stop."""
         comp, env, log, session = run.comp, run.env, run.tx.log, run.session
-        remember = comp.history._tail.append  # History.append, without the method call
+        remember = comp.history._flat.extend  # History.append, without the method call
         say = run.lines.append
         visits, program, nodes = env.visits, cp.id, cp.nodes
         budget = self.max_nodes_per_step
@@ -269,7 +269,7 @@ class StepLoop:
                 tuple([(f[0], f[1]) for f in stack]) if stack else (),
                 dict(run.env.variables) if program else {},
                 comp.paused,
-                history._saved_len + len(history._tail),
+                history._saved_len + len(history._flat) // 4,
                 run.session.world_time,
             ),
         )

@@ -118,7 +118,7 @@ class WorkingSet:
             comp.last_block,
             comp.transcript_hash,
             tuple(stack) if stack else (),
-            history._saved_len + len(history._tail),
+            history._saved_len + len(history._flat) // 4,
             session.world_time,
             len(session.pending),
         )
