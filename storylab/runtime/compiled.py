@@ -36,6 +36,7 @@ __all__ = [
     "CHOICE",
     "COMMENT",
     "DIALOGUE",
+    "KIND_NAMES",
     "SCENE",
     "WAIT",
     "CompiledProgram",
@@ -57,6 +58,8 @@ _KINDS = {
     "external_call": CALL,
     "comment": COMMENT,
 }
+#: Node type names indexed by kind number (the inverse of ``_KINDS``).
+KIND_NAMES = tuple(sorted(_KINDS, key=_KINDS.__getitem__))
 _MISSING = object()
 _SCALARS = (bool, int, float, str, type(None))
 _SCALAR_CLASSES = frozenset(_SCALARS)

@@ -20,7 +20,7 @@ from storylab.runtime.blocks import (
     GenerationRequest,
     SocialContext,
 )
-from storylab.runtime.compiled import CNode, CompiledProgram, Txn, check_scalar
+from storylab.runtime.compiled import KIND_NAMES, CNode, CompiledProgram, Txn, check_scalar
 from storylab.runtime.expressions import Env
 from storylab.runtime.results import ChoiceOffer, HiddenChoice, Line, SceneLaunch, StepError
 from storylab.runtime.state import NarrativeStateComponent, Session
@@ -211,17 +211,8 @@ def run_external_call(
 
 
 def kind_name(node: CNode) -> str:
-    return (
-        "dialogue",
-        "choice",
-        "action",
-        "action_block",
-        "scene",
-        "branch",
-        "wait",
-        "external_call",
-        "comment",
-    )[node.kind]
+    """The node's type name (``dialogue``, ``choice``, ...)."""
+    return KIND_NAMES[node.kind]
 
 
 def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> None:
