@@ -1,8 +1,10 @@
 """A component's history: append-only, and cheap to save and load however long it grows.
 
-A history keeps what was last saved (or loaded) in its encoded form and appends new entries
-to a plain list; saving encodes only the entries added since, so save and load stay cheap
-however long the history grows. Old entries are decoded only when someone reads them.
+New entries go into a plain list; once enough have piled up (the engine checks after each
+step) they are folded into an encoded chunk, the form a save writes. A save then only
+encodes the few entries added since the last fold and joins the chunks, so the first save
+of a long playthrough costs about what every later one does. Encoded entries are decoded
+only when someone reads them, and each is decoded once.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, groupby, repeat
 from typing import Any
 
-__all__ = ["History", "HistoryEntry"]
+__all__ = ["FOLD_AT", "History", "HistoryEntry"]
 
 #: (program id, node id, world time, how the node was reached: "start", "choice:<id>",
 #: "edge:<id>", "fallback", "resume", "moved").
 HistoryEntry = tuple[str, str, float, str]
+
+#: New entries kept as plain fields before :meth:`History.settle` folds them into a chunk.
+FOLD_AT = 2048
 
 _SEP = " "  # never inside an id (letters, digits, _ . : -); needs no escaping in JSON
 
@@ -55,25 +60,31 @@ def _rows(columns: dict[str, Any]) -> list[HistoryEntry]:
     return list(zip(program, node, time, via, strict=True))
 
 
-def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """The encoding of history ``a`` followed by history ``b``."""
-    if not b["length"]:
-        return a
-    if not a["length"]:
-        return b
-    runs = {}
-    for key in ("program", "time"):
-        left, right = a[key], b[key]
-        if left[-1][0] == right[0][0]:
-            runs[key] = [*left[:-1], [left[-1][0], left[-1][1] + right[0][1]], *right[1:]]
-        else:
-            runs[key] = [*left, *right]
+def _merged_runs(parts: Iterable[list[list[Any]]]) -> list[list[Any]]:
+    """Run lists one after another, a run that continues across a boundary made one."""
+    out: list[list[Any]] = []
+    for runs in parts:
+        for value, count in runs:
+            if out and out[-1][0] == value:
+                out[-1] = [value, out[-1][1] + count]
+            else:
+                out.append([value, count])
+    return out
+
+
+def _join(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The encoding of the chunks' histories one after another."""
+    chunks = [c for c in chunks if c["length"]]
+    if len(chunks) == 1:
+        return chunks[0]
+    if not chunks:
+        return _columns([])
     return {
-        "length": a["length"] + b["length"],
-        "program": runs["program"],
-        "node": f"{a['node']}{_SEP}{b['node']}",
-        "time": runs["time"],
-        "via": f"{a['via']}{_SEP}{b['via']}",
+        "length": sum(c["length"] for c in chunks),
+        "program": _merged_runs(c["program"] for c in chunks),
+        "node": _SEP.join(c["node"] for c in chunks),
+        "time": _merged_runs(c["time"] for c in chunks),
+        "via": _SEP.join(c["via"] for c in chunks),
     }
 
 
@@ -85,19 +96,20 @@ def _entries(flat: list[Any]) -> list[HistoryEntry]:
 class History:
     """Node entries in order: append, ``len``, slices, iteration, equality with lists.
 
-    Hosts and tools read it like a list; the engine only appends and trims what a failed
-    step appended. New entries are kept as their fields in one flat list (four per entry)
-    so that appending allocates no container the garbage collector must track; the
-    entries read back as tuples are built once, when first read, and kept.
+    Hosts and tools read it like a list; the engine only appends, trims what a failed
+    step appended, and settles between steps. New entries are kept as their fields in one
+    flat list (four per entry) so that appending allocates no container the garbage
+    collector must track; the entries read back as tuples are built once, when first
+    read, and kept.
     """
 
-    __slots__ = ("_flat", "_read", "_saved", "_saved_len")
+    __slots__ = ("_chunks", "_flat", "_read", "_saved_len")
 
     def __init__(self, entries: Iterable[HistoryEntry] = ()):
-        self._saved: dict[str, Any] | None = None  # encoded entries from a save
-        self._saved_len = 0
-        self._flat: list[Any] = list(chain.from_iterable(entries))  # fields after the save
-        self._read: list[HistoryEntry] = []  # entries read so far (when nothing is saved)
+        self._chunks: list[dict[str, Any]] = []  # encoded entries (never changed once made)
+        self._saved_len = 0  # entries in the chunks
+        self._flat: list[Any] = list(chain.from_iterable(entries))  # fields of later entries
+        self._read: list[HistoryEntry] = []  # the first entries, read back as tuples
 
     @classmethod
     def decode(cls, columns: dict[str, Any]) -> History:
@@ -109,29 +121,45 @@ class History:
         if not node_count == via_count == counted[0] == counted[1] == n:
             raise ValueError(f"saved history is damaged: {n} entries do not match its columns")
         history = cls()
-        history._saved, history._saved_len = (columns, n) if n else (None, 0)
+        history._chunks, history._saved_len = ([columns], n) if n else ([], 0)
         return history
 
     def encode(self) -> dict[str, Any]:
         """The compact, JSON-ready form; what was encoded before is re-used, not redone."""
-        if self._flat or self._saved is None:
-            tail = _columns(self._flat)
-            self._saved = tail if self._saved is None else _join(self._saved, tail)
-            self._saved_len, self._flat, self._read = self._saved["length"], [], []
-        saved = self._saved
+        self._fold()
+        if len(self._chunks) != 1:
+            self._chunks = [_join(self._chunks)]
+        saved = self._chunks[0]
         return {
             **saved,
             "program": [list(r) for r in saved["program"]],
             "time": [list(r) for r in saved["time"]],
         }
 
+    def settle(self) -> None:
+        """Fold the new entries into an encoded chunk once :data:`FOLD_AT` have piled up
+        (the engine calls this after each step, never inside one)."""
+        if len(self._flat) >= 4 * FOLD_AT:
+            self._fold()
+
+    def _fold(self) -> None:
+        if self._flat:
+            self._chunks.append(_columns(self._flat))
+            self._saved_len += len(self._flat) // 4
+            self._flat = []
+
     def _materialize(self) -> list[HistoryEntry]:
-        if self._saved is not None:
-            self._flat[:0] = chain.from_iterable(_rows(self._saved))
-            self._saved, self._saved_len, self._read = None, 0, []
-        read, flat = self._read, self._flat
-        if len(read) * 4 != len(flat):  # the engine appends to ``_flat`` directly
-            read += _entries(flat[len(read) * 4 :])
+        read, done = self._read, len(self._read)
+        if done < self._saved_len:
+            start = 0
+            for chunk in self._chunks:
+                end = start + chunk["length"]
+                if end > done:
+                    read += _rows(chunk)[done - start :]
+                    done = end
+                start = end
+        if done < len(self):
+            read += _entries(self._flat[(done - self._saved_len) * 4 :])
         return read
 
     def append(self, entry: HistoryEntry) -> None:
@@ -150,9 +178,12 @@ class History:
     def truncate(self, length: int) -> None:
         """Drop every entry from index ``length`` on."""
         if length < self._saved_len:
-            self._materialize()
-        del self._flat[(length - self._saved_len) * 4 :]
-        del self._read[length - self._saved_len :]
+            kept = self._materialize()[:length]
+            self._chunks, self._saved_len = [], 0
+            self._flat = list(chain.from_iterable(kept))
+        else:
+            del self._flat[(length - self._saved_len) * 4 :]
+        del self._read[length:]
 
     def __getitem__(self, index: Any) -> Any:
         return self._materialize()[index]
@@ -171,8 +202,8 @@ class History:
         return f"History({self._materialize()!r})"
 
     def copy(self) -> History:
-        """An independent copy (the encoded part is shared; it is never changed)."""
+        """An independent copy (the encoded chunks are shared; they are never changed)."""
         twin = History()
+        twin._chunks, twin._saved_len = list(self._chunks), self._saved_len
         twin._flat, twin._read = list(self._flat), list(self._read)
-        twin._saved, twin._saved_len = self._saved, self._saved_len
         return twin

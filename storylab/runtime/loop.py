@@ -261,6 +261,7 @@ class StepLoop:
             digest = blake2b("\x1f".join(parts).encode(), digest_size=16)  # = chain_hash
             comp.transcript_hash = digest.hexdigest()
         stack, history = comp.stack, comp.history
+        history.settle()  # between steps: a failed step never trims into a folded chunk
         snapshot = _new(
             StateSnapshot,
             (
