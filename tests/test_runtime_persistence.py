@@ -131,6 +131,45 @@ def test_save_load_mid_play_continues_identically(cut):
     assert fresh.save(loaded) == engine.save(session)
 
 
+def test_history_folding_between_steps_changes_nothing_a_host_sees(monkeypatch):
+    from storylab.runtime import StepError, history
+
+    engine, session = harbour_engine(), harbour_session()
+    straight = play_script(engine, session, SCRIPT)
+    monkeypatch.setattr(history, "FOLD_AT", 1)  # fold after every step
+    engine2, folded = harbour_engine(), harbour_session()
+    before = play_script(engine2, folded, SCRIPT[:4])
+    entries = list(folded.components["npc_10"].history)
+    with pytest.raises(StepError):
+        engine2.step(folded, "npc_10", "no-such-choice")
+    assert list(folded.components["npc_10"].history) == entries
+    after = play_script(engine2, folded, SCRIPT[4:])
+    assert transcript_json(before + after) == transcript_json(straight)
+    assert engine2.save(folded) == engine.save(session)
+    for npc, comp in session.components.items():
+        assert folded.components[npc].history == comp.history
+
+
+def test_numbers_json_cannot_hold_are_refused_naming_where_they_are():
+    engine, session = harbour_engine(), harbour_session()
+    play_script(engine, session, SCRIPT[:3])
+    session.flags["omen"] = float("nan")
+    with pytest.raises(ValueError, match=r"cannot save flags\.omen = nan: JSON holds finite"):
+        engine.save(session)
+    session.flags["omen"] = 1.5
+    session.components["npc_10"].set_variable("gold", 2**70, "tavern_encounter")
+    with pytest.raises(ValueError, match=r"components\.npc_10\.variables\.tavern_encounter\.gold"):
+        engine.save(session)
+    session.components["npc_10"].set_variable("gold", 2**40, "tavern_encounter")
+    session.relationships["npc_10"]["trust"] = float("-inf")
+    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = -inf"):
+        engine.save(session)
+    del session.relationships["npc_10"]["trust"]
+    loaded, _ = engine.load(engine.save(session))
+    assert loaded.flags["omen"] == 1.5
+    assert loaded.components["npc_10"].variables["tavern_encounter"]["gold"] == 2**40
+
+
 def test_saved_json_is_stable_and_round_trips():
     engine, session = harbour_engine(), harbour_session()
     play_script(engine, session, SCRIPT[:6])

@@ -191,6 +191,33 @@ def test_history_reads_stay_right_between_appends_and_truncates():
     assert len(twin) == 0 and list(twin) == [] and h == rows[:3] + rows[5:]
 
 
+def test_history_folded_between_steps_reads_and_saves_as_if_never_folded(monkeypatch):
+    from storylab.runtime import History, history
+
+    monkeypatch.setattr(history, "FOLD_AT", 3)
+    rows = [("p" if k < 5 else "q", f"n{k}", float(k // 4), f"edge:{k}") for k in range(12)]
+    h = History()
+    for k, row in enumerate(rows):
+        h.append(row)
+        h.settle()  # folds at 3, 6, 9, 12 entries
+        if k in (3, 4, 7):
+            assert h[-1] == row and h[: k + 1] == rows[: k + 1]  # reads between folds
+    assert h == rows and len(h) == 12 and h.since(10) == rows[10:] and h[4:8] == rows[4:8]
+    assert h.encode() == History(rows).encode()  # runs continue across chunk boundaries
+    assert h.encode()["program"] == [["p", 5], ["q", 7]]
+    assert History.decode(h.encode()) == rows
+    twin = h.copy()
+    h.truncate(4)  # into the first folded chunk
+    assert h == rows[:4] and len(h) == 4 and twin == rows
+    extra = [("r", "x", 9.0, "moved"), ("r", "y", 9.0, "edge:0")]
+    for row in extra:
+        h.append(row)
+        h.settle()
+    assert (
+        h.encode() == History(rows[:4] + extra).encode() and twin.encode() == History(rows).encode()
+    )
+
+
 def test_visit_counts_save_packed_and_damage_is_caught():
     comp = NarrativeStateComponent()
     comp.visits = {"p": {"a": 2, "b": 1}, "q": {}}

@@ -9,9 +9,11 @@ was moved, rather than crashing or silently jumping.
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from storylab.runtime.compiled import CHOICE, WAIT, CompiledProgram
 from storylab.runtime.state import Frame, NarrativeStateComponent, Session
@@ -58,8 +60,38 @@ class MigrationReport:
 
 
 def save_session(session: Session) -> str:
-    """The whole session as compact JSON (ASCII; the same session always gives the same text)."""
-    return json.dumps(session.to_dict(), separators=(",", ":"))
+    """The whole session as compact JSON (the same session always gives the same text).
+
+    Raises
+    ------
+    ValueError
+        When a number JSON cannot hold (NaN, an infinity, an integer beyond 64 bits) is in
+        the session; the message names where it is. Nothing is written.
+    """
+    data = session.to_dict()
+    for key, value in data.items():
+        if key != "components":
+            _require_json_numbers(value, key)
+    for npc, comp in data["components"].items():
+        for key, value in comp.items():
+            if key != "visits":  # counts the engine keeps: always small integers
+                _require_json_numbers(value, f"components.{npc}.{key}")
+    return orjson.dumps(data).decode()
+
+
+def _require_json_numbers(value: Any, where: str) -> None:
+    """Raise a ValueError naming ``where`` a number JSON cannot hold sits in ``value``."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            _require_json_numbers(item, f"{where}.{key}")
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            _require_json_numbers(item, f"{where}[{index}]")
+    elif kind is float and not math.isfinite(value):
+        raise ValueError(f"cannot save {where} = {value!r}: JSON holds finite numbers only")
+    elif kind is int and not -(2**63) <= value < 2**64:
+        raise ValueError(f"cannot save {where} = {value}: JSON numbers here fit in 64 bits")
 
 
 def load_session(
@@ -72,7 +104,7 @@ def load_session(
     UnknownNameError
         When an active or suspended program is not registered with the engine.
     """
-    session = Session.from_dict(json.loads(data) if isinstance(data, str) else data)
+    session = Session.from_dict(orjson.loads(data) if isinstance(data, str) else data)
     notes: list[MigrationNote] = []
     for npc in sorted(session.components):
         notes += _migrate(engine, npc, session.components[npc])
