@@ -186,6 +186,9 @@ def test_saved_json_is_stable_and_round_trips():
     assert history["node"].split(" ")[:3] == ["arrive", "greet", "talk"]
     assert history["length"] == 16 and len(history["via"].split(" ")) == 16
     assert engine.save(Session.from_dict(data)) == text
+    assert engine.save(engine.load(text.encode())[0]) == text  # bytes, as read from a file
+    with pytest.raises(ValueError, match="line 1 column"):
+        engine.load(text[:-1])
     with pytest.raises(ValueError, match="not a saved session"):
         Session.from_dict({"format": "other"})
 

@@ -292,7 +292,7 @@ class NarrativeEngine(StepLoop):
         """The whole session as JSON (see :func:`~storylab.runtime.persistence.save_session`)."""
         return save_session(session)
 
-    def load(self, data: str | dict[str, Any]) -> tuple[Session, MigrationReport]:
+    def load(self, data: str | bytes | dict[str, Any]) -> tuple[Session, MigrationReport]:
         """A saved session, migrated to this engine's program versions, and the report."""
         return load_session(self, data)
 

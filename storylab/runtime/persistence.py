@@ -95,16 +95,20 @@ def _require_json_numbers(value: Any, where: str) -> None:
 
 
 def load_session(
-    engine: NarrativeEngine, data: str | dict[str, Any]
+    engine: NarrativeEngine, data: str | bytes | dict[str, Any]
 ) -> tuple[Session, MigrationReport]:
-    """Rebuild a saved session for ``engine``'s programs; report any migration.
+    """Rebuild a saved session (JSON text or bytes, or the parsed dict) for ``engine``'s
+    programs; report any migration.
 
     Raises
     ------
+    ValueError
+        When the text is not JSON (the message gives the line and column), or not a
+        complete saved session.
     UnknownNameError
         When an active or suspended program is not registered with the engine.
     """
-    session = Session.from_dict(orjson.loads(data) if isinstance(data, str) else data)
+    session = Session.from_dict(data if isinstance(data, dict) else orjson.loads(data))
     notes: list[MigrationNote] = []
     for npc in sorted(session.components):
         notes += _migrate(engine, npc, session.components[npc])
