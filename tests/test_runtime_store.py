@@ -88,6 +88,85 @@ def test_failed_step_commits_nothing(store):
     assert store.version("s1") == 2 and len(store.events("s1")) == 2
 
 
+def test_a_long_session_appends_history_and_visit_rows_and_never_rewrites_them(store, monkeypatch):
+    from storylab.runtime import history
+
+    monkeypatch.setattr(history, "FOLD_AT", 4)  # steps read back across folded chunks
+    engine = NarrativeEngine([NarrativeProgram.model_validate(LOOP)])
+    direct = Session("s1")
+    store.create(Session("s1"))
+    guard = sqlite3.connect(store.path)
+    for table in ("history", "visits"):
+        guard.execute(
+            f"CREATE TRIGGER keep_{table} BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} rewritten'); END"
+        )
+    guard.commit()
+    store.start(engine, "s1", "npc", "loop")
+    engine.start(direct, "npc", "loop")
+    for _ in range(30):
+        store.step(engine, "s1", "npc", "again")
+        engine.step(direct, "npc", "again")
+    rows = guard.execute("SELECT seq, node FROM history ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == list(range(61))
+    assert [r[1] for r in rows[:4]] == ["m", "count", "m", "count"]
+    assert guard.execute("SELECT node, count FROM visits ORDER BY rowid").fetchall() == [
+        ("m", 31),
+        ("count", 30),
+    ]
+    stored = store.load("s1")
+    assert stored.to_dict() == {**direct.to_dict(), "version": 32}
+    with pytest.raises(sqlite3.IntegrityError, match="history rewritten"):
+        store.save(stored)  # a host's save rewrites the histories: the trigger refuses
+    assert store.load("s1").to_dict() == stored.to_dict()  # and nothing was half-written
+    guard.execute("DROP TRIGGER keep_history")
+    guard.execute("DROP TRIGGER keep_visits")
+    guard.commit()
+    stored.components["npc"].history.truncate(5)  # a host may rewrite history
+    store.save(stored)
+    assert len(store.load("s1").components["npc"].history) == 5
+    guard.close()
+
+
+def test_a_store_sees_another_writers_commits(tmp_path):
+    engine = NarrativeEngine([NarrativeProgram.model_validate(LOOP)])
+    with SessionStore(tmp_path / "s.db") as a, SessionStore(tmp_path / "s.db") as b:
+        a.create(Session("s1"))
+        a.start(engine, "s1", "npc", "loop")
+        for writer in (a, b, a, a, b):
+            writer.step(engine, "s1", "npc", "again")
+        with pytest.raises(StepError):
+            a.step(engine, "s1", "npc", "nope")
+        a.step(engine, "s1", "npc", "again")  # after a failed step, from what is stored
+        for reader in (a, b):
+            session = reader.load("s1")
+            assert session.version == 8 and session.components["npc"].variables["loop"]["n"] == 6
+            assert len(session.components["npc"].history) == 13
+        assert b.replay(engine, "s1").to_dict() == b.load("s1").to_dict()
+
+
+def test_a_store_written_with_histories_inline_loads_and_moves_them_to_rows(store):
+    engine = NarrativeEngine([NarrativeProgram.model_validate(LOOP)])
+    store.create(Session("s1"))
+    store.start(engine, "s1", "npc", "loop")
+    store.step(engine, "s1", "npc", "again")
+    before = store.load("s1")
+    db = sqlite3.connect(store.path)  # the layout before history rows
+    db.execute("UPDATE components SET data=?", (json.dumps(before.components["npc"].to_dict()),))
+    db.execute("DELETE FROM history")
+    db.execute("DELETE FROM visits")
+    db.commit()
+    with SessionStore(store.path) as fresh:
+        assert fresh.load("s1").to_dict() == before.to_dict()
+        fresh.step(engine, "s1", "npc", "again")
+        assert db.execute("SELECT COUNT(*) FROM history").fetchone() == (5,)
+        assert db.execute("SELECT node, count FROM visits").fetchall() == [("m", 3), ("count", 2)]
+        data = db.execute("SELECT data FROM components").fetchone()[0]
+        assert "history" not in json.loads(data) and "visits" not in json.loads(data)
+        assert len(fresh.load("s1").components["npc"].history) == 5
+    db.close()
+
+
 def test_stale_copy_conflicts_in_process(store):
     store.create(tavern_session())
     a, b = store.load("s1"), store.load("s1")

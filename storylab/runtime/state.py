@@ -166,16 +166,16 @@ class NarrativeStateComponent:
         return self.visits.get(program or self.program or "", {}).get(node, 0)
 
     # -- JSON ------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict holding everything."""
-        return {
+    def to_dict(self, *, apart: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict holding everything; with ``apart``, everything but the history
+        and the visit counts, which grow with play (a store keeps them in tables of their
+        own; :meth:`from_dict` takes them back)."""
+        data = {
             "program": self.program,
             "node": self.node,
             "pending": self.pending,
             "stack": [list(f) for f in self.stack],
-            "history": self.history.encode(),
             "variables": {k: dict(v) for k, v in self.variables.items()},
-            "visits": {k: _pack(v) for k, v in self.visits.items()},
             "taken": {k: sorted(v) for k, v in self.taken.items()},
             "paused": self.paused,
             "error": self.error,
@@ -184,17 +184,29 @@ class NarrativeStateComponent:
             "transcript_hash": self.transcript_hash,
             "versions": dict(self.versions),
         }
+        if not apart:
+            data["history"] = self.history.encode()
+            data["visits"] = {k: _pack(v) for k, v in self.visits.items()}
+        return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NarrativeStateComponent:
-        """Rebuild a component from :meth:`to_dict` output."""
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        apart: tuple[History, dict[str, dict[str, int]]] | None = None,
+    ) -> NarrativeStateComponent:
+        """Rebuild a component from :meth:`to_dict` output; ``apart``: the history and the
+        visit counts (per program) when it was made without them."""
         comp = cls()
         comp.program, comp.node = data["program"], data["node"]
         comp.pending = bool(data["pending"])
         comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
-        comp.history = History.decode(data["history"])
+        if apart is None:
+            comp.history = History.decode(data["history"])
+            comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
+        else:
+            comp.history, comp.visits = apart
         comp.variables = {k: dict(v) for k, v in data["variables"].items()}
-        comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
         comp.paused, comp.error = bool(data["paused"]), data["error"]
         comp.wait_until, comp.last_block = data["wait_until"], data["last_block"]

@@ -7,6 +7,12 @@ call and its arguments) from which :meth:`SessionStore.replay` rebuilds the sess
 database runs in WAL mode, so a process killed mid-step leaves the last committed state
 intact: an unfinished transaction is simply not there.
 
+Histories and visit counts are kept apart, a row per entry and per visited node: an
+engine call through the store writes the entries it made and the counts they changed,
+and nothing else that grows with the playthrough; the store also keeps the session it
+last committed. So a step costs about the same at step 10 and at step 10,000 (after
+another writer's commit the session is loaded afresh).
+
 >>> import tempfile, os
 >>> from storylab.runtime import NarrativeEngine, NarrativeProgram, Session
 >>> prog = NarrativeProgram.model_validate({"id": "p", "entry": "c", "nodes": [
@@ -25,12 +31,14 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storylab._data import UnknownNameError
+from storylab.runtime.history import History
 from storylab.runtime.results import NarrativeStepResult
-from storylab.runtime.state import SESSION_FORMAT, Session
+from storylab.runtime.state import SESSION_FORMAT, NarrativeStateComponent, Session
 
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
@@ -49,6 +57,13 @@ CREATE TABLE IF NOT EXISTS relationships (
 CREATE TABLE IF NOT EXISTS components (
     session_id TEXT NOT NULL, npc TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (session_id, npc));
+CREATE TABLE IF NOT EXISTS history (
+    session_id TEXT NOT NULL, npc TEXT NOT NULL, seq INTEGER NOT NULL, program TEXT NOT NULL,
+    node TEXT NOT NULL, time REAL NOT NULL, via TEXT NOT NULL,
+    PRIMARY KEY (session_id, npc, seq));
+CREATE TABLE IF NOT EXISTS visits (
+    session_id TEXT NOT NULL, npc TEXT NOT NULL, program TEXT NOT NULL, node TEXT NOT NULL,
+    count INTEGER NOT NULL, PRIMARY KEY (session_id, npc, program, node));
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL, args TEXT NOT NULL,
     PRIMARY KEY (session_id, seq));
@@ -90,6 +105,7 @@ class SessionStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._committed: dict[str, Session] = {}  # what this store last committed, per id
 
     def __enter__(self) -> SessionStore:
         return self
@@ -131,6 +147,15 @@ class SessionStore:
             comps = db.execute(
                 "SELECT npc, data FROM components WHERE session_id=?", (session_id,)
             ).fetchall()
+            entries = db.execute(
+                "SELECT npc, program, node, time, via FROM history WHERE session_id=? "
+                "ORDER BY npc, seq",
+                (session_id,),
+            ).fetchall()
+            counts = db.execute(  # in the order the nodes were first visited
+                "SELECT npc, program, node, count FROM visits WHERE session_id=? ORDER BY rowid",
+                (session_id,),
+            ).fetchall()
         finally:
             db.execute("COMMIT")
         facts = json.loads(row[2])
@@ -146,9 +171,23 @@ class SessionStore:
                 "flags": {name: json.loads(v) for name, v in flag_rows},
                 "relationships": relationships,
                 **facts,
-                "components": {npc: json.loads(data) for npc, data in comps},
+                "components": {},
             }
         )
+        histories = {npc: [e[1:] for e in group] for npc, group in groupby(entries, _first)}
+        visits: dict[str, dict[str, dict[str, int]]] = {}
+        for npc, program, node, count in counts:
+            visits.setdefault(npc, {}).setdefault(program, {})[node] = count
+        for npc, data in comps:
+            fields = json.loads(data)
+            apart = None  # a store written before these tables keeps both inline
+            if "history" not in fields:
+                mine = visits.get(npc, {})
+                apart = (
+                    History(histories.get(npc, ())),
+                    {program: mine.get(program, {}) for program in fields["visit_programs"]},
+                )
+            session.components[npc] = NarrativeStateComponent.from_dict(fields, apart)
         return session
 
     def events(self, session_id: str) -> list[Event]:
@@ -163,6 +202,7 @@ class SessionStore:
         """Store a new session at version 1 (its first event holds the whole state)."""
         session.version = 0
         self._write(session, "create", {"state": session.to_dict()}, new=True)
+        self._committed.pop(session.id, None)
 
     def save(
         self, session: Session, op: str = "replace", args: dict[str, Any] | None = None
@@ -179,9 +219,20 @@ class SessionStore:
         """
         if op == "replace":
             args = {"state": {**session.to_dict(), "version": session.version + 1}}
+        self._committed.pop(session.id, None)  # the caller keeps changing its copy
         return self._write(session, op, args or {}, new=False)
 
-    def _write(self, session: Session, op: str, args: dict[str, Any], *, new: bool) -> int:
+    def _write(
+        self,
+        session: Session,
+        op: str,
+        args: dict[str, Any],
+        *,
+        new: bool,
+        appended: bool = False,
+    ) -> int:
+        """Commit ``session``; ``appended``: its histories only grew since the stored
+        version (an engine call on it), so only their new entries are written."""
         db, sid = self._db, session.id
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -206,6 +257,9 @@ class SessionStore:
             )
             for table in ("flags", "relationships", "components"):
                 db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
+            if not appended:
+                db.execute("DELETE FROM history WHERE session_id=?", (sid,))
+                db.execute("DELETE FROM visits WHERE session_id=?", (sid,))
             db.executemany(
                 "INSERT INTO flags VALUES (?,?,?)",
                 [(sid, k, _dumps(v)) for k, v in session.flags.items()],
@@ -220,8 +274,13 @@ class SessionStore:
             )
             db.executemany(
                 "INSERT INTO components VALUES (?,?,?)",
-                [(sid, npc, _dumps(c.to_dict())) for npc, c in session.components.items()],
+                [
+                    (sid, npc, _dumps({**c.to_dict(apart=True), "visit_programs": list(c.visits)}))
+                    for npc, c in session.components.items()
+                ],
             )
+            for npc, comp in session.components.items():
+                self._write_growing(sid, npc, comp, appended)
             db.execute("INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args)))
             db.execute("COMMIT")
         except BaseException:
@@ -230,13 +289,47 @@ class SessionStore:
         session.version = version
         return version
 
+    def _write_growing(
+        self, sid: str, npc: str, comp: NarrativeStateComponent, appended: bool
+    ) -> None:
+        """Write the history entries and visit counts ``comp`` has and the store has not:
+        with ``appended``, the entries after the stored ones and the counts of the nodes
+        they entered; else all of them (the old rows are already deleted)."""
+        db, start = self._db, 0
+        if appended:
+            (start,) = db.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM history WHERE session_id=? AND npc=?",
+                (sid, npc),
+            ).fetchone()
+        entries = comp.history.since(start)
+        db.executemany(
+            "INSERT INTO history VALUES (?,?,?,?,?,?,?)",
+            [(sid, npc, seq, *entry) for seq, entry in enumerate(entries, start)],
+        )
+        if appended:  # nodes in the order they were first entered, as in the dicts
+            touched = dict.fromkeys((program, node) for program, node, _, _ in entries)
+        else:
+            touched = {(p, node): None for p, counts in comp.visits.items() for node in counts}
+        db.executemany(
+            "INSERT INTO visits VALUES (?,?,?,?,?) ON CONFLICT (session_id, npc, program, node) "
+            "DO UPDATE SET count=excluded.count",
+            [
+                (sid, npc, program, node, comp.visits[program][node])
+                for program, node in touched
+                if node in comp.visits.get(program, ())
+            ],
+        )
+
     # -- engine calls, each one load-apply-commit ------------------------------------------
     def _apply(
         self, session_id: str, op: str, args: dict[str, Any], call: Callable[[Session], Any]
     ) -> Any:
-        session = self.load(session_id)
+        session = self._committed.pop(session_id, None)
+        if session is None or session.version != self.version(session_id):
+            session = self.load(session_id)
         out = call(session)
-        self._write(session, op, args, new=False)
+        self._write(session, op, args, new=False, appended=True)
+        self._committed[session_id] = session  # kept only once committed
         return out
 
     def start(
@@ -295,6 +388,10 @@ class SessionStore:
         if session is None:
             raise UnknownNameError("session", session_id, self.ids())
         return session
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 _REPLAY: dict[str, Callable[[Any, Session, dict[str, Any]], Any]] = {
