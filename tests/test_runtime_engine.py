@@ -236,8 +236,10 @@ def test_wait_for_duration_and_condition():
     assert r.status == "waiting" and r.node == "w2"
     session.flags["ready"] = True
     assert engine.step(session, "npc_10").text == "Done at 2."
-    with pytest.raises(ValueError, match="forward"):
-        engine.advance_time(session, -1)
+    for bad in (-1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="forward by a finite amount"):
+            engine.advance_time(session, bad)
+    assert session.world_time == 2
 
 
 def test_external_call_with_args_and_result():

@@ -24,6 +24,7 @@ raises :class:`StepError` with the session exactly as before.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -277,9 +278,9 @@ class NarrativeEngine(StepLoop):
         return offers, hidden
 
     def advance_time(self, session: Session, delta: float) -> None:
-        """Move world time forward by ``delta`` (not negative)."""
-        if delta < 0:
-            raise ValueError(f"world time only moves forward; got {delta}")
+        """Move world time forward by ``delta`` (finite, not negative)."""
+        if not 0 <= delta < math.inf:  # also refuses NaN
+            raise ValueError(f"world time only moves forward by a finite amount; got {delta}")
         session.world_time += delta
 
     def launch_pending(self, session: Session) -> list[Generation]:
