@@ -167,6 +167,22 @@ def test_a_store_written_with_histories_inline_loads_and_moves_them_to_rows(stor
     db.close()
 
 
+def test_numbers_json_cannot_hold_are_refused_and_nothing_is_written(store):
+    store.create(tavern_session())
+    session = store.load("s1")
+    session.flags["omen"] = float("nan")
+    with pytest.raises(ValueError, match=r"cannot save flags\.omen = nan"):
+        store.save(session)
+    session.flags["omen"] = 1.0
+    session.relationships["npc_10"]["trust"] = float("inf")
+    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = inf"):
+        store.save(session)
+    session.relationships["npc_10"]["trust"] = 2**70
+    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = 1180591620717411303424"):
+        store.save(session)
+    assert store.load("s1").to_dict() == {**tavern_session().to_dict(), "version": 1}
+
+
 def test_stale_copy_conflicts_in_process(store):
     store.create(tavern_session())
     a, b = store.load("s1"), store.load("s1")

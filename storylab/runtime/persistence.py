@@ -71,23 +71,24 @@ def save_session(session: Session) -> str:
     data = session.to_dict()
     for key, value in data.items():
         if key != "components":
-            _require_json_numbers(value, key)
+            require_json_numbers(value, key)
     for npc, comp in data["components"].items():
         for key, value in comp.items():
             if key != "visits":  # counts the engine keeps: always small integers
-                _require_json_numbers(value, f"components.{npc}.{key}")
+                require_json_numbers(value, f"components.{npc}.{key}")
     return orjson.dumps(data).decode()
 
 
-def _require_json_numbers(value: Any, where: str) -> None:
-    """Raise a ValueError naming ``where`` a number JSON cannot hold sits in ``value``."""
+def require_json_numbers(value: Any, where: str) -> None:
+    """Raise a ValueError naming where in ``value`` (itself at ``where``; top level when
+    empty) a number JSON cannot hold sits: NaN, an infinity, an integer beyond 64 bits."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():
-            _require_json_numbers(item, f"{where}.{key}")
+            require_json_numbers(item, f"{where}.{key}" if where else str(key))
     elif kind is list or kind is tuple:
         for index, item in enumerate(value):
-            _require_json_numbers(item, f"{where}[{index}]")
+            require_json_numbers(item, f"{where}[{index}]")
     elif kind is float and not math.isfinite(value):
         raise ValueError(f"cannot save {where} = {value!r}: JSON holds finite numbers only")
     elif kind is int and not -(2**63) <= value < 2**64:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from storylab._data import UnknownNameError
 from storylab.runtime.history import History
+from storylab.runtime.persistence import require_json_numbers
 from storylab.runtime.results import NarrativeStepResult
 from storylab.runtime.state import SESSION_FORMAT, NarrativeStateComponent, Session
 
@@ -84,7 +85,10 @@ class Event:
     args: dict[str, Any]
 
 
-def _dumps(value: Any) -> str:
+def _dumps(value: Any, where: str) -> str:
+    """JSON text of ``value`` (at ``where`` in the session) for a column; refuses what
+    :func:`~storylab.runtime.persistence.save_session` refuses."""
+    require_json_numbers(value, where)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -251,9 +255,10 @@ class SessionStore:
             facts = session.facts_dict()
             facts.pop("flags"), facts.pop("relationships")
             world_time = facts.pop("world_time")
+            require_json_numbers(world_time, "world_time")
             db.execute(
                 "INSERT OR REPLACE INTO sessions (id, version, world_time, facts) VALUES (?,?,?,?)",
-                (sid, version, world_time, _dumps(facts)),
+                (sid, version, world_time, _dumps(facts, "")),
             )
             for table in ("flags", "relationships", "components"):
                 db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
@@ -262,12 +267,12 @@ class SessionStore:
                 db.execute("DELETE FROM visits WHERE session_id=?", (sid,))
             db.executemany(
                 "INSERT INTO flags VALUES (?,?,?)",
-                [(sid, k, _dumps(v)) for k, v in session.flags.items()],
+                [(sid, k, _dumps(v, f"flags.{k}")) for k, v in session.flags.items()],
             )
             db.executemany(
                 "INSERT INTO relationships VALUES (?,?,?,?)",
                 [
-                    (sid, npc, f, _dumps(v))
+                    (sid, npc, f, _dumps(v, f"relationships.{npc}.{f}"))
                     for npc, row_ in session.relationships.items()
                     for f, v in row_.items()
                 ],
@@ -275,13 +280,22 @@ class SessionStore:
             db.executemany(
                 "INSERT INTO components VALUES (?,?,?)",
                 [
-                    (sid, npc, _dumps({**c.to_dict(apart=True), "visit_programs": list(c.visits)}))
+                    (
+                        sid,
+                        npc,
+                        _dumps(
+                            {**c.to_dict(apart=True), "visit_programs": list(c.visits)},
+                            f"components.{npc}",
+                        ),
+                    )
                     for npc, c in session.components.items()
                 ],
             )
             for npc, comp in session.components.items():
                 self._write_growing(sid, npc, comp, appended)
-            db.execute("INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args)))
+            db.execute(
+                "INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args, "event"))
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
