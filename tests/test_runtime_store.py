@@ -151,6 +151,7 @@ def test_a_store_written_with_histories_inline_loads_and_moves_them_to_rows(stor
     store.start(engine, "s1", "npc", "loop")
     store.step(engine, "s1", "npc", "again")
     before = store.load("s1")
+    before.components["npc"].visits["loop"]["gone"] = 4  # a count with no history entry
     db = sqlite3.connect(store.path)  # the layout before history rows
     db.execute("UPDATE components SET data=?", (json.dumps(before.components["npc"].to_dict()),))
     db.execute("DELETE FROM history")
@@ -160,7 +161,11 @@ def test_a_store_written_with_histories_inline_loads_and_moves_them_to_rows(stor
         assert fresh.load("s1").to_dict() == before.to_dict()
         fresh.step(engine, "s1", "npc", "again")
         assert db.execute("SELECT COUNT(*) FROM history").fetchone() == (5,)
-        assert db.execute("SELECT node, count FROM visits").fetchall() == [("m", 3), ("count", 2)]
+        assert db.execute("SELECT node, count FROM visits").fetchall() == [
+            ("m", 3),
+            ("count", 2),
+            ("gone", 4),
+        ]
         data = db.execute("SELECT data FROM components").fetchone()[0]
         assert "history" not in json.loads(data) and "visits" not in json.loads(data)
         assert len(fresh.load("s1").components["npc"].history) == 5

@@ -32,6 +32,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +179,7 @@ class SessionStore:
                 "components": {},
             }
         )
-        histories = {npc: [e[1:] for e in group] for npc, group in groupby(entries, _first)}
+        histories = {npc: [e[1:] for e in group] for npc, group in groupby(entries, itemgetter(0))}
         visits: dict[str, dict[str, dict[str, int]]] = {}
         for npc, program, node, count in counts:
             visits.setdefault(npc, {}).setdefault(program, {})[node] = count
@@ -308,7 +309,8 @@ class SessionStore:
     ) -> None:
         """Write the history entries and visit counts ``comp`` has and the store has not:
         with ``appended``, the entries after the stored ones and the counts of the nodes
-        they entered; else all of them (the old rows are already deleted)."""
+        they entered; else, or when no entry is stored yet (a new component, or one from
+        a store that kept them inline), all of them."""
         db, start = self._db, 0
         if appended:
             (start,) = db.execute(
@@ -320,7 +322,7 @@ class SessionStore:
             "INSERT INTO history VALUES (?,?,?,?,?,?,?)",
             [(sid, npc, seq, *entry) for seq, entry in enumerate(entries, start)],
         )
-        if appended:  # nodes in the order they were first entered, as in the dicts
+        if start:  # nodes in the order they were first entered, as in the dicts
             touched = dict.fromkeys((program, node) for program, node, _, _ in entries)
         else:
             touched = {(p, node): None for p, counts in comp.visits.items() for node in counts}
@@ -402,10 +404,6 @@ class SessionStore:
         if session is None:
             raise UnknownNameError("session", session_id, self.ids())
         return session
-
-
-def _first(row: tuple[Any, ...]) -> Any:
-    return row[0]
 
 
 _REPLAY: dict[str, Callable[[Any, Session, dict[str, Any]], Any]] = {
