@@ -10,7 +10,7 @@ step a durable commit to a SQLite file in WAL mode:
   log the event, in one transaction.
 
 Reported per window of the playthrough (the first and the last ``--window`` steps):
-steps/s on each side, reference / storylab, and each side's last/first ratio (1.0: a
+steps/s on each side, storylab / reference, and each side's last/first ratio (1.0: a
 step costs as much late in a session as early). In-memory ``engine.step`` on the same
 picks is the floor.
 
@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,8 +43,12 @@ __all__ = ["main"]
 clock = time.perf_counter  # wall time: a commit's cost includes the file system's
 
 
-def _reference(db_path: str, engine, program_id: str) -> Callable[[str], object]:
-    """The whole-state store: returns ``step(choice_id) -> result``."""
+#: A side of the race: the result of starting the program, and ``step(choice id) -> result``.
+Runner = tuple[Any, Callable[[str], Any]]
+
+
+def _reference(db_path: str, engine, program_id: str) -> Runner:
+    """The whole-state store."""
     from storylab.runtime import Session
 
     db = sqlite3.connect(db_path, isolation_level=None)
@@ -54,56 +59,52 @@ def _reference(db_path: str, engine, program_id: str) -> Callable[[str], object]
     session = Session("s1")
     result = engine.start(session, "reader", program_id)
     db.execute("INSERT INTO state VALUES ('s1', ?)", (engine.save(session),))
-    box = [result]
 
-    def step(choice: str) -> object:
+    def step(choice: str) -> Any:
         db.execute("BEGIN IMMEDIATE")
         (text,) = db.execute("SELECT data FROM state WHERE id='s1'").fetchone()
         current, _ = engine.load(text)
-        box[0] = engine.step(current, "reader", choice)
+        out = engine.step(current, "reader", choice)
         db.execute("UPDATE state SET data=? WHERE id='s1'", (engine.save(current),))
         db.execute("INSERT INTO events (op, args) VALUES ('step', ?)", (choice,))
         db.execute("COMMIT")
-        return box[0]
+        return out
 
-    step.first = result  # type: ignore[attr-defined]
-    return step
+    return result, step
 
 
-def _storylab(db_path: str, engine, program_id: str) -> Callable[[str], object]:
+def _storylab(db_path: str, engine, program_id: str) -> Runner:
     from storylab.runtime import Session, SessionStore
 
     store = SessionStore(db_path)
     store.create(Session("s1"))
     result = store.start(engine, "s1", "reader", program_id)
 
-    def step(choice: str) -> object:
+    def step(choice: str) -> Any:
         return store.step(engine, "s1", "reader", choice)
 
-    step.first = result  # type: ignore[attr-defined]
-    return step
+    return result, step
 
 
-def _memory(engine, program_id: str) -> Callable[[str], object]:
+def _memory(engine, program_id: str) -> Runner:
     from storylab.runtime import Session
 
     session = Session("s1")
     result = engine.start(session, "reader", program_id)
 
-    def step(choice: str) -> object:
+    def step(choice: str) -> Any:
         return engine.step(session, "reader", choice)
 
-    step.first = result  # type: ignore[attr-defined]
-    return step
+    return result, step
 
 
-def play(step: Callable[[str], object], picks: list[int], window: int) -> tuple[float, float]:
+def play(runner: Runner, picks: list[int], window: int) -> tuple[float, float]:
     """Steps/s over the first and the last ``window`` steps of ``picks``."""
-    result = step.first  # type: ignore[attr-defined]
+    result, step = runner
     times = []
     for pick in picks:
         t0 = clock()
-        result = step(result.choices[pick].id)  # type: ignore[attr-defined]
+        result = step(result.choices[pick].id)
         times.append(clock() - t0)
     return window / sum(times[:window]), window / sum(times[-window:])
 
