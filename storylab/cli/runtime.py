@@ -98,9 +98,9 @@ def _run_schema(args: argparse.Namespace) -> int:
     module, func = SCHEMAS[args.format].split(":")
     schema = getattr(import_module(module), func)()
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump(schema, fh, indent=2, sort_keys=True)
-            fh.write("\n")
+        from storylab._files import write_atomic
+
+        write_atomic(args.out, json.dumps(schema, indent=2, sort_keys=True) + "\n")
     else:
         print_json(schema)
     return 0
