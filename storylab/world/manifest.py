@@ -313,6 +313,7 @@ class World(Frozen):
 
     _programs: dict[str, NarrativeProgram] = PrivateAttr(default_factory=dict)
     _source: str = PrivateAttr(default="<world>")
+    _cache: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -339,7 +340,14 @@ class World(Frozen):
         twin = self.model_copy()
         twin._programs = dict(programs)
         twin._source = source
+        twin._cache = {}
         return twin
+
+    def cached(self, key: str, build: Any) -> Any:
+        """A value computed once per world (``build()`` on first use), e.g. its schedule."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
 
 
 def world_json_schema() -> dict[str, Any]:
