@@ -5,7 +5,7 @@ Above the runtime (it starts runtime programs and writes runtime sessions); noth
 imports it.
 """
 
-from storylab.world.check import check_world, load_world, parse_world
+from storylab.world.check import check_world, load_world, parse_world, vary_world
 from storylab.world.gating import Failure, available, why_not
 from storylab.world.interactions import (
     GatingError,
@@ -82,6 +82,7 @@ __all__ = [
     "relationship_hash",
     "simulate",
     "simulate_interaction",
+    "vary_world",
     "where",
     "why_not",
     "world_json_schema",

@@ -32,7 +32,7 @@ from storylab.world.schedule import clock_of, schedule_table
 if TYPE_CHECKING:
     from storylab.world.manifest import Gating, World
 
-__all__ = ["WorldRun", "simulate"]
+__all__ = ["WorldRun", "relationship_hash", "simulate"]
 
 _SOURCES = ("initial", "ambient", "decay")
 
