@@ -29,6 +29,7 @@ VALIDATORS: dict[str, str] = {
     "planning": "storylab.storyteller.config:load_planning",
     "profile": "storylab.tuning.profiles:read_profile",
     "world": "storylab.world.check:load_world",
+    "playtest": "storylab.world.playtests:load_playtest",
 }
 
 

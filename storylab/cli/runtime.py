@@ -24,7 +24,8 @@ from storylab.runtime import (
 _STATE_KEYS = ("flags", "relationships", "inventory", "arcs", "quests", "player", "world_time")
 
 
-def _session(path: str | None) -> Session:
+def read_state(path: str | None) -> Session:
+    """A session from a state file (YAML or JSON of session facts); empty without one."""
     if path is None:
         return Session("cli")
     data = read_document(path) or {}
@@ -39,7 +40,7 @@ def _run_play(args: argparse.Namespace) -> int:
     main = programs[0]
     engine = NarrativeEngine(programs)
     npc = args.npc or (main.metadata.characters[0].id if main.metadata.characters else "npc")
-    session = _session(args.state)
+    session = read_state(args.state)
     inputs = [x.strip() for x in args.inputs.split(",") if x.strip()] if args.inputs else []
     results: list[NarrativeStepResult] = []
     error = None
