@@ -8,7 +8,6 @@ derived values that do not evaluate, programs rated above the world.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from storylab._data import DataError, Problem, parse_model, read_document
 from storylab.runtime.check import load_program
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import ChoiceNode, Effects, NarrativeProgram
-from storylab.world.clock import block_intervals, expand_days, overlap, parse_day_time
+from storylab.world.clock import block_intervals, expand_days, overlaps, parse_day_time
 from storylab.world.manifest import World
 from storylab.world.relations import derive
 
@@ -125,12 +124,10 @@ class _Checker:
             if block.start == block.end:
                 self.add(f"{path}.end", f"an end other than the start ({block.start})")
             spans.append(block_intervals(block.day, block.start, block.end, self.days))
-        for (i, a), (j, b) in combinations(enumerate(spans), 2):
-            minute = overlap(a, b)
-            if minute is not None:
-                day, rest = divmod(minute, 1440)
-                when = f"{self.days[day]} {rest // 60:02d}:{rest % 60:02d}"
-                self.add(f"{base}.schedule[{j}]", f"no overlap with schedule[{i}] (both at {when})")
+        for i, j, minute in overlaps(spans):
+            day, rest = divmod(minute, 1440)
+            when = f"{self.days[day]} {rest // 60:02d}:{rest % 60:02d}"
+            self.add(f"{base}.schedule[{j}]", f"no overlap with schedule[{i}] (both at {when})")
         for other, row in npc.relationships.items():
             if other != "player":
                 self.known(f"{base}.relationships.{other}", other, w.npcs, "NPC (or 'player')")

@@ -125,9 +125,12 @@ class _Gate:
 
 def _gates(world: World, table: Any, names: list[str]) -> list[tuple[str, _Gate]]:
     out = []
+    everyone = list(range(len(names)))
     for inter in world.interactions.values():
         groups: dict[int, tuple[Any, list[int]]] = {}
-        for i, npc in enumerate(names):
+        if not (inter.npcs or inter.roles or inter.overrides):
+            groups[id(inter.gating)] = (inter.gating, everyone)
+        for i, npc in enumerate(names if not groups else ()):
             if applies_to(world, inter, npc):
                 gating = resolve(inter, npc).gating
                 groups.setdefault(id(gating), (gating, []))[1].append(i)
@@ -139,10 +142,10 @@ def _gates(world: World, table: Any, names: list[str]) -> list[tuple[str, _Gate]
 
 
 def _meetings(
-    loc: np.ndarray, keys: np.ndarray, by_key: np.ndarray, seed: int, tick: int, chance: float
+    loc: np.ndarray, keys: np.ndarray, rank: np.ndarray, seed: int, tick: int, chance: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(NPC, partner) index pairs meeting this tick."""
-    order = by_key[np.argsort(loc[by_key], kind="stable")]
+    """(NPC, partner) index pairs meeting this tick; ``rank``: each NPC's place by key."""
+    order = np.argsort(loc.astype(np.int64) * len(loc) + rank)  # by location, then key
     where_ = loc[order]
     first = np.searchsorted(where_, where_, side="left")
     size = np.searchsorted(where_, where_, side="right") - first
@@ -185,7 +188,8 @@ def simulate(
     loc_all = table.location[perm][:, week]
     act_all = table.activity[perm][:, week]
     keys = npc_keys(names)
-    by_key = np.argsort(keys, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(keys, kind="stable")] = np.arange(n)
     traits = np.array([list(world.npcs[x].personality.model_dump().values()) for x in names])
     amb = world.ambient
 
@@ -193,7 +197,7 @@ def simulate(
     for t in range(ticks):
         if amb is None or n < 2:
             break
-        a, b = _meetings(loc_all[:, t], keys, by_key, seed, t, amb.chance)
+        a, b = _meetings(loc_all[:, t], keys, rank, seed, t, amb.chance)
         meet_a.append(a)
         meet_b.append(b)
         meet_d.append(amb.rate * compatibility(traits[a], traits[b]))
@@ -247,21 +251,25 @@ class _State:
             else np.zeros(0, dtype=np.int64)
         )
         ambient = world.ambient.axis if world.ambient is not None else None
+        given = [(i, world.npcs[x].relationships) for i, x in enumerate(names)]
+        given = [(i, rows) for i, rows in given if rows]
         for axis in self.axes:
-            init_keys, init_vals = [], []
-            for i, name in enumerate(names):
-                npc = world.npcs[name]
-                player = npc.relationships.get("player", {})
-                init_keys.append(i * (n + 1) + n)
-                init_vals.append(player.get(axis, world.stats.axes[axis].default))
-                for other, row in npc.relationships.items():
-                    if other != "player" and axis in row:
+            default = world.stats.axes[axis].default
+            init_keys = list(np.arange(n, dtype=np.int64) * (n + 1) + n)  # with the player
+            init_vals = [default] * n
+            for i, rows in given:
+                for other, row in rows.items():
+                    if axis not in row:
+                        continue
+                    if other == "player":
+                        init_vals[i] = row[axis]
+                    else:
                         init_keys.append(i * (n + 1) + index[other])
                         init_vals.append(row[axis])
             extra = meet_keys if axis == ambient else np.zeros(0, dtype=np.int64)
             all_keys = np.concatenate([np.array(init_keys, dtype=np.int64), extra])
             uniq, inv = np.unique(all_keys, return_inverse=True)
-            vals = np.full(len(uniq), world.stats.axes[axis].default, dtype=float)
+            vals = np.full(len(uniq), default, dtype=float)
             live = np.zeros(len(uniq), dtype=bool)
             first = inv[: len(init_keys)]
             vals[first] = init_vals
@@ -331,22 +339,24 @@ class _State:
         )
 
     def final(self) -> pd.DataFrame:
-        frames = []
-        for axis in self.axes:
+        """The last value of every recorded (a, b, axis), ordered by a, then b (NPCs by id,
+        the player last), then axis (as declared)."""
+        parts = []
+        for k, axis in enumerate(self.axes):
             slots = np.flatnonzero(self.live[axis])
-            a, b = self._pairs(axis, slots)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "a": np.array(self.names, dtype=object)[a],
-                        "b": np.array([*self.names, "player"], dtype=object)[b],
-                        "axis": axis,
-                        "value": self.values[axis][slots],
-                    }
-                )
-            )
-        out = pd.concat(frames, ignore_index=True)
-        return out.sort_values(["a", "b", "axis"], ignore_index=True)
+            parts.append((self.keys[axis][slots] * len(self.axes) + k, self.values[axis][slots]))
+        composite, values = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.argsort(composite)
+        pair, axis = np.divmod(composite[order], len(self.axes))
+        a, b = np.divmod(pair, len(self.names) + 1)
+        return pd.DataFrame(
+            {
+                "a": pd.Categorical.from_codes(a, self.names),
+                "b": pd.Categorical.from_codes(b, [*self.names, "player"]),
+                "axis": pd.Categorical.from_codes(axis, self.axes),
+                "value": values[order],
+            }
+        )
 
 
 def _presence(table: Any, names: list[str], loc: Any, act: Any, tph: int) -> pd.DataFrame:
