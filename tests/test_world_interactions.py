@@ -156,4 +156,5 @@ def test_prompt_preview_attributes_each_part(ws):
     ws.override({"npcs.captain.personality.extraversion": 0.2, "rel.captain.affinity": 60})
     moved = prompt_preview(ws, "captain").table.set_index("source")
     assert moved.loc["personality.extraversion", "text"] == "reserved and quiet"
-    assert moved.loc["runtime social context", "text"] == "tier close_friend, mood curious"
+    assert moved.loc["runtime", "text"] == "tier close_friend, mood curious"
+    assert moved.loc["derived.mood", "reason"] == "rel.self.affinity >= 10 and var.openness >= 0.6"

@@ -37,8 +37,9 @@ _WORDS = {
 
 @dataclass(frozen=True)
 class PromptPreview:
-    """The parts of the context (``table``: ``part``, ``text``, ``source``, ``value``),
-    the runtime's social context, and the prompt text they make."""
+    """The parts of the context (``table``: ``part``, ``text``, ``source``, ``reason``,
+    ``value``; ``reason`` is the case or expression behind a derived value), the runtime's
+    social context, and the prompt text they make."""
 
     npc: str
     table: pd.DataFrame
@@ -88,39 +89,39 @@ def prompt_preview(
     person = world.npcs[npc]
     traits = view.traits(world, npc)
     row = view.session.relationships.get(npc, {})
-    parts: list[tuple[str, str, str, Any]] = []
+    parts: list[tuple[str, str, str, str, Any]] = []
     occupation = person.traits.get("occupation")
     persona = f"{person.name}, {occupation}" if occupation else person.name
-    parts.append(("persona", persona, "traits.occupation", occupation))
+    parts.append(("persona", persona, "traits.occupation", "", occupation))
     for key in ("background", "voice_style", "quirks", "interests"):
         value = person.traits.get(key)
         if value:
             shown = ", ".join(value) if isinstance(value, list) else str(value)
-            parts.append((key.replace("_", " "), shown, f"traits.{key}", value))
+            parts.append((key.replace("_", " "), shown, f"traits.{key}", "", value))
     for trait in OCEAN:
         words = _describe(trait, traits[trait])
         if words is not None:
-            parts.append(("temperament", words, f"personality.{trait}", traits[trait]))
+            parts.append(("temperament", words, f"personality.{trait}", "", traits[trait]))
     for axis, spec in world.stats.axes.items():
         value = row.get(axis, spec.default)
-        parts.append(("relationship", f"{axis} {value:g}", f"axes.{axis}", value))
+        parts.append(("relationship", f"{axis} {value:g}", f"axes.{axis}", "", value))
     axes = {a: row.get(a, spec.default) for a, spec in world.stats.axes.items()}
     for name, item in derive(world, npc, axes, traits).items():
-        parts.append((name, f"{name}: {item.value}", f"derived.{name} ({item.reason})", item.value))
+        parts.append((name, f"{name}: {item.value}", f"derived.{name}", item.reason, item.value))
     library = blocks or default_block_library()
     affinity = float(row.get("affinity", 0))
     social = SocialContext(
         library.tier(affinity), str(row.get("mood", library.default_mood)), affinity
     )
     parts.append(
-        ("social", f"tier {social.tier}, mood {social.mood}", "runtime social context", affinity)
+        ("social", f"tier {social.tier}, mood {social.mood}", "runtime", "social context", affinity)
     )
     place = where(ws, npc)
     if place.location is not None:
         scene = f"at {world.locations[place.location].name}, {place.activity}"
-        parts.append(("scene", scene, f"schedule ({place.source})", place.location))
+        parts.append(("scene", scene, "schedule", place.source, place.location))
     if interaction is not None:
         inter = world.interactions[interaction]
-        parts.append(("interaction", inter.label, f"interactions.{interaction}", interaction))
-    table = pd.DataFrame(parts, columns=["part", "text", "source", "value"])
+        parts.append(("interaction", inter.label, f"interactions.{interaction}", "", interaction))
+    table = pd.DataFrame(parts, columns=["part", "text", "source", "reason", "value"])
     return PromptPreview(npc, table, social)
