@@ -13,7 +13,7 @@ ALLOWED = {
     "archives": {"_data", "theory"},
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
-    "world": {"_data", "theory", "runtime"},
+    "world": {"_data", "_files", "theory", "runtime"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
     "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
 }
