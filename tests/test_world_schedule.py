@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from storylab._data import UnknownNameError
-from storylab.world import WorldSession, format_time, load_world, parse_at, presence, where
+from storylab.world import (
+    WorldSession,
+    format_time,
+    load_world,
+    parse_at,
+    parse_world,
+    presence,
+    where,
+)
 from storylab.world.clock import block_intervals, minutes_of, parse_day_time
 
 HARBOR = Path(__file__).resolve().parents[1] / "data" / "worlds" / "harbor-district"
@@ -40,8 +48,6 @@ def test_the_captain_at_block_edges(world, at, location, activity):
 def test_an_npc_without_a_home_is_nowhere_outside_its_blocks(world):
     data = world.model_dump(by_alias=True)
     data["npcs"]["thief"]["home"] = None
-    from storylab.world import parse_world
-
     twin = parse_world(data, HARBOR / "world.yaml")
     assert where(twin, "thief", at="mon 08:00").location is None
     assert where(twin, "thief", at="mon 08:00").source == "away"
