@@ -13,6 +13,7 @@ ALLOWED = {
     "archives": {"_data", "theory"},
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
+    "intents": {"_data", "runtime"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime"},
     "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning"},
 }
