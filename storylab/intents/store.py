@@ -316,6 +316,15 @@ class IntentStore:
         cols = ["turn_no", "participant", "layer", "content", "chapter", "intent_id", "effect"]
         return pd.DataFrame(rows, columns=cols)
 
+    def recent_turns(self, session_id: str, window: int) -> list[tuple[str, str]]:
+        """The last ``window`` turns of a session's timeline, oldest first (who, text)."""
+        rows = self._db.execute(
+            "SELECT participant, content FROM intent_turns WHERE session_id=? "
+            "ORDER BY turn_no DESC LIMIT ?",
+            (session_id, max(0, window)),
+        ).fetchall()
+        return [(who, text) for who, text in reversed(rows)]
+
     def events(
         self,
         intent_id: str,
