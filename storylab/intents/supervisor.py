@@ -230,6 +230,7 @@ class Supervisor:
                     last_beat = time.monotonic()
                 outcomes = [o for _, o in expire(store, **settling)]
                 stats.expired += len(outcomes)
+                self._abandon(store, inflight)
                 done = [f for f in inflight if f.done()]
                 for fut in done:
                     outcomes.append(self._settle(store, inflight.pop(fut), fut, stats, settling))
@@ -256,6 +257,25 @@ class Supervisor:
             if own:
                 executor.shutdown(wait=False, cancel_futures=True)
         return stats
+
+    @staticmethod
+    def _abandon(store: IntentStore, inflight: dict[Future[dict[str, Any]], str]) -> None:
+        """Forget futures whose run ended elsewhere (expired, cancelled): they write
+        nothing more, and need not be waited for."""
+        if not inflight:
+            return
+        marks = ",".join("?" * len(inflight))
+        ended = {
+            r[0]
+            for r in store._db.execute(
+                "SELECT id FROM intent_runs WHERE status NOT IN ('running', 'succeeded') "
+                f"AND id IN ({marks})",
+                list(inflight.values()),
+            )
+        }
+        for fut, run_id in list(inflight.items()):
+            if run_id in ended:
+                del inflight[fut]
 
     @staticmethod
     def _pending(store: IntentStore) -> bool:
