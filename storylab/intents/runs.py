@@ -16,7 +16,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from storylab.runtime.state import Session
@@ -84,10 +84,12 @@ def apply_effect(
     session: Session,
     output: str | None = None,
     generation_id: str | None = None,
+    chunks: Sequence[str] = (),
 ) -> int:
     """Apply ``effect`` to ``session`` (as loaded) and commit it with its bookkeeping.
 
-    Returns the session's new version.
+    ``chunks``: generated chunks not yet recorded as events (recorded in the same
+    transaction). Returns the session's new version.
 
     Raises
     ------
@@ -134,6 +136,8 @@ def apply_effect(
                 (intent.session_id, *turn.values(), intent.id, effect.index, now),
             )
         event = store._event
+        for text in chunks:
+            event(db, intent.id, "chunk", index=effect.index, text=text)
         event(
             db, intent.id, "effect_applied", index=effect.index, effect=effect.kind, version=version
         )

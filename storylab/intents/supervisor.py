@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storylab.intents.context import context_from
+from storylab.intents.models import Effect, Intent
 from storylab.intents.providers import chunks
 from storylab.intents.runs import (
     RunStopped,
@@ -35,11 +36,13 @@ from storylab.intents.runs import (
 )
 from storylab.intents.store import IntentStore
 from storylab.runtime.blocks import GenerationProvider, OfflineProvider
+from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError
 
 __all__ = ["Supervisor", "SupervisorStats", "execute_run"]
 
 _CONFLICT_RETRIES = 50  # fresh loads before an effect gives up on a busy session
+_FLUSH = 0.1  # seconds between chunk events written while a reply streams
 _local = threading.local()
 
 
@@ -62,6 +65,43 @@ def _owned(store: IntentStore, run_id: str) -> None:
         raise RunStopped(f"run {run_id} is {row[0]}")
     if row[1] < time.time():
         raise RunStopped(f"run {run_id} passed its deadline")
+
+
+def _generate(
+    store: IntentStore,
+    run_id: str,
+    intent: Intent,
+    effect: Effect,
+    session: Session,
+    provider: GenerationProvider,
+    window: int,
+) -> tuple[str, str, list[str]]:
+    """Generate a turn's reply: (content, generation id, chunks not yet recorded).
+
+    Chunks of a streamed reply are recorded as events at most every ``_FLUSH`` seconds
+    (checking the run still owns the intent); the rest go with the effect."""
+    p = effect.payload
+    ctx = context_from(
+        session,
+        store.recent_turns(intent.session_id, window),
+        p["participant"],
+        description=p["description"],
+        constraint=p.get("constraint"),
+    )
+    request = ctx.request()
+    parts: list[str] = []
+    unsent: list[str] = []
+    flushed = time.monotonic()
+    for chunk in chunks(provider, request):
+        parts.append(chunk)
+        unsent.append(chunk)
+        if time.monotonic() - flushed > _FLUSH:
+            _owned(store, run_id)
+            with store._tx() as db:
+                for text in unsent:
+                    store._event(db, intent.id, "chunk", index=effect.index, text=text)
+            unsent, flushed = [], time.monotonic()
+    return "".join(parts), f"gen-{request.key()}", unsent
 
 
 def execute_run(
@@ -87,25 +127,11 @@ def execute_run(
             for _ in range(_CONFLICT_RETRIES):
                 _owned(store, run_id)
                 session = store.sessions.load(intent.session_id)
-                output = generation = None
+                made: tuple[str | None, str | None, list[str]] = (None, None, [])
                 if effect.kind == "generate_turn":
-                    p = effect.payload
-                    ctx = context_from(
-                        session,
-                        store.recent_turns(intent.session_id, window),
-                        p["participant"],
-                        description=p["description"],
-                        constraint=p.get("constraint"),
-                    )
-                    request, parts = ctx.request(), []
-                    for chunk in chunks(provider, request):
-                        parts.append(chunk)
-                        _owned(store, run_id)
-                        with store._tx() as db:
-                            store._event(db, intent.id, "chunk", index=effect.index, text=chunk)
-                    output, generation = "".join(parts), f"gen-{request.key()}"
+                    made = _generate(store, run_id, intent, effect, session, provider, window)
                 try:
-                    apply_effect(store, run_id, intent, effect, session, output, generation)
+                    apply_effect(store, run_id, intent, effect, session, *made)
                 except ConflictError:
                     continue
                 applied += 1
