@@ -3,6 +3,7 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -11,8 +12,8 @@ from storylab.runtime import GenerationRequest, Session, SocialContext
 
 
 class _Stub(BaseHTTPRequestHandler):
-    replies: list = []  # (status, body or list of SSE data lines)
-    seen: list = []
+    replies: ClassVar[list] = []  # (status, body or list of SSE data lines)
+    seen: ClassVar[list] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
