@@ -162,14 +162,16 @@ def apply_effect(
 def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:
     """Start runs for up to ``limit`` pending intents that are due and not running."""
     now = time.time()
-    started = []
+    started: list[str] = []
+    due = (
+        "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
+        "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
+        "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?"
+    )
+    if not store._db.execute(due, (now, 1)).fetchone():  # no write lock just to find nothing
+        return started
     with store._tx() as db:
-        rows = db.execute(
-            "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
-            "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
-            "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?",
-            (now, limit),
-        ).fetchall()
+        rows = db.execute(due, (now, limit)).fetchall()
         for intent_id, attempts in rows:
             run_id = f"r-{uuid.uuid4().hex[:16]}"
             db.execute(
@@ -199,12 +201,14 @@ def settle(
     ``backoff(attempt)`` seconds while attempts remain, else fail it. Returns
     ``"retried"``, ``"failed"``, or ``None`` when the run had already ended."""
     now = time.time()
+    running = (
+        "SELECT r.intent_id, r.attempt, i.status FROM intent_runs r "
+        "JOIN intents i ON i.id = r.intent_id WHERE r.id=? AND r.status='running'"
+    )
+    if store._db.execute(running, (run_id,)).fetchone() is None:  # ended: no write lock
+        return None
     with store._tx() as db:
-        row = db.execute(
-            "SELECT r.intent_id, r.attempt, i.status FROM intent_runs r "
-            "JOIN intents i ON i.id = r.intent_id WHERE r.id=? AND r.status='running'",
-            (run_id,),
-        ).fetchone()
+        row = db.execute(running, (run_id,)).fetchone()
         if row is None:
             return None
         intent_id, attempt, intent_status = row

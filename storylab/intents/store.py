@@ -206,7 +206,11 @@ class IntentStore:
         except sqlite3.IntegrityError:  # a racing writer's pending intent won
             self._refuse_pending(self._db, scenario)
             raise
-        return self.intent(intent_id)
+        rows = (Effect(intent_id, e.index, e.kind, "planned", e.payload) for e in effects)
+        return Intent(
+            intent_id, scenario, sid, kind, "pending", stored, workflow_id, 0, None, now, now,
+            effects=tuple(rows),
+        )  # fmt: skip
 
     def _session(self, sid: str) -> Session:
         try:

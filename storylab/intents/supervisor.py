@@ -22,7 +22,7 @@ from typing import Any
 
 from storylab.intents.context import context_from
 from storylab.intents.models import Effect, Intent
-from storylab.intents.providers import chunks
+from storylab.intents.providers import ProviderError
 from storylab.intents.runs import (
     RunStopped,
     apply_effect,
@@ -43,6 +43,7 @@ __all__ = ["Supervisor", "SupervisorStats", "execute_run"]
 
 _CONFLICT_RETRIES = 50  # fresh loads before an effect gives up on a busy session
 _FLUSH = 0.1  # seconds between chunk events written while a reply streams
+_SWEEP = 0.05  # seconds between looks for expired and abandoned runs
 _local = threading.local()
 
 
@@ -89,10 +90,16 @@ def _generate(
         constraint=p.get("constraint"),
     )
     request = ctx.request()
+    stream = getattr(provider, "stream", None)
+    if stream is None:  # one chunk: recorded with the effect
+        made = provider.generate(request)
+        if made.content is None:
+            raise ProviderError(f"{type(provider).__name__} left the generation pending")
+        return made.content, made.id, [made.content]
     parts: list[str] = []
     unsent: list[str] = []
     flushed = time.monotonic()
-    for chunk in chunks(provider, request):
+    for chunk in stream(request):
         parts.append(chunk)
         unsent.append(chunk)
         if time.monotonic() - flushed > _FLUSH:
@@ -120,19 +127,22 @@ def execute_run(
     ).fetchone()
     intent = store.intent(intent_id)
     applied = 0
+    session = None  # the session as last loaded or committed here
     try:
         for effect in intent.effects:
             if effect.status != "planned":
                 continue
             for _ in range(_CONFLICT_RETRIES):
-                _owned(store, run_id)
-                session = store.sessions.load(intent.session_id)
+                if session is None:
+                    session = store.sessions.load(intent.session_id)
                 made: tuple[str | None, str | None, list[str]] = (None, None, [])
                 if effect.kind == "generate_turn":
+                    _owned(store, run_id)  # generate nothing for a run that lost its intent
                     made = _generate(store, run_id, intent, effect, session, provider, window)
                 try:
                     apply_effect(store, run_id, intent, effect, session, *made)
                 except ConflictError:
+                    session = None  # load it afresh
                     continue
                 applied += 1
                 break
@@ -247,16 +257,19 @@ class Supervisor:
         store = IntentStore(self.path)
         self.id = sup = register(store)
         ends = None if timeout is None else time.monotonic() + timeout
-        last_beat = time.monotonic()
+        last_beat = last_sweep = time.monotonic()
         try:
             stats.recovered = len(recover(store, sup, lease=self.lease, **settling))
             while not self._stop.is_set() and (ends is None or time.monotonic() < ends):
                 if time.monotonic() - last_beat > self.lease / 4:
                     beat(store, sup)
-                    last_beat = time.monotonic()
-                outcomes = [o for _, o in expire(store, **settling)]
-                stats.expired += len(outcomes)
-                self._abandon(store, inflight)
+                    last_beat = last_sweep = time.monotonic()
+                outcomes: list[str | None] = []
+                if time.monotonic() - last_sweep > _SWEEP:
+                    outcomes = [o for _, o in expire(store, **settling)]
+                    stats.expired += len(outcomes)
+                    self._abandon(store, inflight)
+                    last_sweep = time.monotonic()
                 done = [f for f in inflight if f.done()]
                 for fut in done:
                     outcomes.append(self._settle(store, inflight.pop(fut), fut, stats, settling))
