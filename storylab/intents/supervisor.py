@@ -1,7 +1,7 @@
 """The supervisor: claims pending intents, runs them on an executor, retries, expires, recovers.
 
-One loop, in the thread that calls :meth:`Supervisor.run`: recover what a gone supervisor
-left running, then repeatedly expire runs past their deadline, settle finished futures
+One loop, in the thread that calls :meth:`Supervisor.run`, repeatedly: recover what a gone
+supervisor left running, expire runs past their deadline, settle finished futures
 (a failure is retried with exponential backoff until ``max_attempts``, then the intent
 fails with the error), and claim due intents up to ``max_in_flight``. Each run executes
 :func:`execute_run` on the executor (threads by default; any
@@ -257,17 +257,19 @@ class Supervisor:
         store = IntentStore(self.path)
         self.id = sup = register(store)
         ends = None if timeout is None else time.monotonic() + timeout
-        last_beat = last_sweep = time.monotonic()
+        last_beat = time.monotonic()
+        last_sweep = -_SWEEP  # sweep (recover, expire) on the first turn
         try:
-            stats.recovered = len(recover(store, sup, lease=self.lease, **settling))
             while not self._stop.is_set() and (ends is None or time.monotonic() < ends):
                 if time.monotonic() - last_beat > self.lease / 4:
                     beat(store, sup)
-                    last_beat = last_sweep = time.monotonic()
+                    last_beat = time.monotonic()
                 outcomes: list[str | None] = []
                 if time.monotonic() - last_sweep > _SWEEP:
-                    outcomes = [o for _, o in expire(store, **settling)]
-                    stats.expired += len(outcomes)
+                    recovered = [o for _, o in recover(store, sup, lease=self.lease, **settling)]
+                    stats.recovered += len(recovered)
+                    outcomes = recovered + [o for _, o in expire(store, **settling)]
+                    stats.expired += len(outcomes) - len(recovered)
                     self._abandon(store, inflight)
                     last_sweep = time.monotonic()
                 done = [f for f in inflight if f.done()]
