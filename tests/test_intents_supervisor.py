@@ -234,3 +234,16 @@ def test_the_context_table_shows_turns_characters_and_the_intent(store):
     assert build_context(store, "inn", "ann", description="x", window=1).to_frame().part[1] == (
         "character"
     )
+
+
+def test_runs_execute_in_worker_processes_too(store):
+    from concurrent.futures import ProcessPoolExecutor
+
+    ids = [
+        store.create_intent(f"p{i}", "story_constraint", {"description": f"scene {i}"}).id
+        for i in range(3)
+    ]
+    with ProcessPoolExecutor(2) as pool:
+        stats = _fast(store, executor=pool).run(once=True, timeout=120)
+    assert stats.finished == 3 and {store.result(i).status for i in ids} == {"finished"}
+    assert store.turns("p0").participant.tolist() == ["narrator"]  # no cast: the narrator
