@@ -14,6 +14,7 @@ ALLOWED = {
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
     "world": {"_data", "theory", "runtime"},
+    "intents": {"_data", "runtime"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
     "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
 }
