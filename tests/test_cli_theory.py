@@ -43,7 +43,7 @@ def test_validate_unknown_kind_and_missing_file(tmp_path, capsys):
     other.write_text("eggs: 6\n")
     assert main(["validate", str(other), str(tmp_path / "nope.yaml")]) == 1
     out = capsys.readouterr().out
-    assert "a storylab data file; kinds:" in out and "file not found" in out
+    assert "declare its kind with a top-level `kind:` field" in out and "file not found" in out
 
 
 def _oedipus_csv(path, **extra):

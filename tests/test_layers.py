@@ -10,10 +10,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "storylab"
 #: subpackage -> the storylab subpackages its modules may import (besides itself)
 ALLOWED = {
     "theory": {"_data"},
-    "archives": {"_data", "theory"},
-    "storyteller": {"_data", "theory", "archives"},
-    "runtime": {"_data", "theory"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime"},
+    "archives": {"_data", "_files", "theory"},
+    "storyteller": {"_data", "_files", "theory", "archives"},
+    "runtime": {"_data", "_files", "theory"},
+    "tuning": {"_data", "_files", "theory", "archives", "storyteller", "runtime"},
     "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning"},
 }
 

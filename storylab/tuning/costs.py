@@ -42,6 +42,10 @@ __all__ = [
 ]
 
 
+#: The largest cost factor a profile may hold (larger ones overflow summed plan costs).
+MAX_SCALE = 1000.0
+
+
 class ActionCosts(Frozen):
     """Per-category factors on the packaged action costs; usable as the composer's ``costs``.
 
@@ -56,9 +60,9 @@ class ActionCosts(Frozen):
     @field_validator("scale")
     @classmethod
     def _positive(cls, scale: dict[ActionCategory, float]) -> dict[ActionCategory, float]:
-        bad = {k.value: v for k, v in scale.items() if not 0 < v < float("inf")}
+        bad = {k.value: v for k, v in scale.items() if not 0 < v <= MAX_SCALE}
         if bad:
-            raise ValueError(f"positive finite factors (got {bad})")
+            raise ValueError(f"factors above 0 and at most {MAX_SCALE:g} (got {bad})")
         return {c: scale[c] for c in ActionCategory if c in scale}
 
     def __call__(self, action: StoryAction) -> float:
