@@ -46,6 +46,8 @@ def one_line(message: object) -> str:
 
 def missing_extra(exc: ImportError) -> str:
     """One line naming the optional extra that installs the module ``exc`` misses."""
+    if "pip install" in str(exc):  # the library already named the extra
+        return one_line(exc)
     top = (exc.name or "").split(".")[0]
     extra = EXTRAS.get(top)
     if extra is None:
