@@ -43,10 +43,11 @@ def detect_kind(path: str | Path) -> str | None:
         document = read_document(path)
     except DataError:
         document = None
-    if isinstance(document, dict) and str(document.get("kind")).endswith("-profile"):
+    declared = document.get("kind") if isinstance(document, dict) else None
+    if isinstance(declared, str) and declared.endswith("-profile"):
         return "profile"
-    if isinstance(document, dict) and document.get("kind") in VALIDATORS:
-        return str(document["kind"])
+    if isinstance(declared, str) and declared in VALIDATORS:
+        return declared
     name = Path(path).name
     if Path(name).with_suffix("").suffix == ".state":  # start.state.yaml
         return "state"
