@@ -268,7 +268,8 @@ class _State:
                         init_vals.append(row[axis])
             extra = meet_keys if axis == ambient else np.zeros(0, dtype=np.int64)
             all_keys = np.concatenate([np.array(init_keys, dtype=np.int64), extra])
-            uniq, inv = np.unique(all_keys, return_inverse=True)
+            # slots in order of first appearance: the player's pairs are slots 0 to n - 1
+            inv, uniq = pd.factorize(all_keys)
             vals = np.full(len(uniq), default, dtype=float)
             live = np.zeros(len(uniq), dtype=bool)
             first = inv[: len(init_keys)]
@@ -277,9 +278,7 @@ class _State:
             self.keys[axis], self.values[axis], self.live[axis] = uniq, vals, live
             self.inverse[axis] = inv[len(init_keys) :]
             self.rows.append((np.zeros(len(first), dtype=np.int64), axis, first, vals[first], 0))
-        self.player_slots = {
-            axis: np.searchsorted(self.keys[axis], np.arange(n) * (n + 1) + n) for axis in self.axes
-        }
+        self.player_slots = np.arange(n)
 
     def decay_day(self, tick: int) -> None:
         for axis in self.axes:
@@ -302,7 +301,7 @@ class _State:
         self.rows.append((np.full(len(slots), tick, dtype=np.int64), axis, slots, new, 1))
 
     def player_axes(self) -> dict[str, np.ndarray]:
-        return {axis: self.values[axis][self.player_slots[axis]] for axis in self.axes}
+        return {axis: self.values[axis][self.player_slots] for axis in self.axes}
 
     def moods(self) -> np.ndarray:
         axes = self.player_axes()
