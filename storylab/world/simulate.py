@@ -320,20 +320,19 @@ class _State:
         columns: list[list[np.ndarray]] = [[], [], [], [], [], []]
         for ticks, axis, slots, values, source in self.rows:
             a, b = self._pairs(axis, slots)
-            axis_code = np.full(len(slots), self.axes.index(axis))
-            for column, part in zip(
-                columns, (ticks, a, b, axis_code, values, np.full(len(slots), source)), strict=True
-            ):
+            code = np.full(len(slots), self.axes.index(axis), dtype=np.int32)
+            parts = (ticks, a, b, code, values, np.full(len(slots), source, dtype=np.int8))
+            for column, part in zip(columns, parts, strict=True):
                 column.append(part)
         ticks, a, b, axis, values, sources = (np.concatenate(c) for c in columns)
         return pd.DataFrame(
             {
-                "tick": ticks.astype(np.int64),
-                "a": pd.Categorical.from_codes(a.astype(np.int64), self.names),
-                "b": pd.Categorical.from_codes(b.astype(np.int64), [*self.names, "player"]),
-                "axis": pd.Categorical.from_codes(axis.astype(np.int64), self.axes),
-                "value": values.astype(float),
-                "source": pd.Categorical.from_codes(sources.astype(np.int64), _SOURCES),
+                "tick": ticks,
+                "a": pd.Categorical.from_codes(a, self.names),
+                "b": pd.Categorical.from_codes(b, [*self.names, "player"]),
+                "axis": pd.Categorical.from_codes(axis, self.axes),
+                "value": values.astype(float, copy=False),
+                "source": pd.Categorical.from_codes(sources, _SOURCES),
             }
         )
 
