@@ -13,8 +13,9 @@ ALLOWED = {
     "archives": {"_data", "theory"},
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
+    "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning"},
+    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "play"},
 }
 
 

@@ -92,6 +92,8 @@ def _pick(
     w = np.array(
         [weights.get(f"{node}/{c.id}", weights.get(c.id, 1.0)) for c in offered], dtype=float
     )
+    if len(offered) == 1:  # no decision: no draw, so conditions stay in step
+        return offered[0].id
     x = rng.random()
     if w.sum() <= 0:
         return offered[int(x * len(offered))].id
@@ -119,6 +121,7 @@ def simulate_players(
     cast: Mapping[ActantRole | str, str] | None = None,
     composer: StorylineComposer | None = None,
     candidates: int = 1,
+    share_replans: bool = True,
     max_steps: int = 200,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -128,10 +131,12 @@ def simulate_players(
     among the choices on offer, or in proportion to ``weights`` (choice id or
     ``node/choice`` -> weight, 1 by default); ``{"continue": 3}`` makes a player who
     follows the plan three times as often as each deviation. Player ``k`` draws from the
-    stream ``(seed, k)`` in every condition (common random numbers), so the conditions
-    differ only by re-planning.
+    stream ``(seed, k)`` in every condition, one draw per decision between two or more
+    choices (common random numbers), so the conditions differ only by re-planning.
 
-    ``candidates`` is passed to each re-plan (see :func:`~storylab.play.replan`).
+    ``candidates`` is passed to each re-plan (see :func:`~storylab.play.replan`). With
+    ``share_replans`` players share the re-plans they reach (deterministic, so the stories
+    are the same); without, every player re-plans for itself (to time re-planning).
 
     Returns
     -------
@@ -147,7 +152,7 @@ def simulate_players(
     weights = dict(weights or {})
     composer = composer or StorylineComposer()
     engine = NarrativeEngine()
-    cache: dict = {}
+    shared: dict = {}
     frames = []
     bar = tqdm(total=n * len(replanning), disable=not progress, desc="players")
     for on in replanning:
@@ -162,7 +167,7 @@ def simulate_players(
                 seed=seed,
                 candidates=candidates,
                 engine=engine,
-                cache=cache,
+                cache=shared if share_replans else {},
             )
             runs.append(_play(player, np.random.default_rng([seed, k]), weights, max_steps))
             extra.append((k, seed, time.perf_counter() - started, tuple(player.replan_seconds)))

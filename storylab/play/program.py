@@ -121,6 +121,10 @@ def _cast(
 ) -> dict[ActantRole, str]:
     if cast is None:
         return {role: _slug(name) for role, name in plan.actants.items()}
+    roles = {r.value for r in ActantRole}
+    unknown = [str(r) for r in cast if str(r) not in roles]
+    if unknown:
+        raise ValueError(f"cast: actant roles ({', '.join(sorted(roles))}), got {unknown}")
     return {ActantRole(role): str(character) for role, character in cast.items()}
 
 
