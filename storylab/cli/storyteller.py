@@ -134,6 +134,15 @@ def _run_compose(args: argparse.Namespace) -> int:
         from storylab.viz.plans import plot_plan
 
         plot_plan(plan).figure.savefig(args.plot, dpi=120)
+    if args.program:
+        from storylab._files import write_atomic
+        from storylab.play import program_yaml, to_program
+
+        write_atomic(args.program, program_yaml(to_program(plan)))
+        print(
+            f"program written to {args.program} (play it: storylab play {args.program})",
+            file=sys.stderr,
+        )
     if args.json:
         print(plan.to_json())
         if args.timings:
@@ -181,5 +190,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the trajectory over the arc")
+    p.add_argument(
+        "--program",
+        metavar="OUT.yaml",
+        help="also write the plan as a playable narrative program (see `storylab play`)",
+    )
     p.add_argument("--timings", action="store_true", help="print wall-clock times")
     p.set_defaults(run=_run_compose)
