@@ -12,6 +12,7 @@ from storylab.play import (
     TriggerEncounter,
     dispatch,
     phase_intents,
+    store_inputs,
 )
 from storylab.runtime import OfflineProvider
 from storylab.storyteller import ActionCategory, StoryIntentType, compose
@@ -93,10 +94,30 @@ def test_dispatch_to_a_provider_and_to_a_store(plan):
     stored = dispatch(intents, store=store, scenario="s", session_id="play-1")
     assert [d.ref for d in stored] == [f"intent-{k + 1}" for k in range(len(intents))]
     scenario, kind, inputs, session = store.rows[0]
-    assert (scenario, session) == ("s", "play-1")
-    assert kind == intents[0].type.value and inputs["action"] == intents[0].action
+    first = intents[0]
+    assert scenario == f"s/1.{first.sequence_index}.{first.type.value}" and session == "play-1"
+    assert len({row[0] for row in store.rows}) == len(intents)  # one scenario per intent
+    assert kind == first.type.value and inputs["action_id"] == first.action
+    assert inputs["phase_number"] == 1 and inputs["chapter"] == "phase 1"
+    assert f"{first.spectrum.value} +0.00" in inputs["description"]
     with pytest.raises(ValueError, match="store or a generation provider"):
         dispatch(intents)
+
+
+def test_store_inputs_flatten_the_typed_parameters(plan):
+    made = [i for p in plan.phases for i in phase_intents(plan, p.number, _world(plan, -0.2))]
+    encounter = next(i for i in made if isinstance(i, TriggerEncounter))
+    inputs = store_inputs(encounter)
+    assert inputs["character"] == encounter.character and "delta" not in inputs
+    assert f"parties {list(encounter.parties)}" in inputs["description"]
+    lo, hi = encounter.target
+    assert f"life_death -0.20, phase target [{lo:+.2f}, {hi:+.2f}]" in inputs["description"]
+    history = next(i for i in made if isinstance(i, RecordHistory))
+    assert f"event {history.event}" in store_inputs(history)["description"]
+    relation = ModifyRelationship(
+        **{**encounter.model_dump(), "type": "modify_relationship", "delta": -0.15}
+    )
+    assert store_inputs(relation)["delta"] == -0.15
 
 
 def test_the_player_makes_each_phase_intents_when_the_phase_is_reached(plan):

@@ -13,6 +13,7 @@ from storylab.play.intents import (
     UpdatePersonality,
     dispatch,
     phase_intents,
+    store_inputs,
 )
 from storylab.play.measure import arc_share, played_vs_planned, simulate_players
 from storylab.play.player import Playthrough, StoryPlayer
@@ -72,5 +73,6 @@ __all__ = [
     "replan",
     "resume_node",
     "simulate_players",
+    "store_inputs",
     "to_program",
 ]

@@ -45,6 +45,7 @@ __all__ = [
     "UpdatePersonality",
     "dispatch",
     "phase_intents",
+    "store_inputs",
 ]
 
 
@@ -211,6 +212,37 @@ class Dispatched(Frozen):
     content: str | None = None
 
 
+def store_inputs(intent: PhaseIntent) -> dict[str, Any]:
+    """The inputs an intents store takes for ``intent`` (its composer-intent fields).
+
+    The store validates one flat set of fields for every composer intent kind; the typed
+    parameters it has no field for (the spectrum, its value and the target, the parties,
+    the behaviour, the event) are written into the description.
+    """
+    lo, hi = intent.target
+    extra = {
+        k: v for k, v in intent.model_dump(mode="json").items() if k in _TYPED and v is not None
+    }
+    where = f"{intent.spectrum.value} {intent.value:+.2f}, phase target [{lo:+.2f}, {hi:+.2f}]"
+    details = "".join(f"; {k} {v}" for k, v in extra.items() if k != "delta")
+    inputs: dict[str, Any] = {
+        "description": f"{intent.description} ({where}{details})",
+        "character": intent.character,
+        "action_id": intent.action,
+        "phase_number": intent.phase,
+        "sequence_index": intent.sequence_index,
+        "urgency": intent.urgency,
+        "target_role": intent.role.value if intent.role is not None else None,
+        "chapter": f"phase {intent.phase}",
+        "delta": extra.get("delta"),
+    }
+    return {k: v for k, v in inputs.items() if v is not None}
+
+
+#: Fields of the typed intents beyond the common ones.
+_TYPED = ("behavior", "parties", "delta", "event", "core_event")
+
+
 def _request(intent: PhaseIntent, npc: str) -> GenerationRequest:
     blocks = default_block_library()
     who = f"{intent.role.value}: {intent.character or 'uncast'}" if intent.role else "story"
@@ -240,9 +272,10 @@ def dispatch(
 ) -> tuple[Dispatched, ...]:
     """Send each intent to ``store`` (persisted) when given, else to ``provider``.
 
-    The store gets ``create_intent(scenario, kind=<intent type>, inputs=<typed parameters
-    as JSON>, session_id=...)``; the provider a generation request whose program is
-    ``intent.<type>`` and whose prompt names the role, the character and the action.
+    The store gets ``create_intent("<scenario>/<phase>.<index>.<type>", <intent type>,
+    store_inputs(intent), session_id=...)``: one scenario per intent, since a store keeps
+    one pending intent per scenario. The provider gets a generation request whose program
+    is ``intent.<type>`` and whose prompt names the role, the character and the action.
 
     Raises
     ------
@@ -254,8 +287,10 @@ def dispatch(
     out = []
     for intent in intents:
         if store is not None:
-            inputs = intent.model_dump(mode="json")
-            record = store.create_intent(scenario, intent.type.value, inputs, session_id=session_id)
+            name = f"{scenario}/{intent.phase}.{intent.sequence_index}.{intent.type.value}"
+            record = store.create_intent(
+                name, intent.type.value, store_inputs(intent), session_id=session_id
+            )
             ref = str(getattr(record, "id", record))
             out.append(Dispatched(intent=intent, via="store", ref=ref))
         else:
