@@ -129,9 +129,9 @@ class StoryPlayer:
         self.intents: list[PhaseIntent] = []
         self.dispatched: list[Dispatched] = []
         self._programs: dict[str, NarrativeProgram] = {}
-        self.program = self._register(plan, to_program(plan, cast))
+        self.program = self._register(to_program(plan, cast))
 
-    def _register(self, plan: StorylinePlan, program: NarrativeProgram) -> NarrativeProgram:
+    def _register(self, program: NarrativeProgram) -> NarrativeProgram:
         if program.id not in self.engine.program_ids:
             self.engine.add_program(program)
         self._programs[program.id] = program
@@ -191,7 +191,7 @@ class StoryPlayer:
         new, program = self.cache[key]
         self.replans.append(new)
         self.current = new.plan
-        self.program = self._register(new.plan, program)
+        self.program = self._register(program)
         self.engine.finish(self.session, self.npc)
         result = self.engine.start(self.session, self.npc, program.id)
         return self._after(result, state.world)

@@ -33,6 +33,7 @@ from storylab.storyteller import (
     StoryAction,
     StorylinePlan,
     action_library,
+    apply_action,
     apply_chain,
     planning_config,
 )
@@ -275,7 +276,7 @@ def _walk(
     world = plan.initial_state.to_world()
     for item in plan.actions:
         action = library.get(item.action_id)
-        after = apply_chain(world, (action,), plan.genre, plan.secondary_spectrum)[-1]
+        after = apply_action(world, action, plan.genre, plan.secondary_spectrum)
         yield item, world, after
         world = after
 
