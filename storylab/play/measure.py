@@ -97,7 +97,8 @@ def _pick(
     x = rng.random()
     if w.sum() <= 0:
         return offered[int(x * len(offered))].id
-    return offered[int(np.searchsorted(np.cumsum(w) / w.sum(), x, side="right"))].id
+    index = int(np.searchsorted(np.cumsum(w) / w.sum(), x, side="right"))
+    return offered[min(index, len(offered) - 1)].id
 
 
 def _play(
