@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import Field, TypeAdapter
 
 from storylab._data import Frozen
+from storylab.play.program import intent_line
 from storylab.runtime import (
     Generation,
     GenerationProvider,
@@ -245,8 +246,7 @@ _TYPED = ("behavior", "parties", "delta", "event", "core_event")
 
 def _request(intent: PhaseIntent, npc: str) -> GenerationRequest:
     blocks = default_block_library()
-    who = f"{intent.role.value}: {intent.character or 'uncast'}" if intent.role else "story"
-    prompt = f"[{intent.type.value} · {who}] {intent.description}"
+    prompt = intent_line(intent.type, intent.role, intent.character, intent.description)
     social = SocialContext(blocks.tier(0.0), blocks.default_mood, 0.0)
     return GenerationRequest(
         "intent",

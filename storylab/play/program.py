@@ -31,6 +31,7 @@ from storylab.storyteller import (
     ActionLibrary,
     PlanningConfig,
     StoryAction,
+    StoryIntentType,
     StorylinePlan,
     action_library,
     apply_action,
@@ -46,6 +47,7 @@ __all__ = [
     "core_flag",
     "deviations",
     "fact_flag",
+    "intent_line",
     "phase_of_node",
     "program_yaml",
     "resume_node",
@@ -104,8 +106,16 @@ def _changed(before: WorldState, after: WorldState) -> dict[str, Any]:
     return {
         fact_flag(k): _flag_value(k, v)
         for k, v in after.facts.items()
-        if before.facts.get(k) != v or k not in before.facts
+        if k not in before.facts or before.facts[k] != v
     }
+
+
+def intent_line(
+    kind: StoryIntentType, role: ActantRole | None, character: str | None, description: str
+) -> str:
+    """How an intent reads in a line or a prompt: ``[type · role: character] what happens``."""
+    who = f"{role.value}: {character or 'uncast'}" if role is not None else "story"
+    return f"[{kind.value} · {who}] {description}"
 
 
 def _text(text: str) -> str:
@@ -134,10 +144,10 @@ def _ticks(action: StoryAction, genre: str, config: PlanningConfig) -> int:
 
 
 class _Builder:
-    """Collects nodes and edges; ``then`` links the last node to the next one."""
+    """Collects nodes and edges; ``add`` links a node after the one named ``after``."""
 
-    def __init__(self, plan: StorylinePlan, roles: dict[ActantRole, str], library: ActionLibrary):
-        self.plan, self.roles, self.library = plan, roles, library
+    def __init__(self, plan: StorylinePlan, roles: dict[ActantRole, str]):
+        self.plan, self.roles = plan, roles
         self.config = planning_config()
         self.nodes: list[dict[str, Any]] = []
         self.edges: list[dict[str, Any]] = []
@@ -181,8 +191,7 @@ class _Builder:
             else:
                 role = spec.target_role
                 character = self.roles.get(role) if role is not None else None
-                who = f"{role.value}: {character or 'uncast'}" if role is not None else "story"
-                node["text"] = _text(f"[{spec.type.value} · {who}] {description}")
+                node["text"] = _text(intent_line(spec.type, role, character, description))
                 node["generation_program"] = f"intent.{spec.type.value}"
                 if character is not None:
                     node["speaker"] = character
@@ -313,7 +322,7 @@ def to_program(
         raise ValueError(f"deviation_count: at least 1, got {deviation_count}")
     library = library or action_library()
     roles = _cast(plan, cast)
-    b = _Builder(plan, roles, library)
+    b = _Builder(plan, roles)
     first = plan.phases[0].number
     b.add({"id": "begin", "type": "branch"})
     b.edges.append({"from": "begin", "to": f"phase{first}", "conditions": [f"flags.{BEGUN_FLAG}"]})
