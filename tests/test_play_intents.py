@@ -135,3 +135,18 @@ def test_the_player_makes_each_phase_intents_when_the_phase_is_reached(plan):
     assert {i.action for i in second} <= {a.action_id for a in player.current.actions}
     assert len(player.dispatched) == len(player.intents)
     assert {d.intent.type for d in player.dispatched} <= set(StoryIntentType)
+
+
+def test_the_player_persists_phase_intents_in_the_intents_store(plan, tmp_path):
+    intents_layer = pytest.importorskip("storylab.intents")
+    store = intents_layer.IntentStore(tmp_path / "play.sqlite")
+    player = StoryPlayer(plan, store=store)
+    result = player.start()
+    player.step(next(c.id for c in result.choices if c.id.startswith("deviate.")))
+    assert player.dispatched and {d.via for d in player.dispatched} == {"store"}
+    stored = store.intent(player.dispatched[0].ref)
+    first = player.dispatched[0].intent
+    assert stored.kind == first.type.value and stored.status == "pending"
+    assert stored.inputs["action_id"] == first.action
+    assert stored.inputs["phase_number"] == first.phase
+    assert len(store.intents()) == len(player.dispatched)
