@@ -18,8 +18,9 @@ ALLOWED = {
     "runtime": {"_data", "theory"},
     "world": {"_data", "theory", "runtime"},
     "intents": {"_data", "runtime"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
+    "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
+    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play"},
+    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world", "play"},
 }
 
 
