@@ -28,6 +28,7 @@ VALIDATORS: dict[str, str] = {
     "story-templates": "storylab.storyteller.templates:load_templates",
     "planning": "storylab.storyteller.config:load_planning",
     "profile": "storylab.tuning.profiles:read_profile",
+    "world": "storylab.world.check:load_world",
 }
 
 

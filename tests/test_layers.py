@@ -13,8 +13,9 @@ ALLOWED = {
     "archives": {"_data", "theory"},
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning"},
+    "world": {"_data", "theory", "runtime"},
+    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
+    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
 }
 
 

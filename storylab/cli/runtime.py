@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib import import_module
 from typing import Any
 
 from storylab._data import DataError, read_document
@@ -18,7 +19,6 @@ from storylab.runtime import (
     format_transcript,
     load_program,
     parse_program,
-    program_json_schema,
 )
 
 _STATE_KEYS = ("flags", "relationships", "inventory", "arcs", "quests", "player", "world_time")
@@ -87,13 +87,22 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+#: format -> "module:function" returning its JSON Schema (imported when asked for).
+SCHEMAS = {
+    "program": "storylab.runtime.program:program_json_schema",
+    "world": "storylab.world.manifest:world_json_schema",
+}
+
+
 def _run_schema(args: argparse.Namespace) -> int:
+    module, func = SCHEMAS[args.format].split(":")
+    schema = getattr(import_module(module), func)()
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump(program_json_schema(), fh, indent=2, sort_keys=True)
-            fh.write("\n")
+        from storylab._files import write_atomic
+
+        write_atomic(args.out, json.dumps(schema, indent=2, sort_keys=True) + "\n")
     else:
-        print_json(program_json_schema())
+        print_json(schema)
     return 0
 
 
@@ -115,6 +124,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_check)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a storylab format")
-    p.add_argument("format", choices=["program"])
+    p.add_argument("format", choices=sorted(SCHEMAS), help="the format whose schema to print")
     p.add_argument("--out", metavar="FILE", help="write it to FILE instead")
     p.set_defaults(run=_run_schema)
