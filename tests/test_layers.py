@@ -14,8 +14,10 @@ ALLOWED = {
     "storyteller": {"_data", "theory", "archives"},
     "runtime": {"_data", "theory"},
     "world": {"_data", "theory", "runtime"},
+    "intents": {"_data", "runtime"},
+    "graph": {"_data", "theory", "archives", "runtime", "world", "intents"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
+    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world", "graph"},
 }
 
 
