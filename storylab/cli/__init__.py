@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from storylab._data import DataError, UnknownNameError
 from storylab._files import WriteError
-from storylab.cli import archives, pddl, runtime, storyteller, theory, world
+from storylab.cli import archives, graph, pddl, runtime, storyteller, theory, world
 
 __all__ = ["main"]
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
-COMMAND_GROUPS = [theory, storyteller, pddl, archives, runtime, world]
+COMMAND_GROUPS = [theory, storyteller, pddl, archives, runtime, world, graph]
 
 
 def build_parser() -> argparse.ArgumentParser:
