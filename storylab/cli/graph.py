@@ -53,7 +53,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print_json(problems.to_dict(orient="records"))
     else:
         for row in problems.itertuples(index=False):
-            where = f"{row.source}: {row.at}" if row.at else row.source
+            where = f"{row.source}: {row.location}" if row.location else row.source
             print(f"{where}: [{row.check}] {row.message}")
         print(f"{len(problems)} problem(s)")
     return 1 if len(problems) else 0

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "PROBLEM_COLUMNS", "ChecksMixin"]
 
 #: Columns of :meth:`ChecksMixin.check`.
-PROBLEM_COLUMNS = ["check", "source", "at", "subject", "message"]
+PROBLEM_COLUMNS = ["check", "source", "location", "subject", "message"]
 
 #: Each check: what it finds (the found-while-reading ones come from ``graph_findings``).
 CHECKS: dict[str, str] = {
@@ -81,7 +81,8 @@ _SQL: dict[str, str] = {
                             AND t.kind IN ('template', 'instance'))""",
     "dangling": """
         WITH stub AS (
-            SELECT id, key FROM graph_nodes n WHERE n.source IS NULL AND n.kind != 'role'
+            SELECT id, key FROM graph_nodes n
+            WHERE n.source IS NULL AND n.kind NOT IN ('role', 'arc')
               AND NOT (n.kind = 'scene' AND EXISTS (
                   SELECT 1 FROM graph_edges c WHERE c.dst = n.id AND c.kind = 'contains')))
         SELECT s.name, e.at, stub.key,
@@ -118,7 +119,7 @@ class ChecksMixin:
     _db: sqlite3.Connection
 
     def check(self, checks: list[str] | None = None) -> pd.DataFrame:
-        """Every problem the graph has: ``check, source, at, subject, message``, sorted.
+        """Every problem the graph has: ``check, source, location, subject, message``, sorted.
 
         ``checks`` picks some of :data:`CHECKS` (default: all); an empty frame means the
         graph is consistent.

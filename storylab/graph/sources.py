@@ -103,6 +103,11 @@ def _cast_names(program: NarrativeProgram) -> set[str]:
     return names
 
 
+def _unknown_speaker(speaker: str | None, cast: set[str]) -> bool:
+    """A literal speaker (no template) that no cast entry names."""
+    return bool(speaker) and "{" not in speaker and speaker not in cast
+
+
 def program_fragment(program: NarrativeProgram, source: str, text: bytes | str = b"") -> Fragment:
     """A program's own links: its scenes, their roles, the blocks it uses, and the
     speakers missing from its cast (the world that runs it resolves the rest)."""
@@ -138,10 +143,9 @@ def program_fragment(program: NarrativeProgram, source: str, text: bytes | str =
         elif isinstance(node, ActionBlockNode):
             for block in dict.fromkeys([*node.blocks, *node.fallback_blocks]):
                 edges.append(GraphEdge(pk, node_key("block", block), "uses_block", at=at))
-        elif isinstance(node, DialogueNode) and node.speaker and "{" not in node.speaker:
-            if node.speaker not in cast:
-                msg = f"speaker {node.speaker!r} is not in the program's cast (metadata.characters)"
-                findings.append(Finding("speaker_not_in_cast", f"{at}.speaker", msg))
+        elif isinstance(node, DialogueNode) and _unknown_speaker(node.speaker, cast):
+            msg = f"speaker {node.speaker!r} is not in the program's cast (metadata.characters)"
+            findings.append(Finding("speaker_not_in_cast", f"{at}.speaker", msg))
     body = text or program.model_dump_json()
     return Fragment(source, "program", _hash(body), nodes, edges, findings)
 
@@ -291,7 +295,7 @@ def intent_fragment(intent: Intent, store: str) -> Fragment:
     refs = list(dict.fromkeys(_refs(intent)))
     edges = [GraphEdge(gk, ref, "for", at=f"intents.{intent.id}.{at}") for ref, at in refs]
     for e in intent.effects:
-        if e.status != "applied" or e.output is None and e.result_ref is None:
+        if e.status != "applied" or (e.output is None and e.result_ref is None):
             continue
         ak = node_key("asset", f"{intent.id}.{e.index}")
         at = f"intent_effects.{intent.id}[{e.index}]"

@@ -1,7 +1,8 @@
 """The identity graph in SQLite: nodes, typed edges, sources with content hashes, findings.
 
 The graph lives in its own ``graph_*`` tables, so it can share one file with sessions and
-intents; ``graph_meta`` records its schema version. Each source (a file, or a part of an
+intents; its schema version is the ``graph`` row of ``storylab_schema`` (the table each
+layer of a shared file records its version in). Each source (a file, or a part of an
 intents store) is ingested as one :class:`~storylab.graph.model.Fragment` in one
 transaction: a source whose content hash is unchanged is skipped, a changed one has its
 old nodes, edges and findings retracted and the new ones written, and a failure leaves
@@ -9,9 +10,9 @@ the stored graph as it was.
 
 An edge may point at a key no source defines (yet): the key is then kept as a *stub*
 node (``source IS NULL``), and :func:`~storylab.graph.checks` reports it as a dangling
-reference. Scenes and roles are never defined by one source (any number of programs may
-launch a scene and declare a role), so they are stubs by design; a scene counts as
-defined when some program contains it.
+reference. Scenes, roles and arcs are never defined by one source (any number of
+programs may launch a scene or declare a role, any generation may be for an arc), so they
+are stubs by design; a scene counts as defined when some program contains it.
 """
 
 from __future__ import annotations
@@ -26,16 +27,19 @@ from tqdm.auto import tqdm
 
 from storylab._data import DataError, Problem
 from storylab.graph.checks import ChecksMixin
+from storylab.graph.export import to_networkx, write_graphml
 from storylab.graph.model import EDGE_KINDS, Fragment, GraphNode, key_kind
 from storylab.graph.queries import QueriesMixin
 
 __all__ = ["SCHEMA_VERSION", "CharacterGraph", "IngestReport"]
 
+#: The row this layer owns in ``storylab_schema`` (one version per layer of a shared file).
+LAYER = "graph"
 #: Version of the ``graph_*`` tables this storylab reads and writes.
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS graph_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS storylab_schema (layer TEXT PRIMARY KEY, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS graph_sources (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS graph_nodes (
@@ -108,14 +112,14 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(_SCHEMA)
-        row = self._db.execute("SELECT value FROM graph_meta WHERE key='schema_version'").fetchone()
+        row = self._db.execute(
+            "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
+        ).fetchone()
         if row is None:
-            self._db.execute(
-                "INSERT INTO graph_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        elif row[0] != str(SCHEMA_VERSION):
+            self._db.execute("INSERT INTO storylab_schema VALUES (?, ?)", (LAYER, SCHEMA_VERSION))
+        elif row[0] != SCHEMA_VERSION:
             expected = f"graph schema version {SCHEMA_VERSION} (got {row[0]})"
-            raise DataError([Problem(self.path, "graph_meta.schema_version", expected)])
+            raise DataError([Problem(self.path, "storylab_schema.graph", expected)])
 
     def __enter__(self) -> CharacterGraph:
         return self
@@ -126,6 +130,15 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    def to_networkx(self, keys: Iterable[str] | None = None):  # -> networkx.MultiDiGraph
+        """The graph (or the part among ``keys``) for networkx; see
+        :func:`storylab.graph.to_networkx`."""
+        return to_networkx(self, keys)
+
+    def write_graphml(self, path: str | Path) -> Path:
+        """Write the graph as GraphML; see :func:`storylab.graph.write_graphml`."""
+        return write_graphml(self, path)
 
     # -- ingest ---------------------------------------------------------------------------
     def ingest(
