@@ -36,15 +36,18 @@ CHECKS: dict[str, str] = {
 
 _SQL: dict[str, str] = {
     "npc_without_character": """
+        WITH named (edge, npc) AS (
+            SELECT rowid, dst FROM graph_edges WHERE kind = 'names'
+            UNION ALL
+            SELECT rowid, src FROM graph_edges WHERE kind IN ('fills_role', 'appears_in'))
         SELECT s.name, e.at, n.key,
                CASE e.kind WHEN 'names' THEN 'a scene names ' WHEN 'fills_role'
                     THEN 'the world binds a role to ' ELSE 'a program''s cast names ' END
                || n.key || ', which plays no character'
-        FROM graph_edges e
-        JOIN graph_nodes n ON n.id = CASE e.kind WHEN 'names' THEN e.dst ELSE e.src END
-        JOIN graph_sources s ON s.id = e.source
-        WHERE e.kind IN ('names', 'fills_role', 'appears_in') AND n.kind = 'npc'
-          AND n.source IS NOT NULL
+        FROM named CROSS JOIN graph_nodes n ON n.id = named.npc
+        CROSS JOIN graph_edges e ON e.rowid = named.edge
+        CROSS JOIN graph_sources s ON s.id = e.source
+        WHERE n.kind = 'npc' AND n.source IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM graph_edges p WHERE p.dst = n.id AND p.kind = 'plays')""",
     "role_unbound": """
         WITH needs (source, at, owner, role, world) AS (

@@ -30,58 +30,71 @@ WITH
 c AS MATERIALIZED (SELECT id, kind, world FROM graph_nodes WHERE id = :c),
 inst AS MATERIALIZED (
     SELECT e.dst AS id, e.world AS world FROM c
-    JOIN graph_edges e ON e.src = c.id AND e.kind = 'instantiates'
+    CROSS JOIN graph_edges e ON e.src = c.id AND e.kind = 'instantiates'
     UNION ALL SELECT id, world FROM c WHERE kind = 'instance'),
 npc AS MATERIALIZED (
     SELECT e.dst AS id, i.world AS world FROM inst i
-    JOIN graph_edges e ON e.src = i.id AND e.kind = 'plays'),
+    CROSS JOIN graph_edges e ON e.src = i.id AND e.kind = 'plays'),
 holder AS MATERIALIZED (
     SELECT id, world FROM inst UNION ALL SELECT id, world FROM npc
     UNION ALL SELECT id, NULL FROM c WHERE kind = 'template'),
 bound AS MATERIALIZED (
     SELECT e.dst AS role, e.world AS world FROM holder h
-    JOIN graph_edges e ON e.src = h.id AND e.kind = 'fills_role'),
+    CROSS JOIN graph_edges e ON e.src = h.id AND e.kind = 'fills_role'),
 ran AS MATERIALIZED (
     SELECT e.dst AS program, w.world AS world FROM (SELECT DISTINCT world FROM bound) w
-    JOIN graph_nodes wn ON wn.key = 'world:' || w.world
-    JOIN graph_edges e ON e.src = wn.id AND e.kind = 'runs'),
+    CROSS JOIN graph_nodes wn ON wn.key = 'world:' || w.world
+    CROSS JOIN graph_edges e ON e.src = wn.id AND e.kind = 'runs'),
 cast_scene AS MATERIALIZED (
     SELECT s.dst AS scene, ran.program AS program, ran.world AS world FROM ran
-    JOIN graph_edges s ON s.src = ran.program AND s.kind = 'contains'
-    JOIN graph_edges r ON r.src = s.dst AND r.kind = 'has_role'
+    CROSS JOIN graph_edges s ON s.src = ran.program AND s.kind = 'contains'
+    CROSS JOIN graph_edges r ON r.src = s.dst AND r.kind = 'has_role'
         AND (r.world IS NULL OR r.world = ran.world)
-    JOIN bound b ON b.role = r.dst AND b.world = ran.world),
+    CROSS JOIN bound b ON b.role = r.dst AND b.world = ran.world),
 content AS MATERIALIZED (
     SELECT e.src AS id, n.kind AS kind, COALESCE(n.world, i.world) AS world FROM
     (SELECT id, world FROM inst UNION ALL SELECT id, NULL FROM c WHERE kind = 'template') i
-    JOIN graph_edges e ON e.dst = i.id AND e.kind = 'for'
-    JOIN graph_nodes n ON n.id = e.src),
+    CROSS JOIN graph_edges e ON e.dst = i.id AND e.kind = 'for'
+    CROSS JOIN graph_nodes n ON n.id = e.src),
 uses (id, kind, world, via) AS (
     SELECT id, 'instance', world, 'instantiates' FROM inst WHERE id != :c
     UNION ALL SELECT id, 'npc', world, 'plays' FROM npc
     UNION ALL SELECT scene, 'scene', world, 'role' FROM cast_scene
     UNION ALL SELECT program, 'program', world, 'scene' FROM cast_scene
     UNION ALL SELECT ran.program, 'program', ran.world, 'role' FROM ran
-        JOIN graph_edges r ON r.src = ran.program AND r.kind = 'has_role'
-        JOIN bound b ON b.role = r.dst AND b.world = ran.world
+        CROSS JOIN graph_edges r ON r.src = ran.program AND r.kind = 'has_role'
+        CROSS JOIN bound b ON b.role = r.dst AND b.world = ran.world
     UNION ALL SELECT e.src, 'scene', e.world, 'names' FROM holder h
-        JOIN graph_edges e ON e.dst = h.id AND e.kind = 'names'
+        CROSS JOIN graph_edges e ON e.dst = h.id AND e.kind = 'names'
     UNION ALL SELECT e.dst, 'program', e.world, 'cast' FROM holder h
-        JOIN graph_edges e ON e.src = h.id AND e.kind = 'appears_in'
+        CROSS JOIN graph_edges e ON e.src = h.id AND e.kind = 'appears_in'
     UNION ALL SELECT id, kind, world, 'for' FROM content
     UNION ALL SELECT e.dst, 'asset', g.world, 'produced' FROM content g
-        JOIN graph_edges e ON e.src = g.id AND e.kind = 'produced' WHERE g.kind = 'generation'
+        CROSS JOIN graph_edges e ON e.src = g.id AND e.kind = 'produced' WHERE g.kind = 'generation'
     UNION ALL SELECT e.dst, n.kind, e.world, 'related_to' FROM holder h
-        JOIN graph_edges e ON e.src = h.id AND e.kind = 'related_to'
-        JOIN graph_nodes n ON n.id = e.dst
+        CROSS JOIN graph_edges e ON e.src = h.id AND e.kind = 'related_to'
+        CROSS JOIN graph_nodes n ON n.id = e.dst
     UNION ALL SELECT e.src, n.kind, e.world, 'related_to' FROM holder h
-        JOIN graph_edges e ON e.dst = h.id AND e.kind = 'related_to'
-        JOIN graph_nodes n ON n.id = e.src)
+        CROSS JOIN graph_edges e ON e.dst = h.id AND e.kind = 'related_to'
+        CROSS JOIN graph_nodes n ON n.id = e.src)
+"""
+_USES_ROWS = (
+    _USES
+    + """
 SELECT n.key, u.kind, n.label, u.world, u.via, n.rating, n.tags, u.id
 FROM (SELECT id, kind, world, MIN(via) AS via FROM uses GROUP BY id, kind, world) u
-JOIN graph_nodes n ON n.id = u.id
+CROSS JOIN graph_nodes n ON n.id = u.id
 ORDER BY u.kind, u.world, n.key
 """
+)
+_USES_COUNTS = (
+    _USES
+    + """
+SELECT CASE via WHEN 'related_to' THEN 'related' ELSE kind END AS k, world, COUNT(*)
+FROM (SELECT id, kind, world, MIN(via) AS via FROM uses GROUP BY id, kind, world)
+GROUP BY k, world ORDER BY k, COALESCE(world, '')
+"""
+)
 
 
 def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
@@ -165,7 +178,7 @@ class QueriesMixin:
     # -- where is this character used ----------------------------------------------------
     def _uses(self, character: str, **filters: Any) -> list[tuple[Any, ...]]:
         cid, _ = self._character(character)
-        rows = self._db.execute(_USES, {"c": cid}).fetchall()
+        rows = self._db.execute(_USES_ROWS, {"c": cid}).fetchall()
         return self._filter(rows, **_filters(filters)) if any(filters.values()) else rows
 
     def uses(self, character: str, **filters: Any) -> pd.DataFrame:
@@ -179,9 +192,13 @@ class QueriesMixin:
     def usage(self, character: str, **filters: Any) -> pd.DataFrame:
         """How often a character is used, by node kind and world: ``kind, world, count``
         (related characters count as kind ``related``)."""
-        rows = self._uses(character, **filters)
-        counts = Counter(("related" if r[4] == "related_to" else r[1], r[3]) for r in rows)
-        rows = sorted(((k, w, n) for (k, w), n in counts.items()), key=lambda r: (r[0], r[1] or ""))
+        if any(filters.values()):
+            rows = self._uses(character, **filters)
+            counts = Counter(("related" if r[4] == "related_to" else r[1], r[3]) for r in rows)
+            rows = sorted(((k, w, n) for (k, w), n in counts.items()), key=_by_kind_world)
+        else:
+            cid, _ = self._character(character)
+            rows = self._db.execute(_USES_COUNTS, {"c": cid}).fetchall()
         return _frame(rows, ["kind", "world", "count"])
 
     def scenes_for_character(self, character: str, **filters: Any) -> pd.DataFrame:
@@ -310,6 +327,10 @@ class QueriesMixin:
             {"w": world},
         ).fetchall()
         return _frame(rows, ["template", "label", "instances"])
+
+
+def _by_kind_world(row: tuple[Any, ...]) -> tuple[str, str]:
+    return row[0], row[1] or ""
 
 
 def _filters(filters: dict[str, Any]) -> dict[str, Any]:

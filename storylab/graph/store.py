@@ -51,8 +51,8 @@ CREATE INDEX IF NOT EXISTS graph_nodes_stub ON graph_nodes(kind) WHERE source IS
 CREATE TABLE IF NOT EXISTS graph_edges (
     src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL, source INTEGER NOT NULL,
     world TEXT, at TEXT, data TEXT);
-CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges(src, kind, world);
-CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges(dst, kind, world);
+CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges(src, kind, world, dst);
+CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges(dst, kind, world, src);
 CREATE INDEX IF NOT EXISTS graph_edges_kind ON graph_edges(kind, src, world);
 CREATE INDEX IF NOT EXISTS graph_edges_source ON graph_edges(source);
 CREATE TABLE IF NOT EXISTS graph_findings (
