@@ -148,3 +148,24 @@ def test_cli_ingest_and_show(tmp_path, capsys):
     assert main(["graph", "show", db, "nobody"]) == 2
     assert "unknown character 'template:nobody'" in capsys.readouterr().err
     assert main(["graph", "check", str(tmp_path / "missing")]) == 2
+
+
+def test_character_browser_and_neighbourhood_drawing(harbor):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from storylab.viz import plot_neighbourhood
+    from storylab.widgets import character_browser
+
+    box = character_browser(harbor, "template:sea_captain")
+    pick, hops = box.children[0].children
+    assert pick.value == "template:sea_captain" and "template:dockhand" in pick.options
+    pick.value = "template:dockhand"
+    hops.value = 1
+    ax = plot_neighbourhood(
+        harbor.to_networkx(harbor.character_graph("dockhand", 1)["key"]),
+        centre="template:dockhand",
+    )
+    assert ax.get_title() == "template:dockhand" and len(ax.collections) >= 3
+    with CharacterGraph() as empty, pytest.raises(ValueError, match="no character"):
+        character_browser(empty)

@@ -43,7 +43,11 @@ def _world():
 
 
 def _program(extra_block="missing"):
-    nodes = [GraphNode("program:p", "Program P", rating="teen", tags=("harbor",))]
+    nodes = [
+        GraphNode("program:p", "Program P", rating="teen", tags=("harbor",)),
+        GraphNode("scene:s1", "Scene one", at="nodes[0]"),
+        GraphNode("scene:s2", "Scene two", at="nodes[1]"),
+    ]
     edges = [
         _e("program:p", "scene:s1", "contains", at="nodes[0]"),
         _e("program:p", "scene:s2", "contains", at="nodes[1]"),
@@ -219,14 +223,17 @@ def test_a_consistent_graph_has_no_problems():
 def test_to_networkx_and_graphml(graph, tmp_path):
     g = graph.to_networkx()
     sources = graph.sources()
-    assert g.number_of_nodes() == 15 + 7  # defined by the sources, and scenes, roles, arc, stub
-    assert sources["nodes"].sum() == 15
+    assert g.number_of_nodes() == 17 + 5  # defined by the sources; roles, the arc, a stub
+    assert sources["nodes"].sum() == 17
     assert g.number_of_edges() == sources["edges"].sum()
     assert g.nodes["template:ann"]["kind"] == "template"
     assert g.nodes["block:missing"]["defined"] is False
-    assert g.edges["instance:w1/a", "instance:w1/b", "related_to"]["data"] == '{"trust": 5}'
+    (edge,) = g.get_edge_data("instance:w1/a", "instance:w1/b").values()
+    assert edge["kind"] == "related_to" and edge["data"] == '{"trust": 5}'
     path = write_graphml(graph, tmp_path / "g.graphml")
     back = nx.read_graphml(path)
     assert back.number_of_nodes() == g.number_of_nodes()
     part = graph.to_networkx(["template:ann", "instance:w1/a", "scene:s1"])
-    assert sorted(part.edges(keys=True)) == [("template:ann", "instance:w1/a", "instantiates")]
+    assert [(u, v, d["kind"]) for u, v, d in part.edges(data=True)] == [
+        ("template:ann", "instance:w1/a", "instantiates")
+    ]

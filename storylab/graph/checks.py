@@ -37,9 +37,11 @@ CHECKS: dict[str, str] = {
 _SQL: dict[str, str] = {
     "npc_without_character": """
         WITH named (edge, npc) AS (
-            SELECT rowid, dst FROM graph_edges WHERE kind = 'names'
+            SELECT rowid, dst FROM graph_edges
+            WHERE kind = 'names' AND skind = 'scene' AND dkind = 'npc'
             UNION ALL
-            SELECT rowid, src FROM graph_edges WHERE kind IN ('fills_role', 'appears_in'))
+            SELECT rowid, src FROM graph_edges
+            WHERE kind IN ('fills_role', 'appears_in') AND skind = 'npc')
         SELECT s.name, e.at, n.key,
                CASE e.kind WHEN 'names' THEN 'a scene names ' WHEN 'fills_role'
                     THEN 'the world binds a role to ' ELSE 'a program''s cast names ' END
@@ -47,67 +49,71 @@ _SQL: dict[str, str] = {
         FROM named CROSS JOIN graph_nodes n ON n.id = named.npc
         CROSS JOIN graph_edges e ON e.rowid = named.edge
         CROSS JOIN graph_sources s ON s.id = e.source
-        WHERE n.kind = 'npc' AND n.source IS NOT NULL
+        WHERE n.source IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM graph_edges p WHERE p.dst = n.id AND p.kind = 'plays')""",
     "role_unbound": """
-        WITH needs (source, at, owner, role, world) AS (
-            SELECT hr.source, hr.at, sc.key, hr.dst, r.world FROM graph_edges r
-            JOIN graph_edges c ON c.src = r.dst AND c.kind = 'contains'
-            JOIN graph_edges hr ON hr.src = c.dst AND hr.kind = 'has_role'
-                AND (hr.world IS NULL OR hr.world = r.world)
-            JOIN graph_nodes sc ON sc.id = c.dst
-            WHERE r.kind = 'runs'
-            UNION
-            SELECT hr.source, hr.at, p.key, hr.dst, r.world FROM graph_edges r
-            JOIN graph_edges hr ON hr.src = r.dst AND hr.kind = 'has_role'
-            JOIN graph_nodes p ON p.id = r.dst
-            WHERE r.kind = 'runs')
-        SELECT s.name, x.at, rn.key,
-               rn.key || ' (needed by ' || x.owner || ') is bound to nothing in world '
+        WITH needs (edge, role, world) AS (
+            SELECT hr.rowid, hr.dst, r.world FROM graph_edges hr
+            CROSS JOIN graph_edges c ON c.dst = hr.src AND c.kind = 'contains'
+            CROSS JOIN graph_edges r ON r.dst = c.src AND r.kind = 'runs'
+            WHERE hr.kind = 'has_role' AND hr.skind = 'scene'
+              AND (hr.world IS NULL OR hr.world = r.world)
+            UNION ALL
+            SELECT hr.rowid, hr.dst, r.world FROM graph_edges hr
+            CROSS JOIN graph_edges r ON r.dst = hr.src AND r.kind = 'runs'
+            WHERE hr.kind = 'has_role' AND hr.skind = 'program'),
+        unbound AS (
+            SELECT * FROM needs x WHERE NOT EXISTS (
+                SELECT 1 FROM graph_edges f
+                WHERE f.dst = x.role AND f.kind = 'fills_role' AND f.world = x.world))
+        SELECT s.name, e.at, rn.key,
+               rn.key || ' (needed by ' || o.key || ') is bound to nothing in world '
                || x.world
-        FROM needs x JOIN graph_nodes rn ON rn.id = x.role
-        JOIN graph_sources s ON s.id = x.source
-        WHERE NOT EXISTS (SELECT 1 FROM graph_edges f
-                          WHERE f.dst = x.role AND f.kind = 'fills_role' AND f.world = x.world)""",
+        FROM unbound x CROSS JOIN graph_edges e ON e.rowid = x.edge
+        CROSS JOIN graph_nodes rn ON rn.id = x.role
+        CROSS JOIN graph_nodes o ON o.id = e.src
+        CROSS JOIN graph_sources s ON s.id = e.source""",
     "untagged_content": """
+        WITH bare (edge) AS (
+            SELECT f.rowid FROM graph_edges f
+            WHERE f.kind = 'for' AND f.skind IN ('generation', 'asset') AND f.dkind = 'scene'
+              AND EXISTS (SELECT 1 FROM graph_edges r WHERE r.src = f.dst
+                          AND r.kind IN ('has_role', 'names'))
+              AND NOT EXISTS (SELECT 1 FROM graph_edges g WHERE g.src = f.src AND g.kind = 'for'
+                              AND g.dkind IN ('template', 'instance')))
         SELECT s.name, f.at, c.key, c.key || ' is for ' || sc.key
                || ', a character-specific scene, but is tagged for no character'
-        FROM graph_nodes sc
-        JOIN graph_edges f ON f.dst = sc.id AND f.kind = 'for'
-        JOIN graph_nodes c ON c.id = f.src
-        JOIN graph_sources s ON s.id = f.source
-        WHERE sc.kind = 'scene'
-          AND EXISTS (SELECT 1 FROM graph_edges r
-                      WHERE r.src = sc.id AND r.kind IN ('has_role', 'names'))
-          AND NOT EXISTS (SELECT 1 FROM graph_edges g JOIN graph_nodes t ON t.id = g.dst
-                          WHERE g.src = f.src AND g.kind = 'for'
-                            AND t.kind IN ('template', 'instance'))""",
+        FROM bare CROSS JOIN graph_edges f ON f.rowid = bare.edge
+        CROSS JOIN graph_nodes c ON c.id = f.src
+        CROSS JOIN graph_nodes sc ON sc.id = f.dst
+        CROSS JOIN graph_sources s ON s.id = f.source""",
     "dangling": """
-        WITH stub AS (
-            SELECT id, key FROM graph_nodes n
-            WHERE n.source IS NULL AND n.kind NOT IN ('role', 'arc')
-              AND NOT (n.kind = 'scene' AND EXISTS (
-                  SELECT 1 FROM graph_edges c WHERE c.dst = n.id AND c.kind = 'contains')))
+        WITH stub AS MATERIALIZED (
+            SELECT id, key FROM graph_nodes
+            WHERE source IS NULL AND kind NOT IN ('role', 'arc'))
         SELECT s.name, e.at, stub.key,
                'a ' || e.kind || ' edge refers to ' || stub.key || ', which no source defines'
-        FROM stub JOIN graph_edges e ON e.dst = stub.id JOIN graph_sources s ON s.id = e.source
+        FROM stub CROSS JOIN graph_edges e ON e.dst = stub.id
+        CROSS JOIN graph_sources s ON s.id = e.source
         UNION ALL
         SELECT s.name, e.at, stub.key,
                'a ' || e.kind || ' edge refers to ' || stub.key || ', which no source defines'
-        FROM stub JOIN graph_edges e ON e.src = stub.id JOIN graph_sources s ON s.id = e.source""",
+        FROM stub CROSS JOIN graph_edges e ON e.src = stub.id
+        CROSS JOIN graph_sources s ON s.id = e.source""",
     "duplicate_instance": """
         WITH twice AS (
-            SELECT src, world FROM graph_edges WHERE kind = 'instantiates'
+            SELECT src, world, COUNT(*) AS n FROM graph_edges
+            WHERE kind = 'instantiates' AND skind = 'template' AND dkind = 'instance'
             GROUP BY src, world HAVING COUNT(*) > 1)
         SELECT s.name, e.at, i.key,
-               t.key || ' has ' || (SELECT COUNT(*) FROM graph_edges x WHERE x.src = e.src
-                   AND x.kind = 'instantiates' AND x.world = e.world)
-               || ' instances in world ' || e.world || ', ' || i.key || ' among them'
+               t.key || ' has ' || twice.n || ' instances in world ' || twice.world || ', '
+               || i.key || ' among them'
         FROM twice
-        JOIN graph_edges e ON e.src = twice.src AND e.kind = 'instantiates'
-            AND e.world = twice.world
-        JOIN graph_nodes i ON i.id = e.dst JOIN graph_nodes t ON t.id = e.src
-        JOIN graph_sources s ON s.id = e.source""",
+        CROSS JOIN graph_edges e ON e.kind = 'instantiates' AND e.skind = 'template'
+            AND e.dkind = 'instance' AND e.src = twice.src AND e.world = twice.world
+        CROSS JOIN graph_nodes i ON i.id = e.dst
+        CROSS JOIN graph_nodes t ON t.id = e.src
+        CROSS JOIN graph_sources s ON s.id = e.source""",
     "defined_twice": """
         SELECT s.name, d.at, d.key,
                d.key || ' is defined again here (first by ' || COALESCE(o.name, '?') || ')'

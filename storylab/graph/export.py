@@ -22,7 +22,7 @@ def to_networkx(graph: CharacterGraph, keys: Iterable[str] | None = None) -> nx.
 
     Nodes are keys with ``kind``, ``label``, ``world``, ``rating``, ``tags`` (comma
     separated) and ``defined`` attributes; edges carry ``kind``, ``world``, ``source``,
-    ``at`` and ``data`` (JSON text), and are keyed by their kind.
+    ``at`` and ``data`` (JSON text).
     """
     import networkx as nx
 
@@ -60,7 +60,7 @@ def to_networkx(graph: CharacterGraph, keys: Iterable[str] | None = None) -> nx.
                 attrs["world"] = world
             if data is not None:
                 attrs["data"] = data
-            g.add_edge(src, dst, key=kind, **attrs)
+            g.add_edge(src, dst, **attrs)
     finally:
         db.execute("DROP TABLE temp.graph_pick")
     return g

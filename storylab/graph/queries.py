@@ -52,7 +52,7 @@ cast_scene AS MATERIALIZED (
         AND (r.world IS NULL OR r.world = ran.world)
     CROSS JOIN bound b ON b.role = r.dst AND b.world = ran.world),
 content AS MATERIALIZED (
-    SELECT e.src AS id, n.kind AS kind, COALESCE(n.world, i.world) AS world FROM
+    SELECT e.src AS id, e.skind AS kind, COALESCE(n.world, i.world) AS world FROM
     (SELECT id, world FROM inst UNION ALL SELECT id, NULL FROM c WHERE kind = 'template') i
     CROSS JOIN graph_edges e ON e.dst = i.id AND e.kind = 'for'
     CROSS JOIN graph_nodes n ON n.id = e.src),
@@ -71,12 +71,10 @@ uses (id, kind, world, via) AS (
     UNION ALL SELECT id, kind, world, 'for' FROM content
     UNION ALL SELECT e.dst, 'asset', g.world, 'produced' FROM content g
         CROSS JOIN graph_edges e ON e.src = g.id AND e.kind = 'produced' WHERE g.kind = 'generation'
-    UNION ALL SELECT e.dst, n.kind, e.world, 'related_to' FROM holder h
+    UNION ALL SELECT e.dst, e.dkind, e.world, 'related_to' FROM holder h
         CROSS JOIN graph_edges e ON e.src = h.id AND e.kind = 'related_to'
-        CROSS JOIN graph_nodes n ON n.id = e.dst
-    UNION ALL SELECT e.src, n.kind, e.world, 'related_to' FROM holder h
-        CROSS JOIN graph_edges e ON e.dst = h.id AND e.kind = 'related_to'
-        CROSS JOIN graph_nodes n ON n.id = e.src)
+    UNION ALL SELECT e.src, e.skind, e.world, 'related_to' FROM holder h
+        CROSS JOIN graph_edges e ON e.dst = h.id AND e.kind = 'related_to')
 """
 _USES_ROWS = (
     _USES

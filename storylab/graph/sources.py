@@ -20,8 +20,8 @@ from pathlib import Path
 from storylab._data import DataError, Problem, packaged_path
 from storylab.archives.bundle import ARCHIVE_SUFFIXES, ArchiveBundle, load_bundle
 from storylab.graph.model import Finding, Fragment, GraphEdge, GraphNode, content_hash, node_key
-from storylab.intents import IntentStore
-from storylab.intents.models import Intent
+from storylab.intents.models import Effect, Intent
+from storylab.intents.schema import check_file
 from storylab.runtime.blocks import BlockLibrary, load_block_library
 from storylab.runtime.check import load_program
 from storylab.runtime.program import (
@@ -132,6 +132,7 @@ def program_fragment(program: NarrativeProgram, source: str, text: bytes | str =
         at = f"nodes[{i}]"
         if isinstance(node, SceneNode):
             sk = scene_key(program, node)
+            nodes.append(GraphNode(sk, node.label or sk[6:], rating=meta.content_rating, at=at))
             edges.append(GraphEdge(pk, sk, "contains", at=at, data={"node": node.id}))
             for role, value in node.roles.items():
                 where = f"{at}.roles.{role}"
@@ -307,13 +308,17 @@ def intent_fragment(intent: Intent, store: str) -> Fragment:
     return Fragment(f"{store}#intent/{intent.id}", "intents", _hash(body), nodes, edges)
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
 def holds_intents(path: str | Path) -> bool:
     """Whether ``path`` is a SQLite file with an intents table (read-only look)."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return False
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = _read_only(path)
         try:
             found = db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='intents'"
@@ -326,12 +331,32 @@ def holds_intents(path: str | Path) -> bool:
 
 
 def intents_fragments(path: str | Path) -> Iterator[Fragment]:
-    """One fragment per intent of the intents store at ``path`` (none when it has none)."""
+    """One fragment per intent of the intents store at ``path`` (none when it has none).
+
+    The store is read through a read-only connection (so a graph being written in the
+    same file does not block it), after the intents layer checked its schema version.
+    """
     if not holds_intents(path):
         return
-    with IntentStore(path) as store:
-        for intent_id in store.intents()["id"]:
-            yield intent_fragment(store.intent(intent_id), source_name(path))
+    check_file(path)
+    name = source_name(path)
+    db = _read_only(Path(path))
+    try:
+        effects: dict[str, list[Effect]] = defaultdict(list)
+        for row in db.execute(
+            "SELECT intent_id, idx, kind, status, payload, result_ref, turn_no, generation_id, "
+            "output, error, applied_at FROM intent_effects ORDER BY intent_id, idx"
+        ):
+            effects[row[0]].append(Effect(*row[:4], json.loads(row[4]), *row[5:]))
+        rows = db.execute(
+            "SELECT id, scenario, session_id, kind, status, inputs, workflow_id, attempts, "
+            "error, created_at, updated_at FROM intents ORDER BY created_at, id"
+        ).fetchall()
+    finally:
+        db.close()
+    for row in rows:
+        intent = Intent(*row[:5], json.loads(row[5]), *row[6:], effects=tuple(effects[row[0]]))
+        yield intent_fragment(intent, name)
 
 
 def source_name(path: str | Path) -> str:

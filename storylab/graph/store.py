@@ -9,10 +9,10 @@ old nodes, edges and findings retracted and the new ones written, and a failure 
 the stored graph as it was.
 
 An edge may point at a key no source defines (yet): the key is then kept as a *stub*
-node (``source IS NULL``), and :func:`~storylab.graph.checks` reports it as a dangling
-reference. Scenes, roles and arcs are never defined by one source (any number of
-programs may launch a scene or declare a role, any generation may be for an arc), so they
-are stubs by design; a scene counts as defined when some program contains it.
+node (``source IS NULL``), and :mod:`~storylab.graph.checks` reports it as a dangling
+reference. Roles and arcs are names, never defined (stubs by design, never dangling); a
+scene is defined by every program that launches it (:data:`SHARED_KINDS`: no "defined
+twice" for those, and the scene stays defined while any program still contains it).
 """
 
 from __future__ import annotations
@@ -47,13 +47,15 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     world TEXT, label TEXT, rating TEXT, tags TEXT, at TEXT);
 CREATE INDEX IF NOT EXISTS graph_nodes_source ON graph_nodes(source);
 CREATE INDEX IF NOT EXISTS graph_nodes_kind ON graph_nodes(kind, world);
-CREATE INDEX IF NOT EXISTS graph_nodes_stub ON graph_nodes(kind) WHERE source IS NULL;
+CREATE INDEX IF NOT EXISTS graph_nodes_stub ON graph_nodes(kind)
+    WHERE source IS NULL AND kind NOT IN ('role', 'arc');
 CREATE TABLE IF NOT EXISTS graph_edges (
-    src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL, source INTEGER NOT NULL,
-    world TEXT, at TEXT, data TEXT);
-CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges(src, kind, world, dst);
-CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges(dst, kind, world, src);
-CREATE INDEX IF NOT EXISTS graph_edges_kind ON graph_edges(kind, src, world);
+    src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL, skind TEXT NOT NULL,
+    dkind TEXT NOT NULL, source INTEGER NOT NULL, world TEXT, at TEXT, data TEXT);
+CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges(src, kind, world, dkind, dst);
+CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges(dst, kind, world, skind, src);
+CREATE INDEX IF NOT EXISTS graph_edges_kind
+    ON graph_edges(kind, skind, dkind, src, world, dst);
 CREATE INDEX IF NOT EXISTS graph_edges_source ON graph_edges(source);
 CREATE TABLE IF NOT EXISTS graph_findings (
     source INTEGER NOT NULL, check_name TEXT NOT NULL, at TEXT NOT NULL, message TEXT NOT NULL);
@@ -73,9 +75,14 @@ ON CONFLICT(key) DO UPDATE SET source = excluded.source, world = excluded.world,
 WHERE graph_nodes.source IS NULL
 """
 _INSERT_EDGE = """
-INSERT INTO graph_edges (src, dst, kind, source, world, at, data)
-SELECT a.id, b.id, ?, ?, ?, ?, ? FROM graph_nodes a, graph_nodes b WHERE a.key = ? AND b.key = ?
+INSERT INTO graph_edges (src, dst, kind, skind, dkind, source, world, at, data)
+SELECT a.id, b.id, ?, ?, ?, ?, ?, ?, ? FROM graph_nodes a, graph_nodes b
+WHERE a.key = ? AND b.key = ?
 """
+#: Fragments written per transaction (each in its own savepoint).
+_BATCH = 500
+#: Node kinds any number of sources may define (a scene, by every program launching it).
+SHARED_KINDS = frozenset({"scene"})
 
 
 def _tags(tags: tuple[str, ...]) -> str | None:
@@ -110,8 +117,10 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
+        self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
         self._db.executescript(_SCHEMA)
+        self._db.execute("CREATE TEMP TABLE graph_candidates (id INTEGER PRIMARY KEY)")
         row = self._db.execute(
             "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
         ).fetchone()
@@ -147,18 +156,30 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         """Store each source's fragment, skipping sources whose content hash is unchanged.
 
         With ``prune``, sources stored earlier but absent from ``fragments`` are removed.
-        Each fragment is written in its own transaction; an invalid one (an unknown edge
-        kind or node kind) raises before anything of it is written.
+        Each fragment is written whole or not at all (in its own savepoint): an invalid
+        one (an unknown edge kind or node kind) raises before anything of it is written,
+        and a failure while writing one undoes it; the fragments before it stay.
         """
         report = IngestReport(added=0, replaced=0, unchanged=0, removed=0)
         seen: set[str] = set()
-        for fragment in tqdm(fragments, desc="ingest", unit="source", disable=not progress):
-            seen.add(fragment.name)
-            report[self._ingest_one(fragment)] += 1
-        if prune:
-            for name in sorted(set(self.sources()["name"]) - seen):
-                self.remove_source(name)
-                report["removed"] += 1
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for n, fragment in enumerate(
+                tqdm(fragments, desc="ingest", unit="source", disable=not progress), 1
+            ):
+                seen.add(fragment.name)
+                report[self._ingest_one(fragment)] += 1
+                if n % _BATCH == 0:
+                    db.execute("COMMIT")
+                    db.execute("BEGIN IMMEDIATE")
+            if prune:
+                for name in sorted(set(self.sources()["name"]) - seen):
+                    self._remove(name)
+                    report["removed"] += 1
+        finally:
+            self._collect_stubs()
+            db.execute("COMMIT")  # what was ingested before a failure stays
         return report
 
     def sources(self):  # -> pandas.DataFrame
@@ -178,15 +199,18 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute("SELECT id FROM graph_sources WHERE name = ?", (name,)).fetchone()
-            if row is not None:
-                self._retract(row[0])
-                db.execute("DELETE FROM graph_sources WHERE id = ?", (row[0],))
-                self._collect_stubs()
-            db.execute("COMMIT")
+            self._remove(name)
+            self._collect_stubs()
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        db.execute("COMMIT")
+
+    def _remove(self, name: str) -> None:
+        row = self._db.execute("SELECT id FROM graph_sources WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            self._retract(row[0])
+            self._db.execute("DELETE FROM graph_sources WHERE id = ?", (row[0],))
 
     def _ingest_one(self, fragment: Fragment) -> str:
         _validate(fragment)
@@ -196,7 +220,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         ).fetchone()
         if row is not None and row[1] == fragment.hash:
             return "unchanged"
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("SAVEPOINT graph_fragment")
         try:
             if row is None:
                 sid = db.execute(
@@ -211,12 +235,11 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
                     (fragment.kind, fragment.hash, sid),
                 )
             self._write(sid, fragment)
-            if row is not None:
-                self._collect_stubs()
-            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO graph_fragment")
+            db.execute("RELEASE graph_fragment")
             raise
+        db.execute("RELEASE graph_fragment")
         return "added" if row is None else "replaced"
 
     def _write(self, sid: int, fragment: Fragment) -> None:
@@ -239,6 +262,8 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
             [
                 (
                     e.kind,
+                    key_kind(e.src),
+                    key_kind(e.dst),
                     sid,
                     e.world,
                     e.at,
@@ -266,6 +291,8 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         written: Counter[str] = Counter()
         for n in nodes:
             written[n.key] += 1
+            if key_kind(n.key) in SHARED_KINDS:
+                continue
             if owner.get(n.key) != sid or written[n.key] > 1:
                 self._db.execute(
                     "INSERT INTO graph_duplicates VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -274,6 +301,13 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
 
     def _retract(self, sid: int) -> None:
         db = self._db
+        db.execute(
+            """INSERT OR IGNORE INTO temp.graph_candidates
+               SELECT src FROM graph_edges WHERE source = ?1
+               UNION SELECT dst FROM graph_edges WHERE source = ?1
+               UNION SELECT id FROM graph_nodes WHERE source = ?1""",
+            (sid,),
+        )
         db.execute("DELETE FROM graph_edges WHERE source = ?", (sid,))
         db.execute("DELETE FROM graph_findings WHERE source = ?", (sid,))
         db.execute("DELETE FROM graph_duplicates WHERE source = ?", (sid,))
@@ -281,6 +315,14 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
             """UPDATE graph_nodes SET source = NULL, world = NULL, label = NULL, rating = NULL,
                tags = NULL, at = NULL WHERE source = ?""",
             (sid,),
+        )
+        # a shared node another source still states stays defined by it
+        db.execute(
+            """UPDATE graph_nodes SET source = (
+                   SELECT e.source FROM graph_edges e
+                   WHERE e.dst = graph_nodes.id AND e.kind = 'contains' LIMIT 1)
+               WHERE id IN (SELECT id FROM temp.graph_candidates)
+                 AND kind = 'scene' AND source IS NULL"""
         )
         # a definition that lost to the retracted one takes its place
         promoted = db.execute(
@@ -298,12 +340,15 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
                 db.execute("DELETE FROM graph_duplicates WHERE rowid = ?", (rowid,))
 
     def _collect_stubs(self) -> None:
-        """Drop stub nodes no edge refers to any more."""
+        """Drop the stub nodes no edge refers to any more, among those a retraction
+        touched."""
         self._db.execute(
-            """DELETE FROM graph_nodes WHERE source IS NULL
+            """DELETE FROM graph_nodes WHERE id IN (SELECT id FROM temp.graph_candidates)
+               AND source IS NULL
                AND NOT EXISTS (SELECT 1 FROM graph_edges WHERE src = graph_nodes.id)
                AND NOT EXISTS (SELECT 1 FROM graph_edges WHERE dst = graph_nodes.id)"""
         )
+        self._db.execute("DELETE FROM temp.graph_candidates")
 
 
 def _validate(fragment: Fragment) -> None:

@@ -10,6 +10,7 @@ from storylab.viz.arcs import (
     plot_text_arc,
     plot_trajectory,
 )
+from storylab.viz.graph import plot_neighbourhood
 from storylab.viz.plans import plot_plan
 from storylab.viz.runtime import plot_playthrough
 
@@ -17,6 +18,7 @@ __all__ = [
     "plot_arc",
     "plot_arc_fit",
     "plot_arc_gallery",
+    "plot_neighbourhood",
     "plot_plan",
     "plot_playthrough",
     "plot_text_arc",
