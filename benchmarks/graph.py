@@ -86,7 +86,7 @@ def _world(rng: np.random.Generator, w: int, templates: int) -> Iterator[Fragmen
     for j in range(40):
         npc = f"npc:{wid}/n{j}"
         nodes.append(GraphNode(npc, f"NPC {j}", wid, at=f"npcs.n{j}"))
-        if rng.random() < 0.9 or j < 2:
+        if rng.random() < 0.98 or j < 2:
             inst = f"instance:{wid}/n{j}"
             nodes.append(GraphNode(inst, f"NPC {j}", wid, at=f"npcs.n{j}"))
             edges.append(
@@ -151,7 +151,7 @@ def _generations(
         nodes.append(GraphNode(gk, "story_constraint", rating=rating, at=at))
         nodes.append(GraphNode(ak, f"turn {g}", rating=rating, at=at))
         edges.append(GraphEdge(gk, ak, "produced", at=at))
-        if rng.random() < 0.95:
+        if rng.random() < 0.99:
             j = int(rng.integers(40))
             target = holders[j] if rng.random() < 0.5 else f"template:t{picks[j]}"
             edges.append(GraphEdge(gk, target, "for", at=f"{at}.inputs.character"))

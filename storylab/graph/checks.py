@@ -52,20 +52,24 @@ _SQL: dict[str, str] = {
         WHERE n.source IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM graph_edges p WHERE p.dst = n.id AND p.kind = 'plays')""",
     "role_unbound": """
-        WITH needs (edge, role, world) AS (
-            SELECT hr.rowid, hr.dst, r.world FROM graph_edges hr
-            CROSS JOIN graph_edges c ON c.dst = hr.src AND c.kind = 'contains'
-            CROSS JOIN graph_edges r ON r.dst = c.src AND r.kind = 'runs'
-            WHERE hr.kind = 'has_role' AND hr.skind = 'scene'
+        WITH bound AS MATERIALIZED (
+            SELECT dst AS role, world FROM graph_edges
+            WHERE kind = 'fills_role' AND skind IN ('instance', 'template', 'npc')
+              AND world IS NOT NULL),
+        needs (edge, role, world) AS (
+            SELECT hr.rowid, hr.dst, r.world FROM graph_edges r
+            CROSS JOIN graph_edges c ON c.src = r.dst AND c.kind = 'contains'
+            CROSS JOIN graph_edges hr ON hr.src = c.dst AND hr.kind = 'has_role'
+            WHERE r.kind = 'runs' AND r.skind = 'world' AND r.dkind = 'program'
               AND (hr.world IS NULL OR hr.world = r.world)
             UNION ALL
-            SELECT hr.rowid, hr.dst, r.world FROM graph_edges hr
-            CROSS JOIN graph_edges r ON r.dst = hr.src AND r.kind = 'runs'
-            WHERE hr.kind = 'has_role' AND hr.skind = 'program'),
-        unbound AS (
-            SELECT * FROM needs x WHERE NOT EXISTS (
-                SELECT 1 FROM graph_edges f
-                WHERE f.dst = x.role AND f.kind = 'fills_role' AND f.world = x.world))
+            SELECT hr.rowid, hr.dst, r.world FROM graph_edges r
+            CROSS JOIN graph_edges hr ON hr.src = r.dst AND hr.kind = 'has_role'
+            WHERE r.kind = 'runs' AND r.skind = 'world' AND r.dkind = 'program'),
+        unbound AS MATERIALIZED (
+            SELECT edge, role, world FROM needs
+            WHERE NOT EXISTS (
+                SELECT 1 FROM bound b WHERE b.role = needs.role AND b.world = needs.world))
         SELECT s.name, e.at, rn.key,
                rn.key || ' (needed by ' || o.key || ') is bound to nothing in world '
                || x.world
@@ -74,19 +78,23 @@ _SQL: dict[str, str] = {
         CROSS JOIN graph_nodes o ON o.id = e.src
         CROSS JOIN graph_sources s ON s.id = e.source""",
     "untagged_content": """
-        WITH bare (edge) AS (
-            SELECT f.rowid FROM graph_edges f
-            WHERE f.kind = 'for' AND f.skind IN ('generation', 'asset') AND f.dkind = 'scene'
-              AND EXISTS (SELECT 1 FROM graph_edges r WHERE r.src = f.dst
-                          AND r.kind IN ('has_role', 'names'))
-              AND NOT EXISTS (SELECT 1 FROM graph_edges g WHERE g.src = f.src AND g.kind = 'for'
-                              AND g.dkind IN ('template', 'instance')))
+        WITH untagged (content) AS MATERIALIZED (
+            SELECT src FROM graph_edges
+            WHERE kind = 'for' AND skind IN ('generation', 'asset') AND dkind = 'scene'
+            EXCEPT
+            SELECT src FROM graph_edges
+            WHERE kind = 'for' AND skind IN ('generation', 'asset')
+              AND dkind IN ('template', 'instance'))
         SELECT s.name, f.at, c.key, c.key || ' is for ' || sc.key
                || ', a character-specific scene, but is tagged for no character'
-        FROM bare CROSS JOIN graph_edges f ON f.rowid = bare.edge
-        CROSS JOIN graph_nodes c ON c.id = f.src
+        FROM untagged u
+        CROSS JOIN graph_edges f ON f.src = u.content AND f.kind = 'for'
         CROSS JOIN graph_nodes sc ON sc.id = f.dst
-        CROSS JOIN graph_sources s ON s.id = f.source""",
+        CROSS JOIN graph_nodes c ON c.id = f.src
+        CROSS JOIN graph_sources s ON s.id = f.source
+        WHERE f.dkind = 'scene'
+          AND EXISTS (SELECT 1 FROM graph_edges r WHERE r.src = f.dst
+                      AND r.kind IN ('has_role', 'names'))""",
     "dangling": """
         WITH stub AS MATERIALIZED (
             SELECT id, key FROM graph_nodes
