@@ -19,8 +19,19 @@ ALLOWED = {
     "world": {"_data", "theory", "runtime"},
     "intents": {"_data", "runtime"},
     "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world", "play"},
+    "graph": {"_data", "theory", "archives", "runtime", "world", "intents"},
+    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play", "graph"},
+    "viz": {
+        "_data",
+        "theory",
+        "archives",
+        "storyteller",
+        "runtime",
+        "tuning",
+        "world",
+        "play",
+        "graph",
+    },
 }
 
 
