@@ -19,7 +19,7 @@ ALLOWED = {
     "world": {"_data", "theory", "runtime"},
     "intents": {"_data", "runtime"},
     "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
-    "graph": {"_data", "theory", "archives", "runtime", "world", "intents"},
+    "graph": {"_data", "theory", "archives", "runtime", "world", "intents", "validation"},
     "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play", "graph"},
     "viz": {
         "_data",
