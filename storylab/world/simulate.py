@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,8 +39,20 @@ _SOURCES = ("initial", "ambient", "decay")
 
 
 @dataclass(frozen=True)
+class _Raw:
+    """What a run computed, before it is laid out as DataFrames."""
+
+    table: Any
+    names: list[str]
+    location: np.ndarray
+    activity: np.ndarray
+    state: Any
+    availability: list[tuple[int, str, int, int]]
+
+
+@dataclass(frozen=True)
 class WorldRun:
-    """A simulated stretch of world time, as tidy DataFrames.
+    """A simulated stretch of world time, as tidy DataFrames (each laid out on first use).
 
     Attributes
     ----------
@@ -59,11 +72,29 @@ class WorldRun:
     world: World = field(repr=False)
     seed: int
     days: int
-    presence: pd.DataFrame = field(repr=False)
-    relationships: pd.DataFrame = field(repr=False)
-    events: pd.DataFrame = field(repr=False)
-    availability: pd.DataFrame = field(repr=False)
-    final: pd.DataFrame = field(repr=False)
+    _raw: _Raw = field(repr=False, compare=False)
+
+    @cached_property
+    def presence(self) -> pd.DataFrame:
+        r = self._raw
+        return _presence(r.table, r.names, r.location, r.activity, self.world.clock)
+
+    @cached_property
+    def relationships(self) -> pd.DataFrame:
+        return self._raw.state.frame()
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        r = self._raw
+        return _events(r.table, r.names, r.location, r.activity, self.world.clock)
+
+    @cached_property
+    def availability(self) -> pd.DataFrame:
+        return _availability(self._raw.availability)
+
+    @cached_property
+    def final(self) -> pd.DataFrame:
+        return self._raw.state.final()
 
     def final_hash(self) -> str:
         """A hash of :attr:`final` (values rounded to 9 decimals): equal runs, equal hash."""
@@ -223,16 +254,7 @@ def simulate(
         if amb is not None and t < len(meet_a):
             state.meet(t, amb.axis, meet_d[t])
 
-    return WorldRun(
-        world,
-        seed,
-        int(days),
-        _presence(table, names, loc_all, act_all, tph),
-        state.frame(),
-        _events(table, names, loc_all, act_all, tph),
-        _availability(avail_rows),
-        state.final(),
-    )
+    return WorldRun(world, seed, int(days), _Raw(table, names, loc_all, act_all, state, avail_rows))
 
 
 class _State:
@@ -357,8 +379,8 @@ class _State:
         )
 
 
-def _presence(table: Any, names: list[str], loc: Any, act: Any, tph: int) -> pd.DataFrame:
-    n, ticks = loc.shape
+def _presence(table: Any, names: list[str], loc: Any, act: Any, clock: Any) -> pd.DataFrame:
+    n, ticks, tph = *loc.shape, clock.ticks_per_hour
     tick = np.repeat(np.arange(ticks), n)
     return pd.DataFrame(
         {
@@ -371,7 +393,8 @@ def _presence(table: Any, names: list[str], loc: Any, act: Any, tph: int) -> pd.
     )
 
 
-def _events(table: Any, names: list[str], loc: Any, act: Any, tph: int) -> pd.DataFrame:
+def _events(table: Any, names: list[str], loc: Any, act: Any, clock: Any) -> pd.DataFrame:
+    tph = clock.ticks_per_hour
     moved = np.zeros(loc.shape, dtype=bool)
     moved[:, 1:] = loc[:, 1:] != loc[:, :-1]
     npc, tick = np.nonzero(moved)
