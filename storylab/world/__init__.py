@@ -35,6 +35,16 @@ from storylab.world.manifest import (
     World,
     world_json_schema,
 )
+from storylab.world.montecarlo import playthrough
+from storylab.world.playtests import (
+    Playtest,
+    PlaytestOutcome,
+    assert_playtest,
+    load_playtest,
+    record_playtest,
+    run_playtest,
+    save_playtest,
+)
 from storylab.world.prompt import PromptPreview, prompt_preview
 from storylab.world.relations import Change, compatibility
 from storylab.world.schedule import Placement, format_time, parse_at, presence, where
@@ -62,6 +72,8 @@ __all__ = [
     "Personality",
     "Placement",
     "PlayerStart",
+    "Playtest",
+    "PlaytestOutcome",
     "PromptPreview",
     "ScheduleBlock",
     "StatPackage",
@@ -69,17 +81,23 @@ __all__ = [
     "World",
     "WorldRun",
     "WorldSession",
+    "assert_playtest",
     "available",
     "check_world",
     "compatibility",
     "execute",
     "format_time",
+    "load_playtest",
     "load_world",
     "parse_at",
     "parse_world",
+    "playthrough",
     "presence",
     "prompt_preview",
+    "record_playtest",
     "relationship_hash",
+    "run_playtest",
+    "save_playtest",
     "simulate",
     "simulate_interaction",
     "vary_world",
