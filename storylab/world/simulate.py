@@ -290,8 +290,7 @@ class _State:
                         init_vals.append(row[axis])
             extra = meet_keys if axis == ambient else np.zeros(0, dtype=np.int64)
             all_keys = np.concatenate([np.array(init_keys, dtype=np.int64), extra])
-            # slots in order of first appearance: the player's pairs are slots 0 to n - 1
-            inv, uniq = pd.factorize(all_keys)
+            uniq, inv = np.unique(all_keys, return_inverse=True)  # slots in key order
             vals = np.full(len(uniq), default, dtype=float)
             live = np.zeros(len(uniq), dtype=bool)
             first = inv[: len(init_keys)]
@@ -300,7 +299,8 @@ class _State:
             self.keys[axis], self.values[axis], self.live[axis] = uniq, vals, live
             self.inverse[axis] = inv[len(init_keys) :]
             self.rows.append((np.zeros(len(first), dtype=np.int64), axis, first, vals[first], 0))
-        self.player_slots = np.arange(n)
+        with_player = np.arange(n, dtype=np.int64) * (n + 1) + n
+        self.player_slots = {a: np.searchsorted(self.keys[a], with_player) for a in self.axes}
 
     def decay_day(self, tick: int) -> None:
         for axis in self.axes:
@@ -323,7 +323,7 @@ class _State:
         self.rows.append((np.full(len(slots), tick, dtype=np.int64), axis, slots, new, 1))
 
     def player_axes(self) -> dict[str, np.ndarray]:
-        return {axis: self.values[axis][self.player_slots] for axis in self.axes}
+        return {axis: self.values[axis][self.player_slots[axis]] for axis in self.axes}
 
     def moods(self) -> np.ndarray:
         axes = self.player_axes()
@@ -366,7 +366,7 @@ class _State:
             slots = np.flatnonzero(self.live[axis])
             parts.append((self.keys[axis][slots] * len(self.axes) + k, self.values[axis][slots]))
         composite, values = (np.concatenate(c) for c in zip(*parts, strict=True))
-        order = np.argsort(composite)
+        order = np.argsort(composite, kind="stable")  # merges the axes' sorted runs
         pair, axis = np.divmod(composite[order], len(self.axes))
         a, b = np.divmod(pair, len(self.names) + 1)
         return pd.DataFrame(
