@@ -203,3 +203,21 @@ def test_a_newer_schema_is_refused_and_left_untouched(tmp_path):
     with pytest.raises(StoreFileError, match=f"{path}.*newer"):
         IntentStore(path)
     assert path.read_bytes() == before
+
+
+def test_a_composed_plans_intents_become_stored_intents(store):
+    from storylab import compose
+    from storylab.intents import composer_inputs
+
+    plan = compose("man_in_a_hole", "crime", seed=7, actants={"opponent": "Vex"})
+    kinds = []
+    for i, story_intent in enumerate(plan.intents[:6]):
+        kind, inputs = composer_inputs(story_intent)
+        intent = store.create_intent(f"phase-{i}", kind, inputs, session_id="tavern")
+        kinds.append((intent.kind, [e.kind for e in intent.effects]))
+        assert intent.inputs["action_id"] == story_intent.action_id
+    assert ("spawn_character", ["add_participant", "generate_turn"]) in kinds
+    spawned = next(
+        store.intent(i) for i in store.intents().id if store.intent(i).kind == "spawn_character"
+    )
+    assert spawned.inputs["character"] == "Vex" and spawned.inputs["target_role"] == "opponent"

@@ -29,6 +29,7 @@ __all__ = [
     "PlannedEffect",
     "Progress",
     "StoryConstraintInputs",
+    "composer_inputs",
     "next_actor",
     "parse_inputs",
     "plan_effects",
@@ -102,6 +103,31 @@ def parse_inputs(kind: str, inputs: Any, source: str = "<intent inputs>") -> _Co
     if kind not in _MODELS:
         raise UnknownNameError("intent kind", kind, INTENT_KINDS)
     return parse_model(_MODELS[kind], inputs, source)
+
+
+def composer_inputs(story_intent: Any) -> tuple[str, dict[str, Any]]:
+    """The kind and inputs of a composer intent (a :class:`storylab.storyteller.StoryIntent`
+    or anything with its fields), ready for :meth:`IntentStore.create_intent`.
+
+    >>> from types import SimpleNamespace as NS
+    >>> composer_inputs(NS(type="trigger_encounter", action_id="duel", sequence_index=4,
+    ...     phase_number=2, urgency=0.6, target_role="opponent",
+    ...     parameters={"description": "A duel at dawn", "character": "Vex"}))[1]["character"]
+    'Vex'
+    """
+    params = dict(story_intent.parameters)
+    role = story_intent.target_role
+    inputs = {
+        "description": params.pop("description", None) or str(story_intent.action_id),
+        "character": params.pop("character", None),
+        "action_id": story_intent.action_id,
+        "sequence_index": story_intent.sequence_index,
+        "phase_number": story_intent.phase_number,
+        "urgency": story_intent.urgency,
+        "target_role": None if role is None else str(getattr(role, "value", role)),
+    }
+    kind = str(getattr(story_intent.type, "value", story_intent.type))
+    return kind, {k: v for k, v in inputs.items() if v is not None}
 
 
 def next_actor(participants: tuple[str, ...] | list[str], last: str | None) -> str:

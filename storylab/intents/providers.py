@@ -2,10 +2,10 @@
 
 Both follow the runtime's :class:`~storylab.runtime.GenerationProvider` protocol
 (``generate(request) -> Generation``). A provider that also has ``stream(request)``
-yields the content in chunks, each of which the supervisor records as an event;
-:func:`chunks` reads either kind. :class:`HTTPProvider` speaks the chat-completions API
-(``POST {url}/chat/completions``, optionally streamed as server-sent events) that local
-model servers offer, with the standard library only: no extra package is needed.
+yields the content in chunks, which the supervisor records as events.
+:class:`HTTPProvider` speaks the chat-completions API (``POST {url}/chat/completions``,
+optionally streamed as server-sent events) that local model servers offer, with the
+standard library only: no extra package is needed.
 """
 
 from __future__ import annotations
@@ -18,30 +18,17 @@ from typing import Any
 
 from storylab.runtime.blocks import (
     Generation,
-    GenerationProvider,
     GenerationRequest,
     OfflineProvider,
 )
 
-__all__ = ["PROVIDERS", "HTTPProvider", "OfflineProvider", "ProviderError", "chunks"]
+__all__ = ["PROVIDERS", "HTTPProvider", "OfflineProvider", "ProviderError"]
 
 _MAX_BYTES = 4_000_000  # the most a response may send
 
 
 class ProviderError(RuntimeError):
     """A generation that failed: the endpoint, and what went wrong."""
-
-
-def chunks(provider: GenerationProvider, request: GenerationRequest) -> Iterator[str]:
-    """The content for ``request`` in chunks (one chunk when the provider cannot stream)."""
-    stream = getattr(provider, "stream", None)
-    if stream is not None:
-        yield from stream(request)
-        return
-    content = provider.generate(request).content
-    if content is None:
-        raise ProviderError(f"{type(provider).__name__} returned no content (a pending generation)")
-    yield content
 
 
 class HTTPProvider:

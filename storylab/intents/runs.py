@@ -16,7 +16,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from storylab.runtime.state import Session
@@ -84,10 +84,12 @@ def apply_effect(
     session: Session,
     output: str | None = None,
     generation_id: str | None = None,
+    chunks: Sequence[str] = (),
 ) -> int:
     """Apply ``effect`` to ``session`` (as loaded) and commit it with its bookkeeping.
 
-    Returns the session's new version.
+    ``chunks``: generated chunks not yet recorded as events (recorded in the same
+    transaction). Returns the session's new version.
 
     Raises
     ------
@@ -134,6 +136,8 @@ def apply_effect(
                 (intent.session_id, *turn.values(), intent.id, effect.index, now),
             )
         event = store._event
+        for text in chunks:
+            event(db, intent.id, "chunk", index=effect.index, text=text)
         event(
             db, intent.id, "effect_applied", index=effect.index, effect=effect.kind, version=version
         )
@@ -158,14 +162,16 @@ def apply_effect(
 def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:
     """Start runs for up to ``limit`` pending intents that are due and not running."""
     now = time.time()
-    started = []
+    started: list[str] = []
+    due = (
+        "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
+        "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
+        "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?"
+    )
+    if not store._db.execute(due, (now, 1)).fetchone():  # no write lock just to find nothing
+        return started
     with store._tx() as db:
-        rows = db.execute(
-            "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
-            "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
-            "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?",
-            (now, limit),
-        ).fetchall()
+        rows = db.execute(due, (now, limit)).fetchall()
         for intent_id, attempts in rows:
             run_id = f"r-{uuid.uuid4().hex[:16]}"
             db.execute(
@@ -195,12 +201,14 @@ def settle(
     ``backoff(attempt)`` seconds while attempts remain, else fail it. Returns
     ``"retried"``, ``"failed"``, or ``None`` when the run had already ended."""
     now = time.time()
+    running = (
+        "SELECT r.intent_id, r.attempt, i.status FROM intent_runs r "
+        "JOIN intents i ON i.id = r.intent_id WHERE r.id=? AND r.status='running'"
+    )
+    if store._db.execute(running, (run_id,)).fetchone() is None:  # ended: no write lock
+        return None
     with store._tx() as db:
-        row = db.execute(
-            "SELECT r.intent_id, r.attempt, i.status FROM intent_runs r "
-            "JOIN intents i ON i.id = r.intent_id WHERE r.id=? AND r.status='running'",
-            (run_id,),
-        ).fetchone()
+        row = db.execute(running, (run_id,)).fetchone()
         if row is None:
             return None
         intent_id, attempt, intent_status = row

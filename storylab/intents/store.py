@@ -37,7 +37,7 @@ from storylab.intents.models import (
     parse_inputs,
     plan_effects,
 )
-from storylab.intents.schema import check_file, create_tables
+from storylab.intents.schema import StoreFileError, check_file, create_tables
 from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError, SessionStore
 
@@ -101,8 +101,11 @@ class IntentStore:
     def __init__(self, path: str | Path, *, timeout: float = 30.0):
         check_file(path)
         self.path = str(path)
-        self.sessions = SessionStore(path, timeout=timeout)
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            self.sessions = SessionStore(path, timeout=timeout)
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreFileError(f"{path}: cannot open ({exc})") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx() as db:
@@ -203,7 +206,11 @@ class IntentStore:
         except sqlite3.IntegrityError:  # a racing writer's pending intent won
             self._refuse_pending(self._db, scenario)
             raise
-        return self.intent(intent_id)
+        rows = (Effect(intent_id, e.index, e.kind, "planned", e.payload) for e in effects)
+        return Intent(
+            intent_id, scenario, sid, kind, "pending", stored, workflow_id, 0, None, now, now,
+            effects=tuple(rows),
+        )  # fmt: skip
 
     def _session(self, sid: str) -> Session:
         try:

@@ -1,7 +1,7 @@
 """The supervisor: claims pending intents, runs them on an executor, retries, expires, recovers.
 
-One loop, in the thread that calls :meth:`Supervisor.run`: recover what a gone supervisor
-left running, then repeatedly expire runs past their deadline, settle finished futures
+One loop, in the thread that calls :meth:`Supervisor.run`, repeatedly: recover what a gone
+supervisor left running, expire runs past their deadline, settle finished futures
 (a failure is retried with exponential backoff until ``max_attempts``, then the intent
 fails with the error), and claim due intents up to ``max_in_flight``. Each run executes
 :func:`execute_run` on the executor (threads by default; any
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from storylab.intents.context import context_from
-from storylab.intents.providers import chunks
+from storylab.intents.models import Effect, Intent
+from storylab.intents.providers import ProviderError
 from storylab.intents.runs import (
     RunStopped,
     apply_effect,
@@ -35,11 +36,14 @@ from storylab.intents.runs import (
 )
 from storylab.intents.store import IntentStore
 from storylab.runtime.blocks import GenerationProvider, OfflineProvider
+from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError
 
 __all__ = ["Supervisor", "SupervisorStats", "execute_run"]
 
 _CONFLICT_RETRIES = 50  # fresh loads before an effect gives up on a busy session
+_FLUSH = 0.1  # seconds between chunk events written while a reply streams
+_SWEEP = 0.05  # seconds between looks for expired and abandoned runs
 _local = threading.local()
 
 
@@ -64,6 +68,49 @@ def _owned(store: IntentStore, run_id: str) -> None:
         raise RunStopped(f"run {run_id} passed its deadline")
 
 
+def _generate(
+    store: IntentStore,
+    run_id: str,
+    intent: Intent,
+    effect: Effect,
+    session: Session,
+    provider: GenerationProvider,
+    window: int,
+) -> tuple[str, str, list[str]]:
+    """Generate a turn's reply: (content, generation id, chunks not yet recorded).
+
+    Chunks of a streamed reply are recorded as events at most every ``_FLUSH`` seconds
+    (checking the run still owns the intent); the rest go with the effect."""
+    p = effect.payload
+    ctx = context_from(
+        session,
+        store.recent_turns(intent.session_id, window),
+        p["participant"],
+        description=p["description"],
+        constraint=p.get("constraint"),
+    )
+    request = ctx.request()
+    stream = getattr(provider, "stream", None)
+    if stream is None:  # one chunk: recorded with the effect
+        made = provider.generate(request)
+        if made.content is None:
+            raise ProviderError(f"{type(provider).__name__} left the generation pending")
+        return made.content, made.id, [made.content]
+    parts: list[str] = []
+    unsent: list[str] = []
+    flushed = time.monotonic()
+    for chunk in stream(request):
+        parts.append(chunk)
+        unsent.append(chunk)
+        if time.monotonic() - flushed > _FLUSH:
+            _owned(store, run_id)
+            with store._tx() as db:
+                for text in unsent:
+                    store._event(db, intent.id, "chunk", index=effect.index, text=text)
+            unsent, flushed = [], time.monotonic()
+    return "".join(parts), f"gen-{request.key()}", unsent
+
+
 def execute_run(
     path: str, run_id: str, provider: GenerationProvider, window: int = 8
 ) -> dict[str, Any]:
@@ -80,33 +127,22 @@ def execute_run(
     ).fetchone()
     intent = store.intent(intent_id)
     applied = 0
+    session = None  # the session as last loaded or committed here
     try:
         for effect in intent.effects:
             if effect.status != "planned":
                 continue
             for _ in range(_CONFLICT_RETRIES):
-                _owned(store, run_id)
-                session = store.sessions.load(intent.session_id)
-                output = generation = None
+                if session is None:
+                    session = store.sessions.load(intent.session_id)
+                made: tuple[str | None, str | None, list[str]] = (None, None, [])
                 if effect.kind == "generate_turn":
-                    p = effect.payload
-                    ctx = context_from(
-                        session,
-                        store.recent_turns(intent.session_id, window),
-                        p["participant"],
-                        description=p["description"],
-                        constraint=p.get("constraint"),
-                    )
-                    request, parts = ctx.request(), []
-                    for chunk in chunks(provider, request):
-                        parts.append(chunk)
-                        _owned(store, run_id)
-                        with store._tx() as db:
-                            store._event(db, intent.id, "chunk", index=effect.index, text=chunk)
-                    output, generation = "".join(parts), f"gen-{request.key()}"
+                    _owned(store, run_id)  # generate nothing for a run that lost its intent
+                    made = _generate(store, run_id, intent, effect, session, provider, window)
                 try:
-                    apply_effect(store, run_id, intent, effect, session, output, generation)
+                    apply_effect(store, run_id, intent, effect, session, *made)
                 except ConflictError:
+                    session = None  # load it afresh
                     continue
                 applied += 1
                 break
@@ -222,14 +258,20 @@ class Supervisor:
         self.id = sup = register(store)
         ends = None if timeout is None else time.monotonic() + timeout
         last_beat = time.monotonic()
+        last_sweep = -_SWEEP  # sweep (recover, expire) on the first turn
         try:
-            stats.recovered = len(recover(store, sup, lease=self.lease, **settling))
             while not self._stop.is_set() and (ends is None or time.monotonic() < ends):
                 if time.monotonic() - last_beat > self.lease / 4:
                     beat(store, sup)
                     last_beat = time.monotonic()
-                outcomes = [o for _, o in expire(store, **settling)]
-                stats.expired += len(outcomes)
+                outcomes: list[str | None] = []
+                if time.monotonic() - last_sweep > _SWEEP:
+                    recovered = [o for _, o in recover(store, sup, lease=self.lease, **settling)]
+                    stats.recovered += len(recovered)
+                    outcomes = recovered + [o for _, o in expire(store, **settling)]
+                    stats.expired += len(outcomes) - len(recovered)
+                    self._abandon(store, inflight)
+                    last_sweep = time.monotonic()
                 done = [f for f in inflight if f.done()]
                 for fut in done:
                     outcomes.append(self._settle(store, inflight.pop(fut), fut, stats, settling))
@@ -256,6 +298,25 @@ class Supervisor:
             if own:
                 executor.shutdown(wait=False, cancel_futures=True)
         return stats
+
+    @staticmethod
+    def _abandon(store: IntentStore, inflight: dict[Future[dict[str, Any]], str]) -> None:
+        """Forget futures whose run ended elsewhere (expired, cancelled): they write
+        nothing more, and need not be waited for."""
+        if not inflight:
+            return
+        marks = ",".join("?" * len(inflight))
+        ended = {
+            r[0]
+            for r in store._db.execute(
+                "SELECT id FROM intent_runs WHERE status NOT IN ('running', 'succeeded') "
+                f"AND id IN ({marks})",
+                list(inflight.values()),
+            )
+        }
+        for fut, run_id in list(inflight.items()):
+            if run_id in ended:
+                del inflight[fut]
 
     @staticmethod
     def _pending(store: IntentStore) -> bool:

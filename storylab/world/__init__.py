@@ -5,7 +5,14 @@ Above the runtime (it starts runtime programs and writes runtime sessions); noth
 imports it.
 """
 
-from storylab.world.check import check_world, load_world, parse_world
+from storylab.world.check import check_world, load_world, parse_world, vary_world
+from storylab.world.gating import Failure, available, why_not
+from storylab.world.interactions import (
+    GatingError,
+    InteractionResult,
+    execute,
+    simulate_interaction,
+)
 from storylab.world.manifest import (
     NPC,
     OCEAN,
@@ -28,6 +35,11 @@ from storylab.world.manifest import (
     World,
     world_json_schema,
 )
+from storylab.world.prompt import PromptPreview, prompt_preview
+from storylab.world.relations import Change, compatibility
+from storylab.world.schedule import Placement, format_time, parse_at, presence, where
+from storylab.world.session import WorldSession
+from storylab.world.simulate import WorldRun, relationship_hash, simulate
 
 __all__ = [
     "NPC",
@@ -35,22 +47,43 @@ __all__ = [
     "AmbientDrift",
     "Axis",
     "CastTemplate",
+    "Change",
     "Clock",
     "Derived",
     "DerivedCase",
+    "Failure",
     "Gating",
+    "GatingError",
     "Hotspot",
     "Interaction",
     "InteractionOverride",
+    "InteractionResult",
     "Location",
     "Personality",
+    "Placement",
     "PlayerStart",
+    "PromptPreview",
     "ScheduleBlock",
     "StatPackage",
     "TimeWindow",
     "World",
+    "WorldRun",
+    "WorldSession",
+    "available",
     "check_world",
+    "compatibility",
+    "execute",
+    "format_time",
     "load_world",
+    "parse_at",
     "parse_world",
+    "presence",
+    "prompt_preview",
+    "relationship_hash",
+    "simulate",
+    "simulate_interaction",
+    "vary_world",
+    "where",
+    "why_not",
     "world_json_schema",
 ]

@@ -7,8 +7,7 @@ derived values that do not evaluate, programs rated above the world.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import combinations
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,11 @@ from storylab._data import DataError, Problem, parse_model, read_document
 from storylab.runtime.check import load_program
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import ChoiceNode, Effects, NarrativeProgram
-from storylab.world.clock import block_intervals, expand_days, overlap, parse_day_time
+from storylab.world.clock import block_intervals, expand_days, overlaps, parse_day_time
 from storylab.world.manifest import World
 from storylab.world.relations import derive
 
-__all__ = ["check_world", "load_world", "parse_world"]
+__all__ = ["check_world", "load_world", "parse_world", "vary_world"]
 
 _RATINGS = ["general", "teen", "mature", "adult"]
 
@@ -79,9 +78,12 @@ class _Checker:
     def run(self) -> list[Problem]:
         w = self.w
         try:
-            parse_day_time(w.clock.start, self.days)
+            _, minute = parse_day_time(w.clock.start, self.days)
         except ValueError as exc:
             self.add("clock.start", str(exc))
+        else:
+            if minute % (60 // w.clock.ticks_per_hour):
+                self.add("clock.start", "a start on a tick (a multiple of the tick's minutes)")
         for section in ("locations", "npcs", "interactions"):
             for key, entry in getattr(w, section).items():
                 if entry.id != key:
@@ -122,12 +124,10 @@ class _Checker:
             if block.start == block.end:
                 self.add(f"{path}.end", f"an end other than the start ({block.start})")
             spans.append(block_intervals(block.day, block.start, block.end, self.days))
-        for (i, a), (j, b) in combinations(enumerate(spans), 2):
-            minute = overlap(a, b)
-            if minute is not None:
-                day, rest = divmod(minute, 1440)
-                when = f"{self.days[day]} {rest // 60:02d}:{rest % 60:02d}"
-                self.add(f"{base}.schedule[{j}]", f"no overlap with schedule[{i}] (both at {when})")
+        for i, j, minute in overlaps(spans):
+            day, rest = divmod(minute, 1440)
+            when = f"{self.days[day]} {rest // 60:02d}:{rest % 60:02d}"
+            self.add(f"{base}.schedule[{j}]", f"no overlap with schedule[{i}] (both at {when})")
         for other, row in npc.relationships.items():
             if other != "player":
                 self.known(f"{base}.relationships.{other}", other, w.npcs, "NPC (or 'player')")
@@ -267,3 +267,34 @@ def load_world(path: str | Path) -> World:
     if path.is_dir():
         path = path / "world.yaml"
     return parse_world(read_document(path), path)
+
+
+def vary_world(world: World, changes: Mapping[str, Any]) -> World:
+    """A copy of ``world`` with values replaced by their dotted paths
+    (``{"npcs.captain.personality.extraversion": 0.9}``), validated and checked again
+    against the same programs.
+
+    Raises
+    ------
+    DataError
+        When a path does not name a value of the world, or the result is not valid.
+    """
+    data = world.model_dump(by_alias=True)
+    bad = []
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or (last not in node and parents[-1:] != ["gating"]):
+            bad.append(Problem(world.source, path, "the path of a value in the world"))
+            continue
+        node[last] = value
+    if bad:
+        raise DataError(bad)
+    label = f"{world.source} (varied)"
+    varied = parse_model(World, data, label)
+    problems = check_world(varied, dict(world.program_map), label)
+    if problems:
+        raise DataError(problems)
+    return varied.with_programs(world.program_map, world.source)

@@ -23,7 +23,7 @@ __all__ = [
     "block_intervals",
     "expand_days",
     "minutes_of",
-    "overlap",
+    "overlaps",
     "parse_day_time",
 ]
 
@@ -102,7 +102,21 @@ def block_intervals(
     return out
 
 
-def overlap(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> int | None:
-    """The first minute two sets of half-open intervals share, or ``None``."""
-    shared = [max(a0, b0) for a0, a1 in a for b0, b1 in b if max(a0, b0) < min(a1, b1)]
-    return min(shared) if shared else None
+def overlaps(spans: Sequence[Sequence[tuple[int, int]]]) -> list[tuple[int, int, int]]:
+    """Pairs of blocks that share time: ``(i, j, first shared minute)`` with ``i < j``, each
+    pair once, for blocks given as their intervals (a sweep over the sorted intervals).
+
+    >>> overlaps([[(0, 60)], [(60, 120)], [(30, 90)]])
+    [(0, 2, 30), (1, 2, 60)]
+    """
+    marks = sorted((lo, hi, k) for k, intervals in enumerate(spans) for lo, hi in intervals)
+    found: dict[tuple[int, int], int] = {}
+    open_: list[tuple[int, int]] = []  # (end, block) of intervals still open
+    for lo, hi, k in marks:
+        open_ = [(end, other) for end, other in open_ if end > lo]
+        for _, other in open_:
+            if other != k:
+                pair = (min(k, other), max(k, other))
+                found[pair] = min(found.get(pair, lo), lo)
+        open_.append((hi, k))
+    return sorted((i, j, minute) for (i, j), minute in found.items())

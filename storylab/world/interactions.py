@@ -10,7 +10,7 @@ did.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,7 +26,20 @@ from storylab.world.gating import available, resolve
 from storylab.world.relations import Change
 from storylab.world.session import WorldSession, changes, cooldown_flag, sync_derived
 
-__all__ = ["GatingError", "InteractionResult", "execute", "simulate_interaction"]
+__all__ = [
+    "MAX_STEPS",
+    "Chooser",
+    "GatingError",
+    "InteractionResult",
+    "execute",
+    "simulate_interaction",
+]
+
+
+#: Picks a choice id from a result that offers choices.
+Chooser = Callable[[NarrativeStepResult], str]
+#: Most steps a chooser plays in one interaction.
+MAX_STEPS = 200
 
 
 class GatingError(ValueError):
@@ -73,7 +86,11 @@ class InteractionResult:
 
 
 def _perform(
-    ws: WorldSession, start: Session, npc: str, interaction: str, inputs: Sequence[str | None]
+    ws: WorldSession,
+    start: Session,
+    npc: str,
+    interaction: str,
+    inputs: Sequence[str | None] | Chooser,
 ) -> InteractionResult:
     world = ws.world
     r = resolve(world.interactions[interaction], npc)
@@ -100,7 +117,12 @@ def _perform(
     session.flags[cooldown_flag(interaction, npc)] = session.world_time
     results: tuple[NarrativeStepResult, ...] = ()
     error = None
-    if program is not None:
+    if program is not None and callable(inputs):
+        played_session = session.copy()
+        results, error = _choose(ws, played_session, npc, pid, r.node, inputs)
+        made += changes(world, session, played_session, ws.tick, f"program:{pid}")
+        session = played_session
+    elif program is not None:
         played = playtest(
             program, list(inputs), node=r.node, session=session, npc=npc, engine=ws.engine
         )
@@ -111,6 +133,30 @@ def _perform(
         sync_derived(world, session, other)
     diff = state_diff(before, flatten_state(session, npc, pid))
     return InteractionResult(npc, interaction, results, diff, tuple(made), error, session)
+
+
+def _choose(
+    ws: WorldSession, session: Session, npc: str, program: str, node: str | None, choose: Chooser
+) -> tuple[tuple[NarrativeStepResult, ...], str | None]:
+    """Play ``program`` on ``session`` (in place), asking ``choose`` at every choice."""
+    engine, results = ws.engine, []
+    try:
+        result = engine.start(session, npc, program, node)
+        results.append(result)
+        for _ in range(MAX_STEPS):
+            if result.status == "choice":
+                result = engine.step(session, npc, choose(result))
+            elif result.status == "waiting":
+                comp = session.component(npc)
+                wait = 0.0 if comp.wait_until is None else comp.wait_until - session.world_time
+                engine.advance_time(session, max(0.0, wait))
+                result = engine.step(session, npc, None)
+            else:
+                break
+            results.append(result)
+    except StepError as exc:
+        return tuple(results), str(exc)
+    return tuple(results), None
 
 
 def _gate(ws: WorldSession, npc: str, interaction: str) -> None:
@@ -127,12 +173,13 @@ def simulate_interaction(
     ws: WorldSession,
     npc: str,
     interaction: str,
-    inputs: Sequence[str | None] = (),
+    inputs: Sequence[str | None] | Chooser = (),
     *,
     force: bool = False,
 ) -> InteractionResult:
     """A dry run of ``interaction`` with ``npc`` on the session as overrides show it: the
-    result holds the diff; ``ws`` is not touched.
+    result holds the diff; ``ws`` is not touched. ``inputs`` are choice ids, or a function
+    that picks one from each result offering choices.
 
     Raises
     ------
@@ -149,7 +196,7 @@ def execute(
     npc: str,
     interaction: str,
     store: SessionStore,
-    inputs: Sequence[str | None] = (),
+    inputs: Sequence[str | None] | Chooser = (),
 ) -> InteractionResult:
     """Play ``interaction`` for real on ``ws``'s session (overrides ignored) and commit the
     result to ``store`` in one transaction; ``ws`` moves on only once it is committed.

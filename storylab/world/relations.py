@@ -56,20 +56,22 @@ class Derivation:
     reason: str
 
 
-def clamp(world: World, axis: str, value: float) -> float:
-    """``value`` held within ``axis``'s bounds."""
+def clamp(world: World, axis: str, value: Any) -> Any:
+    """``value`` (a number or an array) held within ``axis``'s bounds."""
     spec = world.stats.axes[axis]
-    return float(min(spec.max, max(spec.min, value)))
+    out = np.clip(value, spec.min, spec.max)
+    return float(out) if np.ndim(out) == 0 else out
 
 
-def decay(world: World, axis: str, value: float, days: float) -> float:
-    """``value`` after ``days`` of decay towards the axis's baseline (never past it)."""
+def decay(world: World, axis: str, value: Any, days: float) -> Any:
+    """``value`` (a number or an array) after ``days`` of decay towards the axis's
+    baseline, never past it."""
     spec = world.stats.axes[axis]
-    step = spec.decay_per_day * days
-    target = spec.target
-    if value > target:
-        return max(target, value - step)
-    return min(target, value + step)
+    step, target = spec.decay_per_day * days, spec.target
+    out = np.where(
+        value > target, np.maximum(target, value - step), np.minimum(target, value + step)
+    )
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def compatibility(a: Any, b: Any) -> float:

@@ -83,7 +83,8 @@ class WorldSession:
     world : World
         A world from :func:`~storylab.world.load_world` (its programs are played).
     session : Session, optional
-        A runtime session to continue (default: the world's starting state).
+        A runtime session to continue (default: the world's starting state); the NPCs'
+        derived values are written into it.
     id : str
         The id of a new session.
     """
@@ -91,6 +92,8 @@ class WorldSession:
     def __init__(self, world: World, session: Session | None = None, *, id: str = "session"):
         self.world = world
         self.session = session if session is not None else self._start(id)
+        for npc in world.npcs:
+            sync_derived(world, self.session, npc)
         self.engine = NarrativeEngine(list(world.program_map.values()))
         self.overrides: dict[str, Any] = {}
         self.changes: list[Change] = []
@@ -107,8 +110,6 @@ class WorldSession:
             inventory=dict(w.player.inventory),
             player=player,
         )
-        for npc in w.npcs:
-            sync_derived(w, session, npc)
         return session
 
     @property
