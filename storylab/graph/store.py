@@ -22,6 +22,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -31,7 +32,11 @@ from storylab.graph.export import to_networkx, write_graphml
 from storylab.graph.model import EDGE_KINDS, Fragment, GraphNode, key_kind
 from storylab.graph.queries import QueriesMixin
 
-__all__ = ["SCHEMA_VERSION", "CharacterGraph", "IngestReport"]
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+__all__ = ["LAYER", "SCHEMA_VERSION", "SHARED_KINDS", "CharacterGraph", "IngestReport"]
 
 #: The row this layer owns in ``storylab_schema`` (one version per layer of a shared file).
 LAYER = "graph"
@@ -140,7 +145,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         """Close the connection."""
         self._db.close()
 
-    def to_networkx(self, keys: Iterable[str] | None = None):  # -> networkx.MultiDiGraph
+    def to_networkx(self, keys: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """The graph (or the part among ``keys``) for networkx; see
         :func:`storylab.graph.to_networkx`."""
         return to_networkx(self, keys)
@@ -182,7 +187,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
             db.execute("COMMIT")  # what was ingested before a failure stays
         return report
 
-    def sources(self):  # -> pandas.DataFrame
+    def sources(self) -> pd.DataFrame:
         """The stored sources: ``name``, ``kind``, ``hash``, with their node and edge counts."""
         import pandas as pd
 
