@@ -119,12 +119,20 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
     def __init__(self, path: str | Path = ":memory:", *, timeout: float = 10.0):
         self.path = str(path)
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
-        self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
-        self._db.executescript(_SCHEMA)
+        try:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
+        try:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
+            self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
         self._db.execute("CREATE TEMP TABLE graph_candidates (id INTEGER PRIMARY KEY)")
         row = self._db.execute(
             "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
