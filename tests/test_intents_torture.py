@@ -60,5 +60,5 @@ def test_killed_workers_apply_every_effect_exactly_once(tmp_path):
 
 
 def test_a_worker_that_fails_on_its_own_is_reported_not_retried_forever():
-    with pytest.raises(RuntimeError, match=r"exit 1.*No module named"):
+    with pytest.raises(RuntimeError, match=r"(?s)exit 1.*No module named"):
         kill_repeatedly([sys.executable, "-c", "import no_such_module_here"], kills=3)
