@@ -206,34 +206,6 @@ def composition_panel(
     return widgets.VBox([pickers, widgets.VBox(list(sliders.values())), output])
 
 
-# graph ---------------------------------------------------------------------------------------
-def character_browser(
-    graph: CharacterGraph, character: str | None = None, *, depth: int = 0
-) -> widgets.VBox:
-    """Pick a character: its instances by world, NPCs, scenes, programs, generations and
-    assets (one table), and a drawing of its neighbourhood out to ``depth`` relationship
-    hops.
-
-    Raises
-    ------
-    ValueError
-        When the graph has no character templates.
-    """
-    names = list(graph.characters()["template"])
-    if not names:
-        raise ValueError("the graph has no character templates to browse")
-    pick = widgets.Dropdown(options=names, value=character or names[0], description="character")
-    hops = widgets.BoundedIntText(value=depth, min=0, max=3, description="depth")
-
-    def draw(character: str, depth: int) -> None:
-        uses = graph.uses(character)[["kind", "key", "label", "world", "via"]]
-        display(widgets.HTML(uses.fillna("").to_html(index=False, border=0)))
-        plot_neighbourhood(neighbourhood(graph, character, depth), centre=character)
-
-    output = redraw(draw, {"character": pick, "depth": hops})
-    return widgets.VBox([widgets.HBox([pick, hops]), output])
-
-
 # world ---------------------------------------------------------------------------------------
 def time_slider(run: Any, *, day: int | None = None, value: float = 0.0) -> widgets.VBox:
     """A slider over a :class:`~storylab.world.WorldRun`'s time (hours; one day when
@@ -266,3 +238,31 @@ def time_slider(run: Any, *, day: int | None = None, value: float = 0.0) -> widg
 
     output = redraw(draw, {"at": slider})
     return widgets.VBox([widgets.HBox([slider, label]), output, table])
+
+
+# graph ---------------------------------------------------------------------------------------
+def character_browser(
+    graph: CharacterGraph, character: str | None = None, *, depth: int = 0
+) -> widgets.VBox:
+    """Pick a character: its instances by world, NPCs, scenes, programs, generations and
+    assets (one table), and a drawing of its neighbourhood out to ``depth`` relationship
+    hops.
+
+    Raises
+    ------
+    ValueError
+        When the graph has no character templates.
+    """
+    names = list(graph.characters()["template"])
+    if not names:
+        raise ValueError("the graph has no character templates to browse")
+    pick = widgets.Dropdown(options=names, value=character or names[0], description="character")
+    hops = widgets.BoundedIntText(value=depth, min=0, max=3, description="depth")
+
+    def draw(character: str, depth: int) -> None:
+        uses = graph.uses(character)[["kind", "key", "label", "world", "via"]]
+        display(widgets.HTML(uses.fillna("").to_html(index=False, border=0)))
+        plot_neighbourhood(neighbourhood(graph, character, depth), centre=character)
+
+    output = redraw(draw, {"character": pick, "depth": hops})
+    return widgets.VBox([widgets.HBox([pick, hops]), output])

@@ -20,7 +20,7 @@ ALLOWED = {
     "intents": {"_data", "runtime"},
     "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
     "graph": {"_data", "theory", "archives", "runtime", "world", "intents", "validation"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play"},
+    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play", "graph"},
     "viz": {
         "_data",
         "theory",
