@@ -23,11 +23,15 @@ def test_compose_writes_a_program_that_checks_and_plays(tmp_path, capsys):
     assert "ana: [update_personality · subject: ana]" in played  # the cast speaks its intents
 
 
-def test_a_program_path_that_cannot_be_written_is_one_line(tmp_path, capsys):
-    args = ["compose", "--template", "icarus", "--genre", "status", "--program", str(tmp_path)]
-    assert main(args) != 0
+def test_a_program_path_that_cannot_be_written_is_one_line_and_writes_nothing(tmp_path, capsys):
+    plot = tmp_path / "plan.png"
+    args = ["compose", "--template", "icarus", "--genre", "status", "--plot", str(plot)]
+    assert main([*args, "--program", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "directory" in err[0]
+    assert list(tmp_path.iterdir()) == []  # the plot is not written either
+    assert main([*args, "--program", str(tmp_path / "s.program.yaml")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.png", "s.program.yaml"]
 
 
 def test_simulate_players_prints_the_shares_and_draws_them(tmp_path, capsys):
