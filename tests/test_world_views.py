@@ -94,3 +94,20 @@ def test_cli_why_not_with_a_state_file(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "time: '03:00', needs between 16:00 and 02:00" in text
     assert main(["world", "why-not", str(HARBOR), "--npc", "kraken"]) == 2
+
+
+def test_hotspot_table_previews_what_each_hotspot_starts():
+    from storylab.runtime import NarrativeProgram
+    from storylab.world import hotspot_table
+    from storylab.world.hotspots import first_line
+
+    world = load_world(HARBOR)
+    table = hotspot_table(world).set_index("hotspot")
+    assert len(table) == sum(len(loc.hotspots) for loc in world.locations.values())
+    assert table.loc["fish_stall", "node"] == "trade"
+    assert table.loc["fish_stall", "first_line"].startswith("Looking to trade?")
+    assert table.loc["gangplank", "node"] == "set_scene"  # the program's entry
+    silent = NarrativeProgram.model_validate(
+        {"id": "p", "entry": "a", "nodes": [{"id": "a", "type": "comment", "end": True}]}
+    )
+    assert first_line(silent) is None

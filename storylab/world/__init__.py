@@ -7,6 +7,7 @@ imports it.
 
 from storylab.world.check import check_world, load_world, parse_world, vary_world
 from storylab.world.gating import Failure, available, why_not
+from storylab.world.hotspots import hotspot_table
 from storylab.world.interactions import (
     GatingError,
     InteractionResult,
@@ -87,6 +88,7 @@ __all__ = [
     "compatibility",
     "execute",
     "format_time",
+    "hotspot_table",
     "load_playtest",
     "load_world",
     "parse_at",
