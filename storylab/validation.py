@@ -31,6 +31,8 @@ VALIDATORS: dict[str, str] = {
     "planning": "storylab.storyteller.config:load_planning",
     "profile": "storylab.tuning.profiles:read_profile",
     "state": "storylab.runtime.state_file:load_state",
+    "world": "storylab.world.check:load_world",
+    "playtest": "storylab.world.playtests:load_playtest",
 }
 
 #: File name endings ``validate`` reads inside a folder.

@@ -13,8 +13,10 @@ ALLOWED = {
     "archives": {"_data", "_files", "theory"},
     "storyteller": {"_data", "_files", "theory", "archives"},
     "runtime": {"_data", "_files", "theory"},
-    "tuning": {"_data", "_files", "theory", "archives", "storyteller", "runtime"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning"},
+    "world": {"_data", "_files", "theory", "runtime"},
+    "intents": {"_data", "_files", "runtime"},
+    "tuning": {"_data", "_files", "theory", "archives", "storyteller", "runtime", "world"},
+    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
 }
 
 

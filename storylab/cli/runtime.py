@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from storylab._files import write_atomic
 from storylab.cli._output import print_json, to_json
 
 if TYPE_CHECKING:
-    from storylab.runtime import NarrativeStepResult
+    from storylab.runtime import NarrativeStepResult, Session
+
+
+def read_state(path: str | None) -> Session:
+    """A session from a state file (facts checked field by field); empty without one."""
+    from storylab.runtime import Session, load_state
+
+    return load_state(path) if path else Session("cli")
 
 
 def _run_play(args: argparse.Namespace) -> int:
-    from storylab.runtime import (
-        NarrativeEngine,
-        Session,
-        StepError,
-        format_transcript,
-        load_program,
-        load_state,
-    )
+    from storylab.runtime import NarrativeEngine, StepError, format_transcript, load_program
 
     programs = [load_program(p) for p in [args.program, *args.also]]
     main = programs[0]
     engine = NarrativeEngine(programs)
     npc = args.npc or (main.metadata.characters[0].id if main.metadata.characters else "npc")
-    session = load_state(args.state) if args.state else Session("cli")
+    session = read_state(args.state)
     inputs = [x.strip() for x in args.inputs.split(",") if x.strip()] if args.inputs else []
     results: list[NarrativeStepResult] = []
     error = None
@@ -78,13 +79,20 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _run_schema(args: argparse.Namespace) -> int:
-    from storylab.runtime import program_json_schema
+#: format -> "module:function" returning its JSON Schema (imported when asked for).
+SCHEMAS = {
+    "program": "storylab.runtime.program:program_json_schema",
+    "world": "storylab.world.manifest:world_json_schema",
+}
 
+
+def _run_schema(args: argparse.Namespace) -> int:
+    module, func = SCHEMAS[args.format].split(":")
+    schema = getattr(import_module(module), func)()
     if args.out:
-        write_atomic(args.out, to_json(program_json_schema()) + "\n")
+        write_atomic(args.out, to_json(schema) + "\n")
     else:
-        print_json(program_json_schema())
+        print_json(schema)
     return 0
 
 
@@ -120,6 +128,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the JSON Schema of a storylab format",
         description="Print (or write) the JSON Schema of a storylab file format, for editors.",
     )
-    p.add_argument("format", choices=["program"], help="the format: program")
+    p.add_argument("format", choices=sorted(SCHEMAS), help="the format whose schema to print")
     p.add_argument("--out", metavar="FILE", help="write it to FILE instead")
     p.set_defaults(run=_run_schema)

@@ -234,12 +234,20 @@ class SessionStore:
         self._committed.pop(session.id, None)
 
     def save(
-        self, session: Session, op: str = "replace", args: dict[str, Any] | None = None
+        self,
+        session: Session,
+        op: str = "replace",
+        args: dict[str, Any] | None = None,
+        *,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> int:
         """Commit ``session`` if nobody wrote since it was loaded; return the new version.
 
         ``op`` and ``args`` are logged; the default ``replace`` logs the whole state, which
-        is right for changes made outside the engine.
+        is right for changes made outside the engine. ``also``, when given, is called with
+        the store's connection inside the same transaction, after the version check: what
+        it writes commits with the session or not at all, and an exception it raises
+        rolls both back (a layer above keeps its bookkeeping there; see ``docs/intents.md``).
 
         Raises
         ------
@@ -249,7 +257,7 @@ class SessionStore:
         if op == "replace":
             args = {"state": {**session.to_dict(), "version": session.version + 1}}
         self._committed.pop(session.id, None)  # the caller keeps changing its copy
-        return self._write(session, op, args or {}, new=False)
+        return self._write(session, op, args or {}, new=False, also=also)
 
     def _write(
         self,
@@ -259,6 +267,7 @@ class SessionStore:
         *,
         new: bool,
         appended: bool = False,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> int:
         """Commit ``session``; ``appended``: its histories only grew since the stored
         version (an engine call on it), so only their new entries are written."""
@@ -321,6 +330,8 @@ class SessionStore:
             db.execute(
                 "INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args, "event"))
             )
+            if also is not None:
+                also(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
