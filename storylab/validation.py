@@ -30,9 +30,9 @@ VALIDATORS: dict[str, str] = {
     "story-templates": "storylab.storyteller.templates:load_templates",
     "planning": "storylab.storyteller.config:load_planning",
     "profile": "storylab.tuning.profiles:read_profile",
-    "state": "storylab.runtime.state_file:load_state",
     "world": "storylab.world.check:load_world",
     "playtest": "storylab.world.playtests:load_playtest",
+    "state": "storylab.runtime.state_file:load_state",
 }
 
 #: File name endings ``validate`` reads inside a folder.

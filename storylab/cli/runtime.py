@@ -11,24 +11,24 @@ from storylab._files import write_atomic
 from storylab.cli._output import print_json, to_json
 
 if TYPE_CHECKING:
-    from storylab.runtime import NarrativeStepResult, Session
-
-
-def read_state(path: str | None) -> Session:
-    """A session from a state file (facts checked field by field); empty without one."""
-    from storylab.runtime import Session, load_state
-
-    return load_state(path) if path else Session("cli")
+    from storylab.runtime import NarrativeStepResult
 
 
 def _run_play(args: argparse.Namespace) -> int:
-    from storylab.runtime import NarrativeEngine, StepError, format_transcript, load_program
+    from storylab.runtime import (
+        NarrativeEngine,
+        Session,
+        StepError,
+        format_transcript,
+        load_program,
+        load_state,
+    )
 
     programs = [load_program(p) for p in [args.program, *args.also]]
     main = programs[0]
     engine = NarrativeEngine(programs)
     npc = args.npc or (main.metadata.characters[0].id if main.metadata.characters else "npc")
-    session = read_state(args.state)
+    session = load_state(args.state) if args.state else Session("cli")
     inputs = [x.strip() for x in args.inputs.split(",") if x.strip()] if args.inputs else []
     results: list[NarrativeStepResult] = []
     error = None
