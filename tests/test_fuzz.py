@@ -234,6 +234,11 @@ DEST_VALUES = {
     "format": ["program"],
 }
 _OUTPUT_DESTS = {"plot", "out", "outdir"}
+#: Options that wait or reach the network by design (a supervisor until Ctrl-C, an event
+#: stream, an HTTP provider): never drawn; the commands that need one to stop get it.
+_NOT_DRAWN = {"--follow", "--url"}
+_NOT_DRAWN_CHOICES = {"http"}
+_ALWAYS = {("intents", "run"): ["--once"]}
 
 
 @st.composite
@@ -265,7 +270,10 @@ def path_argument(draw: Any, output: bool) -> str:
 
 def _value(draw: Any, action: argparse.Action) -> str:
     if action.choices is not None:
-        return draw(st.one_of(st.sampled_from(sorted(map(str, action.choices))), TEXT))
+        choices = sorted(set(map(str, action.choices)) - _NOT_DRAWN_CHOICES)
+        return draw(
+            st.one_of(st.sampled_from(choices), TEXT.filter(lambda t: t not in _NOT_DRAWN_CHOICES))
+        )
     if action.type is not None and action.type is not str:
         return draw(NUMERIC_TEXT)
     if action.dest in DEST_VALUES:
@@ -278,9 +286,11 @@ def _value(draw: Any, action: argparse.Action) -> str:
 def command_line(draw: Any) -> list[str]:
     """A command and arguments for every one of its parameters (options at random)."""
     path, parser = draw(st.sampled_from(COMMANDS))
-    argv = list(path)
+    argv = [*path, *_ALWAYS.get(path, [])]
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+            continue
+        if _NOT_DRAWN & set(action.option_strings):
             continue
         if action.option_strings:
             if not (action.required or draw(st.integers(0, 2)) == 0):
