@@ -283,8 +283,9 @@ def _value(draw: Any, action: argparse.Action) -> str:
 
 
 @st.composite
-def command_line(draw: Any) -> list[str]:
-    """A command and arguments for every one of its parameters (options at random)."""
+def command_line(draw: Any) -> tuple[str, list[str]]:
+    """A command's name and a command line: arguments for every one of its parameters
+    (options at random)."""
     path, parser = draw(st.sampled_from(COMMANDS))
     argv = [*path, *_ALWAYS.get(path, [])]
     for action in parser._actions:
@@ -302,7 +303,7 @@ def command_line(draw: Any) -> list[str]:
             argv += [_value(draw, action) for _ in range(count)]
     if draw(st.integers(0, 9)) == 0:  # now and then a stray token
         argv.insert(draw(st.integers(0, len(argv))), draw(st.one_of(TEXT, NUMERIC_TEXT)))
-    return argv
+    return " ".join(path), argv
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
@@ -328,10 +329,10 @@ def test_every_command_refuses_hostile_input_in_one_line(data):
     CASES["cli"] += 1
     with scratch() as folder:
         Path("out").mkdir()
-        argv = data.draw(command_line(), label="argv")
+        command, argv = data.draw(command_line(), label="command line")
         before = _snapshot(folder)
         status, _, err = run_cli(argv)
-        OUTCOMES[f"{argv[0]} exit {status}"] += 1
+        OUTCOMES[f"{command} exit {status}"] += 1
         assert_clean_exit(argv, status, err)
         assert not _temporaries(folder), "a temporary file was left behind"
         if status == 2:
