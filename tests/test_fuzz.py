@@ -174,9 +174,14 @@ for _src, _dst in [
     (ROOT / "data" / "programs", "programs"),
     (ROOT / "data" / "archives" / "labelled", "labelled"),
     (ROOT / "storylab" / "data", "packaged"),
+    (ROOT / "data" / "worlds", "worlds"),
 ]:
     shutil.copytree(_src, _TEMPLATE / _dst, ignore=shutil.ignore_patterns("*.mplstyle"))
 shutil.copy(ROOT / "data" / "archives" / "generated" / "archive-0010.yaml", _TEMPLATE)
+_INTENT = json.dumps({"author": "ann", "text": "Hi", "participants": ["ann", "bo"]})
+with contextlib.redirect_stdout(io.StringIO()):  # a project store holding one intent
+    main(["intents", "create", str(_TEMPLATE / "project.db"), "inn", "direct_control",
+          "--inputs", _INTENT])  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -227,11 +232,14 @@ DEST_VALUES = {
     "subgenre": ["heist", "noir"],
     "npc": ["npc_10", "npc_12"],
     "entry": ["greet", "start"],
-    "inputs": ["coin,rumors,leave", "coin,adventure", "-", "help", "fly"],
     "column": ["value", "mood"],
     "position": ["position", "value"],
     "actant": ["hero=Ash", "villain="],
-    "format": ["program"],
+    "format": ["program", "world"],
+    "db": ["project.db", "new.db", "archive-0010.yaml", "programs"],
+    "scenario": ["inn", "harbor"],
+    "kind": ["direct_control", "player_turn", "nope"],
+    "inputs": ["coin,rumors,leave", "coin,adventure", "-", "help", "fly", _INTENT, "{}"],
 }
 _OUTPUT_DESTS = {"plot", "out", "outdir"}
 #: Options that wait or reach the network by design (a supervisor until Ctrl-C, an event
@@ -262,7 +270,9 @@ def path_argument(draw: Any, output: bool) -> str:
                 ["programs/tavern-encounter.program.yaml", "programs/harbor-start.state.yaml",
                  "programs/harbor-alarm.program.yaml", "labelled/labels.yaml",
                  "archive-0010.yaml", "packaged/story-actions.yaml",
-                 "packaged/emotional-arcs.yaml", "packaged/extraction.yaml"]
+                 "packaged/emotional-arcs.yaml", "packaged/extraction.yaml",
+                 "worlds/harbor-district", "worlds/harbor-district/world.yaml",
+                 "worlds/harbor-district/playtests/mara-coin.playtest.yaml", "project.db"]
             )
         )  # fmt: skip
     return draw(st.sampled_from(["", ".", "missing.yaml", "programs", "/dev/null", "a\x00b"]))
