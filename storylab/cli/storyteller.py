@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from storylab._files import replacing
+from storylab._files import replacing, write_atomic
 from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_table
 from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
@@ -142,6 +142,14 @@ def _run_compose(args: argparse.Namespace) -> int:
 
         with replacing(args.plot) as tmp:
             plot_plan(plan).figure.savefig(tmp, dpi=120)
+    if args.program:
+        from storylab.play import program_yaml, to_program
+
+        write_atomic(args.program, program_yaml(to_program(plan)))
+        print(
+            f"program written to {args.program} (play it: storylab play {args.program})",
+            file=sys.stderr,
+        )
     if args.json:
         print(plan.to_json())
     else:
@@ -201,5 +209,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the trajectory over the arc")
+    p.add_argument(
+        "--program",
+        metavar="OUT.yaml",
+        help="also write the plan as a playable narrative program (see `storylab play`)",
+    )
     p.add_argument("--timings", action="store_true", help="print wall-clock times (on stderr)")
     p.set_defaults(run=_run_compose)
