@@ -6,6 +6,8 @@ Hypothesis generates the input; every test asserts what docs/reliability.md prom
   ``UnknownNameError``, ``ConflictError``, ``WriteError``), never a ``TypeError``,
   ``KeyError``, ``RecursionError``, ``MemoryError`` or a hang;
 - every command exits 0, 1 or 2 (3 is an internal error) with at most one error line;
+- a case ends within a minute (``time_bound``) and an expression allocates at most 512 MB
+  (``memory_bound``);
 - no temporary or half-written file is left, and a refused command changes no file;
 - a refused engine or store call leaves the session as it was.
 
@@ -24,6 +26,7 @@ import math
 import os
 import resource
 import shutil
+import signal
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -62,6 +65,8 @@ CASES: Counter[str] = Counter()
 #: Exit statuses of the fuzzed commands, per command (how deep the fuzz got).
 OUTCOMES: Counter[str] = Counter()
 LIBRARY_ERRORS = (ValueError, UnknownNameError, ConflictError, WriteError)
+#: Longest a single case may run (commands take a few seconds at most on a loaded machine).
+CASE_SECONDS = 60.0
 RUNTIME_OWNER = "owned by the runtime engineer (issue 10: expression bounds, damaged saves)"
 
 
@@ -75,6 +80,46 @@ def fuzz(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         derandomize=not EXAMPLES,
         suppress_health_check=list(HealthCheck),
     )
+
+
+# -- bounds on each case ---------------------------------------------------------------------
+
+
+class Overtime(BaseException):
+    """A case that ran past its time bound (a BaseException: no ``except Exception`` eats it)."""
+
+
+@contextlib.contextmanager
+def time_bound(seconds: float = CASE_SECONDS) -> Iterator[None]:
+    """Fail a case that runs longer than ``seconds`` (a hang becomes a failure, not a stall)."""
+
+    def overtime(signum: int, frame: Any) -> None:
+        raise Overtime(f"a case ran over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, overtime)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def memory_bound(extra_mb: int = 512) -> Iterator[None]:
+    """Cap this process's address space at its current size plus ``extra_mb`` (Linux)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except OSError:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = pages * resource.getpagesize() + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 # -- hostile values and documents ----------------------------------------------------------
@@ -344,7 +389,8 @@ def test_every_command_refuses_hostile_input_in_one_line(data):
         Path("out").mkdir()
         command, argv = data.draw(command_line(), label="command line")
         before = _snapshot(folder)
-        status, _, err = run_cli(argv)
+        with time_bound():
+            status, _, err = run_cli(argv)
         OUTCOMES[f"{command} exit {status}"] += 1
         assert_clean_exit(argv, status, err)
         assert not _temporaries(folder), "a temporary file was left behind"
@@ -393,23 +439,6 @@ TOKENS = st.sampled_from(
 ENV_VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3))
 
 
-@contextlib.contextmanager
-def memory_bound(extra_mb: int = 512) -> Iterator[None]:
-    """Cap this process's address space at its current size plus ``extra_mb`` (Linux)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-    except OSError:
-        yield
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = pages * resource.getpagesize() + extra_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
 @fuzz(200)
 @given(
     tokens=st.lists(TOKENS, max_size=14).filter(lambda t: t.count("*") <= 2),
@@ -432,7 +461,7 @@ def test_expressions_raise_only_expression_errors(tokens, raw, values):
         visits={"start": 1},
         npc="npc_10",
     )
-    with memory_bound(), contextlib.suppress(ExpressionError):
+    with time_bound(), memory_bound(), contextlib.suppress(ExpressionError):
         expression.evaluate(env)
 
 
@@ -505,7 +534,8 @@ def test_a_refused_store_call_changes_nothing(calls):
                 "advance_time": (arg,),
             }.get(op, (npc,))
             try:
-                method(ENGINE, "s", *args)
+                with time_bound():
+                    method(ENGINE, "s", *args)
             except (StepError, *LIBRARY_ERRORS, TypeError) as exc:
                 if isinstance(exc, TypeError):  # only from a non-number time step
                     assert op == "advance_time" and not isinstance(arg, int | float)
@@ -548,7 +578,7 @@ def _classify(values: list[float], scale: float, with_positions: bool) -> Any:
 )
 def test_the_classifier_returns_a_fit_or_a_value_error(values, scale, with_positions):
     CASES["classifier"] += 1
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), time_bound():
         _classify(values, scale, with_positions)
 
 
