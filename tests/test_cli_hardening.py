@@ -222,3 +222,12 @@ def test_the_session_store_refuses_what_is_not_its_own(tmp_path):
     assert text.read_text() == "not a database " * 100
     with SessionStore(tmp_path / "sessions.db") as store:  # its own file opens
         assert store.ids() == []
+
+
+def test_an_error_line_shows_five_problems_and_counts_the_rest(tmp_path, capsys):
+    state = tmp_path / "start.state.yaml"
+    state.write_text("".join(f"unknown_{i}: 1\n" for i in range(8)))
+    line = _refused(capsys, ["play", TAVERN, "--state", str(state)])
+    assert line.count("no such field") == 5 and line.endswith(
+        "and 3 more (`storylab validate FILE` lists them all)"
+    )

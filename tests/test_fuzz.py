@@ -6,6 +6,8 @@ Hypothesis generates the input; every test asserts what docs/reliability.md prom
   ``UnknownNameError``, ``ConflictError``, ``WriteError``), never a ``TypeError``,
   ``KeyError``, ``RecursionError``, ``MemoryError`` or a hang;
 - every command exits 0, 1 or 2 (3 is an internal error) with at most one error line;
+- a case ends within a minute (``time_bound``) and an expression allocates at most 512 MB
+  (``memory_bound``);
 - no temporary or half-written file is left, and a refused command changes no file;
 - a refused engine or store call leaves the session as it was.
 
@@ -24,6 +26,7 @@ import math
 import os
 import resource
 import shutil
+import signal
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -62,6 +65,8 @@ CASES: Counter[str] = Counter()
 #: Exit statuses of the fuzzed commands, per command (how deep the fuzz got).
 OUTCOMES: Counter[str] = Counter()
 LIBRARY_ERRORS = (ValueError, UnknownNameError, ConflictError, WriteError)
+#: Longest a single case may run (commands take a few seconds at most on a loaded machine).
+CASE_SECONDS = 60.0
 RUNTIME_OWNER = "owned by the runtime engineer (issue 10: expression bounds, damaged saves)"
 
 
@@ -75,6 +80,46 @@ def fuzz(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         derandomize=not EXAMPLES,
         suppress_health_check=list(HealthCheck),
     )
+
+
+# -- bounds on each case ---------------------------------------------------------------------
+
+
+class Overtime(BaseException):
+    """A case that ran past its time bound (a BaseException: no ``except Exception`` eats it)."""
+
+
+@contextlib.contextmanager
+def time_bound(seconds: float = CASE_SECONDS) -> Iterator[None]:
+    """Fail a case that runs longer than ``seconds`` (a hang becomes a failure, not a stall)."""
+
+    def overtime(signum: int, frame: Any) -> None:
+        raise Overtime(f"a case ran over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, overtime)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def memory_bound(extra_mb: int = 512) -> Iterator[None]:
+    """Cap this process's address space at its current size plus ``extra_mb`` (Linux)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except OSError:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = pages * resource.getpagesize() + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 # -- hostile values and documents ----------------------------------------------------------
@@ -174,9 +219,14 @@ for _src, _dst in [
     (ROOT / "data" / "programs", "programs"),
     (ROOT / "data" / "archives" / "labelled", "labelled"),
     (ROOT / "storylab" / "data", "packaged"),
+    (ROOT / "data" / "worlds", "worlds"),
 ]:
     shutil.copytree(_src, _TEMPLATE / _dst, ignore=shutil.ignore_patterns("*.mplstyle"))
 shutil.copy(ROOT / "data" / "archives" / "generated" / "archive-0010.yaml", _TEMPLATE)
+_INTENT = json.dumps({"author": "ann", "text": "Hi", "participants": ["ann", "bo"]})
+with contextlib.redirect_stdout(io.StringIO()):  # a project store holding one intent
+    main(["intents", "create", str(_TEMPLATE / "project.db"), "inn", "direct_control",
+          "--inputs", _INTENT])  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -190,10 +240,13 @@ def scratch() -> Iterator[Path]:
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
+    """Hashes of the files under ``folder``; SQLite stores left out: opening one may set its
+    journal mode or add another layer's tables (their state is fuzzed by the store test)."""
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     return {
-        str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-        for p in folder.rglob("*")
-        if p.is_file()
+        str(p.relative_to(folder)): hashlib.sha1(data).hexdigest()
+        for p, data in files.items()
+        if not data.startswith(b"SQLite format 3") and not p.name.endswith(("-wal", "-shm"))
     }
 
 
@@ -227,13 +280,21 @@ DEST_VALUES = {
     "subgenre": ["heist", "noir"],
     "npc": ["npc_10", "npc_12"],
     "entry": ["greet", "start"],
-    "inputs": ["coin,rumors,leave", "coin,adventure", "-", "help", "fly"],
     "column": ["value", "mood"],
     "position": ["position", "value"],
     "actant": ["hero=Ash", "villain="],
-    "format": ["program"],
+    "format": ["program", "world"],
+    "db": ["project.db", "new.db", "archive-0010.yaml", "programs"],
+    "scenario": ["inn", "harbor"],
+    "kind": ["direct_control", "player_turn", "nope"],
+    "inputs": ["coin,rumors,leave", "coin,adventure", "-", "help", "fly", _INTENT, "{}"],
 }
 _OUTPUT_DESTS = {"plot", "out", "outdir"}
+#: Options that wait or reach the network by design (a supervisor until Ctrl-C, an event
+#: stream, an HTTP provider): never drawn; the commands that need one to stop get it.
+_NOT_DRAWN = {"--follow", "--url"}
+_NOT_DRAWN_CHOICES = {"http"}
+_ALWAYS = {("intents", "run"): ["--once"]}
 
 
 @st.composite
@@ -257,7 +318,9 @@ def path_argument(draw: Any, output: bool) -> str:
                 ["programs/tavern-encounter.program.yaml", "programs/harbor-start.state.yaml",
                  "programs/harbor-alarm.program.yaml", "labelled/labels.yaml",
                  "archive-0010.yaml", "packaged/story-actions.yaml",
-                 "packaged/emotional-arcs.yaml", "packaged/extraction.yaml"]
+                 "packaged/emotional-arcs.yaml", "packaged/extraction.yaml",
+                 "worlds/harbor-district", "worlds/harbor-district/world.yaml",
+                 "worlds/harbor-district/playtests/mara-coin.playtest.yaml", "project.db"]
             )
         )  # fmt: skip
     return draw(st.sampled_from(["", ".", "missing.yaml", "programs", "/dev/null", "a\x00b"]))
@@ -265,7 +328,10 @@ def path_argument(draw: Any, output: bool) -> str:
 
 def _value(draw: Any, action: argparse.Action) -> str:
     if action.choices is not None:
-        return draw(st.one_of(st.sampled_from(sorted(map(str, action.choices))), TEXT))
+        choices = sorted(set(map(str, action.choices)) - _NOT_DRAWN_CHOICES)
+        return draw(
+            st.one_of(st.sampled_from(choices), TEXT.filter(lambda t: t not in _NOT_DRAWN_CHOICES))
+        )
     if action.type is not None and action.type is not str:
         return draw(NUMERIC_TEXT)
     if action.dest in DEST_VALUES:
@@ -275,12 +341,15 @@ def _value(draw: Any, action: argparse.Action) -> str:
 
 
 @st.composite
-def command_line(draw: Any) -> list[str]:
-    """A command and arguments for every one of its parameters (options at random)."""
+def command_line(draw: Any) -> tuple[str, list[str]]:
+    """A command's name and a command line: arguments for every one of its parameters
+    (options at random)."""
     path, parser = draw(st.sampled_from(COMMANDS))
-    argv = list(path)
+    argv = [*path, *_ALWAYS.get(path, [])]
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+            continue
+        if _NOT_DRAWN & set(action.option_strings):
             continue
         if action.option_strings:
             if not (action.required or draw(st.integers(0, 2)) == 0):
@@ -292,7 +361,7 @@ def command_line(draw: Any) -> list[str]:
             argv += [_value(draw, action) for _ in range(count)]
     if draw(st.integers(0, 9)) == 0:  # now and then a stray token
         argv.insert(draw(st.integers(0, len(argv))), draw(st.one_of(TEXT, NUMERIC_TEXT)))
-    return argv
+    return " ".join(path), argv
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
@@ -318,10 +387,11 @@ def test_every_command_refuses_hostile_input_in_one_line(data):
     CASES["cli"] += 1
     with scratch() as folder:
         Path("out").mkdir()
-        argv = data.draw(command_line(), label="argv")
+        command, argv = data.draw(command_line(), label="command line")
         before = _snapshot(folder)
-        status, _, err = run_cli(argv)
-        OUTCOMES[f"{argv[0]} exit {status}"] += 1
+        with time_bound():
+            status, _, err = run_cli(argv)
+        OUTCOMES[f"{command} exit {status}"] += 1
         assert_clean_exit(argv, status, err)
         assert not _temporaries(folder), "a temporary file was left behind"
         if status == 2:
@@ -369,23 +439,6 @@ TOKENS = st.sampled_from(
 ENV_VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3))
 
 
-@contextlib.contextmanager
-def memory_bound(extra_mb: int = 512) -> Iterator[None]:
-    """Cap this process's address space at its current size plus ``extra_mb`` (Linux)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-    except OSError:
-        yield
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = pages * resource.getpagesize() + extra_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
 @fuzz(200)
 @given(
     tokens=st.lists(TOKENS, max_size=14).filter(lambda t: t.count("*") <= 2),
@@ -408,7 +461,7 @@ def test_expressions_raise_only_expression_errors(tokens, raw, values):
         visits={"start": 1},
         npc="npc_10",
     )
-    with memory_bound(), contextlib.suppress(ExpressionError):
+    with time_bound(), memory_bound(), contextlib.suppress(ExpressionError):
         expression.evaluate(env)
 
 
@@ -481,7 +534,8 @@ def test_a_refused_store_call_changes_nothing(calls):
                 "advance_time": (arg,),
             }.get(op, (npc,))
             try:
-                method(ENGINE, "s", *args)
+                with time_bound():
+                    method(ENGINE, "s", *args)
             except (StepError, *LIBRARY_ERRORS, TypeError) as exc:
                 if isinstance(exc, TypeError):  # only from a non-number time step
                     assert op == "advance_time" and not isinstance(arg, int | float)
@@ -524,7 +578,7 @@ def _classify(values: list[float], scale: float, with_positions: bool) -> Any:
 )
 def test_the_classifier_returns_a_fit_or_a_value_error(values, scale, with_positions):
     CASES["classifier"] += 1
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), time_bound():
         _classify(values, scale, with_positions)
 
 

@@ -104,3 +104,14 @@ def test_a_sweep_shows_a_bar_unless_turned_off(monkeypatch, capsys):
     monkeypatch.setenv("STORYLAB_PROGRESS", "0")
     sweep(odd_result, {"x": [1, 3]}, executor=ThreadPoolExecutor(1), seed=0)
     assert capsys.readouterr().err == ""
+
+
+def test_the_cost_tuner_counts_its_evaluations_in_a_bar(monkeypatch, capsys):
+    from storylab.tuning.costs import make_cases, tune_action_costs
+
+    cases = make_cases(1, pairs=[("tragedy", "war"), ("man_in_a_hole", "crime")])
+    monkeypatch.setenv("STORYLAB_PROGRESS", "1")
+    tune_action_costs(cases[:1], cases[1:], max_evaluations=3)
+    assert "tune_action_costs" in capsys.readouterr().err
+    tune_action_costs(cases[:1], cases[1:], max_evaluations=3, progress=False)
+    assert "tune_action_costs" not in capsys.readouterr().err

@@ -31,6 +31,10 @@ EXTRAS = {
 }
 
 
+#: Problems an error line shows before it counts the rest.
+_SHOWN = 5
+
+
 def one_line(message: object) -> str:
     r"""``message`` as one line: a ``DataError``'s problems (or any text's lines) joined by ``; ``.
 
@@ -41,7 +45,11 @@ def one_line(message: object) -> str:
     """
     problems = getattr(message, "problems", None)
     lines = [str(p) for p in problems] if problems else str(message).splitlines()
-    return "; ".join(line.strip() for line in lines if line.strip()) or type(message).__name__
+    lines = [line.strip() for line in lines if line.strip()]
+    if len(lines) > _SHOWN:
+        more = len(lines) - _SHOWN
+        lines = [*lines[:_SHOWN], f"and {more} more (`storylab validate FILE` lists them all)"]
+    return "; ".join(lines) or type(message).__name__
 
 
 def missing_extra(exc: ImportError) -> str:

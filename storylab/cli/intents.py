@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from storylab.cli._args import bounded_float, bounded_int
 from storylab.cli._output import print_json, print_table
 
 
@@ -162,11 +163,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--url", help="OpenAI-compatible API base for --provider http")
     p.add_argument("--model", default="local", help="model name sent to the HTTP provider")
-    p.add_argument("--timeout", type=float, default=60.0, help="HTTP timeout in seconds")
+    p.add_argument(
+        "--timeout",
+        type=bounded_float(0.001, 3600),
+        default=60.0,
+        help="HTTP timeout in seconds (default 60)",
+    )
     p.add_argument("--once", action="store_true", help="stop when no intent is pending")
-    p.add_argument("--attempts", type=int, default=3, help="runs per intent before it fails")
-    p.add_argument("--deadline", type=float, default=120.0, help="seconds a run may take")
-    p.add_argument("--workers", type=int, default=2, help="runs at once")
+    p.add_argument(
+        "--attempts",
+        type=bounded_int(1, 100),
+        default=3,
+        help="runs per intent before it fails, 1-100 (default 3)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=bounded_float(0.001, 86_400),
+        default=120.0,
+        help="seconds a run may take (default 120)",
+    )
+    p.add_argument(
+        "--workers", type=bounded_int(1, 64), default=2, help="runs at once, 1-64 (default 2)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_run)
 
@@ -177,6 +195,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("id", metavar="ID", help="the intent id")
     p.add_argument("--follow", action="store_true", help="keep printing until the intent ends")
     p.add_argument(
-        "--timeout", type=float, help="with --follow: give up after this many quiet seconds"
+        "--timeout",
+        type=bounded_float(0.0, 86_400),
+        help="with --follow: give up after this many quiet seconds",
     )
     p.set_defaults(run=_run_events)

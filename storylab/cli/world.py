@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from storylab._data import DataError
+from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_json, print_table
 
 
@@ -159,8 +160,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Simulate a world (schedules, gates, ambient drift) and print the result.",
     )
     p.add_argument("world", metavar="WORLD", help="a world file or folder")
-    p.add_argument("--days", type=int, default=7, help="whole days to simulate (default 7)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
+    p.add_argument(
+        "--days",
+        type=bounded_int(1, 3650),
+        default=7,
+        help="whole days to simulate, 1-3650 (default 7)",
+    )
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random draws (default 0)")
     p.add_argument("--all", action="store_true", help="NPC-to-NPC rows too, not only the player's")
     p.add_argument("--json", action="store_true", help="print JSON with the final hash")
     p.set_defaults(run=_run_run)

@@ -329,6 +329,7 @@ def search_extraction(
     l2: float = 1.0,
     seed: int = 0,
     executor: Executor | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Cross-validate the recommendation fit under each extraction setting in ``grid``.
 
@@ -338,14 +339,17 @@ def search_extraction(
     :func:`~storylab.tuning.sweep` run (on ``executor``, default a thread) with the same
     folds; the table has the held-out agreement before (``*_before``) and after
     (``*_after``) fitting the weights, so the best setting is the one with the lowest
-    ``log_loss_after``.
+    ``log_loss_after``. A progress bar counts the settings (``progress``: see
+    :func:`~storylab.tuning.progress.show_progress`).
     """
     base = config or default_extraction()
     run = functools.partial(_cv_setting, data, base, folds, l2, seed)
     own = executor is None
     pool = ThreadPoolExecutor(1) if own else executor
     try:
-        return sweep(run, grid, executor=pool, seed=seed, progress=False, fn_id="search_extraction")
+        return sweep(
+            run, grid, executor=pool, seed=seed, progress=progress, fn_id="search_extraction"
+        )
     finally:
         if own:
             pool.shutdown()
