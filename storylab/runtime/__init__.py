@@ -17,6 +17,7 @@ from storylab.runtime.blocks import (
     default_block_library,
     load_block_library,
 )
+from storylab.runtime.calls import check_calls
 from storylab.runtime.check import ProgramReport, check_program, load_program, successors
 from storylab.runtime.compiled import CompiledProgram, compile_program
 from storylab.runtime.engine import NarrativeEngine
@@ -39,6 +40,7 @@ from storylab.runtime.program import (
     ActionNode,
     BlockQuery,
     BranchNode,
+    CallNode,
     Character,
     Choice,
     ChoiceNode,
@@ -68,6 +70,7 @@ from storylab.runtime.results import (
     format_transcript,
     transcript_json,
 )
+from storylab.runtime.saved import SaveError
 from storylab.runtime.state import NarrativeStateComponent, Session
 from storylab.runtime.store import ConflictError, Event, SessionStore
 from storylab.runtime.templates import Template, compile_template
@@ -83,6 +86,7 @@ __all__ = [
     "BlockResolutionError",
     "BranchNode",
     "CallContext",
+    "CallNode",
     "Character",
     "Choice",
     "ChoiceNode",
@@ -119,6 +123,7 @@ __all__ = [
     "ProgramReport",
     "RelationshipTier",
     "Renames",
+    "SaveError",
     "SceneLaunch",
     "SceneNode",
     "Session",
@@ -128,6 +133,7 @@ __all__ = [
     "StepError",
     "Template",
     "WaitNode",
+    "check_calls",
     "check_program",
     "compile_expression",
     "compile_program",

@@ -14,6 +14,7 @@ from pathlib import Path
 from storylab._data import DataError, Problem, read_document
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import (
+    CallNode,
     ChoiceNode,
     DialogueNode,
     Edge,
@@ -25,7 +26,7 @@ from storylab.runtime.program import (
 )
 from storylab.runtime.templates import compile_template
 
-__all__ = ["ProgramReport", "check_program", "load_program", "successors"]
+__all__ = ["ProgramReport", "check_and_count", "check_program", "load_program", "successors"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
             for name, value in fx.variables.items():
                 if isinstance(value, str):
                     yield f"{path}.variables.{name}", value, False
+            for name, value in fx.set.items():
+                if isinstance(value, str):
+                    yield f"{path}.set.{name}", value, False
 
     for i, node in enumerate(program.nodes):
         base = f"nodes[{i}]"
@@ -80,7 +84,7 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
                 yield from effects(f"{base}.choices[{j}].effects", choice.effects)
         elif isinstance(node, WaitNode) and node.condition is not None:
             yield f"{base}.condition", node.condition, False
-        elif isinstance(node, ExternalCallNode):
+        elif isinstance(node, ExternalCallNode | CallNode):
             for name, value in node.args.items():
                 if isinstance(value, str):
                     yield f"{base}.args.{name}", value, False
@@ -110,28 +114,40 @@ def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
         if fx is not None:
             for name in fx.variables:
                 yield f"{path}.variables.{name}", name
+            for target in fx.set:
+                if target.startswith("var."):
+                    yield f"{path}.set.{target}", target[4:]
 
 
 def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
     ids: set[str] = set()
     for i, node in enumerate(program.nodes):
         if node.id in ids:
-            yield Problem(src, f"nodes[{i}].id", f"a unique node id ({node.id!r} repeats)")
+            yield Problem(
+                src, f"nodes[{i}].id", f"a unique node id ({node.id!r} repeats)", "duplicate_id"
+            )
         ids.add(node.id)
     if program.entry not in ids:
-        yield Problem(src, "entry", f"an existing node id (no node {program.entry!r})")
+        yield Problem(
+            src, "entry", f"an existing node id (no node {program.entry!r})", "unknown_entry"
+        )
     for i, edge in enumerate(program.edges):
         for end, target in (("from", edge.from_), ("to", edge.to)):
             if target not in ids:
-                yield Problem(src, f"edges[{i}].{end}", f"an existing node id (no node {target!r})")
+                yield Problem(
+                    src,
+                    f"edges[{i}].{end}",
+                    f"an existing node id (no node {target!r})",
+                    "unknown_node",
+                )
     edge_ids = Counter(e.id for e in program.edges if e.id is not None)
     for dup in sorted(e for e, n in edge_ids.items() if n > 1):
-        yield Problem(src, "edges", f"unique edge ids ({dup!r} repeats)")
+        yield Problem(src, "edges", f"unique edge ids ({dup!r} repeats)", "duplicate_id")
     for i, node in enumerate(program.nodes):
         if not isinstance(node, ChoiceNode):
             continue
         if not node.choices:
-            yield Problem(src, f"nodes[{i}].choices", "at least one choice")
+            yield Problem(src, f"nodes[{i}].choices", "at least one choice", "no_choices")
         seen: set[str] = set()
         for j, choice in enumerate(node.choices):
             if choice.id in seen:
@@ -139,6 +155,7 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
                     src,
                     f"nodes[{i}].choices[{j}].id",
                     f"a unique choice id ({choice.id!r} repeats)",
+                    "duplicate_id",
                 )
             seen.add(choice.id)
             if choice.to is not None and choice.to not in ids:
@@ -146,20 +163,36 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
                     src,
                     f"nodes[{i}].choices[{j}].to",
                     f"an existing node id (no node {choice.to!r})",
+                    "unknown_node",
                 )
         if node.fallback is not None and node.fallback not in ids:
             yield Problem(
-                src, f"nodes[{i}].fallback", f"an existing node id (no node {node.fallback!r})"
+                src,
+                f"nodes[{i}].fallback",
+                f"an existing node id (no node {node.fallback!r})",
+                "unknown_node",
             )
     for old, new in program.renames.nodes.items():
         if new not in ids:
-            yield Problem(src, f"renames.nodes.{old}", f"an existing node id (no node {new!r})")
+            yield Problem(
+                src,
+                f"renames.nodes.{old}",
+                f"an existing node id (no node {new!r})",
+                "unknown_node",
+            )
     for old, new in program.renames.variables.items():
         if new not in program.variables:
-            yield Problem(src, f"renames.variables.{old}", f"a declared variable (no {new!r})")
+            yield Problem(
+                src,
+                f"renames.variables.{old}",
+                f"a declared variable (no {new!r})",
+                "undeclared_variable",
+            )
 
 
-def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
+def _expressions(program: NarrativeProgram, src: str, counted: set[str]) -> Iterator[Problem]:
+    """Problems in the expressions and templates; adds the node ids whose visit counts
+    they read to ``counted``."""
     ids = {n.id for n in program.nodes}
     for path, text, is_template in _texts(program):
         try:
@@ -168,21 +201,37 @@ def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             pos = exc.position
             where = f"{exc.message} at position {pos}: {text[:pos]}«here»{text[pos:]}"
             yield Problem(
-                src, path, f"a valid {'template' if is_template else 'expression'} ({where})"
+                src,
+                path,
+                f"a valid {'template' if is_template else 'expression'} ({where})",
+                "invalid_expression",
             )
             continue
         for ref in sorted(refs):
             if ref[0] == "var" and ref[1] not in program.variables:
                 yield Problem(
-                    src, path, f"a declared variable (var.{ref[1]} is not in 'variables')"
+                    src,
+                    path,
+                    f"a declared variable (var.{ref[1]} is not in 'variables')",
+                    "undeclared_variable",
                 )
+            if ref[0] == "visits":
+                counted.add(ref[1])
             if ref[0] == "visits" and ref[1] not in ids:
                 yield Problem(
-                    src, path, f"an existing node id in visits/visited (no node {ref[1]!r})"
+                    src,
+                    path,
+                    f"an existing node id in visits/visited (no node {ref[1]!r})",
+                    "unknown_node",
                 )
     for path, name in _declared_vars(program):
         if name not in program.variables:
-            yield Problem(src, path, f"a declared variable ({name!r} is not in 'variables')")
+            yield Problem(
+                src,
+                path,
+                f"a declared variable ({name!r} is not in 'variables')",
+                "undeclared_variable",
+            )
 
 
 def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
@@ -201,7 +250,10 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
         path = f"nodes[{index[node.id]}]"
         if node.id not in seen:
             yield Problem(
-                src, path, f"a node reachable from the entry ({node.id!r} is unreachable)"
+                src,
+                path,
+                f"a node reachable from the entry ({node.id!r} is unreachable)",
+                "unreachable",
             )
         if node.end:
             continue
@@ -209,30 +261,48 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
         if isinstance(node, ChoiceNode):
             if not nexts[node.id] and not out_edges:
                 yield Problem(
-                    src, path, f"a way out of choice node {node.id!r} (no targets, no edges)"
+                    src,
+                    path,
+                    f"a way out of choice node {node.id!r} (no targets, no edges)",
+                    "dead_end",
                 )
             elif node.fallback is None and all(c.conditions or c.once_only for c in node.choices):
                 yield Problem(
-                    src, path, f"a fallback: every choice of {node.id!r} can be unavailable"
+                    src,
+                    path,
+                    f"a fallback: every choice of {node.id!r} can be unavailable",
+                    "no_fallback",
                 )
         elif not out_edges:
             yield Problem(
-                src, path, f"a way out of {node.id!r} (a dead end; mark endings 'end: true')"
+                src,
+                path,
+                f"a way out of {node.id!r} (a dead end; mark endings 'end: true')",
+                "dead_end",
             )
         elif all(e.conditions for e in out_edges):
             yield Problem(
                 src,
                 path,
                 f"an unconditional edge out of {node.id!r} (every way out is conditional)",
+                "conditional_exits",
             )
 
 
 def check_program(program: NarrativeProgram, source: str | Path = "<program>") -> ProgramReport:
     """Every error and warning in ``program``; ``source`` labels the problems."""
-    src = str(source)
-    errors = [*_structure(program, src), *_expressions(program, src)]
+    return check_and_count(program, source)[0]
+
+
+def check_and_count(
+    program: NarrativeProgram, source: str | Path = "<program>"
+) -> tuple[ProgramReport, frozenset[str]]:
+    """:func:`check_program`'s report, and the node ids whose visit counts the program's
+    expressions read (the counts a save keeps)."""
+    src, counted = str(source), set()
+    errors = [*_structure(program, src), *_expressions(program, src, counted)]
     warnings = list(_warnings(program, src)) if not errors else []
-    return ProgramReport(tuple(errors), tuple(warnings))
+    return ProgramReport(tuple(errors), tuple(warnings)), frozenset(counted)
 
 
 def load_program(path: str | Path) -> NarrativeProgram:

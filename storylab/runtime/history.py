@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, groupby, repeat
 from typing import Any
 
+from storylab.runtime.saved import SaveError
+
 __all__ = ["FOLD_AT", "History", "HistoryEntry"]
 
 #: (program id, node id, world time, how the node was reached: "start", "choice:<id>",
@@ -54,8 +56,8 @@ def _rows(columns: dict[str, Any]) -> list[HistoryEntry]:
     time = chain.from_iterable(repeat(v, k) for v, k in columns["time"])
     node, via = columns["node"].split(_SEP), columns["via"].split(_SEP)
     if not len(node) == len(via) == n:
-        raise ValueError(
-            f"saved history is damaged: {n} entries, {len(node)} nodes, {len(via)} ways"
+        raise SaveError(
+            f"damaged save: history has {n} entries, {len(node)} nodes, {len(via)} ways"
         )
     return list(zip(program, node, time, via, strict=True))
 
@@ -119,13 +121,18 @@ class History:
         via_count = columns["via"].count(_SEP) + 1 if n else 0
         counted = [sum(k for _, k in columns[key]) for key in ("program", "time")]
         if not node_count == via_count == counted[0] == counted[1] == n:
-            raise ValueError(f"saved history is damaged: {n} entries do not match its columns")
+            raise SaveError(f"damaged save: history's {n} entries do not match its columns")
         history = cls()
         history._chunks, history._saved_len = ([columns], n) if n else ([], 0)
         return history
 
-    def encode(self) -> dict[str, Any]:
-        """The compact, JSON-ready form; what was encoded before is re-used, not redone."""
+    def encode(self, last: int | None = None) -> dict[str, Any]:
+        """The compact, JSON-ready form; what was encoded before is re-used, not redone.
+        With ``last``, only the latest ``last`` entries."""
+        if last is not None and last < len(self):
+            if 4 * last <= len(self._flat):  # all of them still plain fields
+                return _columns(self._flat[len(self._flat) - 4 * last :])
+            return _columns(list(chain.from_iterable(self._materialize()[len(self) - last :])))
         self._fold()
         if len(self._chunks) != 1:
             self._chunks = [_join(self._chunks)]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from storylab.runtime.compiled import CHOICE, WAIT, CompiledProgram
-from storylab.runtime.state import Frame, NarrativeStateComponent, Session
+from storylab._data import UnknownNameError
+from storylab.runtime.compiled import CHOICE, SUB, WAIT, CompiledProgram
+from storylab.runtime.saved import SaveError
+from storylab.runtime.state import Counted, Frame, NarrativeStateComponent, Session
 
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
@@ -28,9 +30,9 @@ __all__ = ["MigrationNote", "MigrationReport", "load_session", "save_session"]
 class MigrationNote:
     """One mismatch found on load and what was done about it.
 
-    ``kind`` is one of ``version``, ``node-moved``, ``node-missing``, ``node-changed``,
-    ``variable-renamed``, ``variable-removed``, ``variable-added``, ``visits-dropped``,
-    ``choice-dropped``.
+    ``kind`` is one of ``version``, ``unversioned-change``, ``node-moved``,
+    ``node-missing``, ``node-changed``, ``variable-renamed``, ``variable-removed``,
+    ``variable-added``, ``visits-dropped``, ``choice-dropped``.
     """
 
     npc: str
@@ -59,8 +61,15 @@ class MigrationReport:
         return "\n".join(str(n) for n in self.notes) or "no migration needed"
 
 
-def save_session(session: Session) -> str:
-    """The whole session as compact JSON (the same session always gives the same text).
+def save_session(
+    session: Session, *, history: int | None = None, counted: Counted | None = None
+) -> str:
+    """The session as compact JSON (the same session always gives the same text).
+
+    ``history`` keeps only the latest entries of each history; ``counted(program)`` names
+    the visit counts to keep per program (``None``: all). By default everything is kept;
+    :meth:`NarrativeEngine.save <storylab.runtime.engine.NarrativeEngine.save>` keeps the
+    latest entries and the counts the programs read.
 
     Raises
     ------
@@ -68,7 +77,7 @@ def save_session(session: Session) -> str:
         When a number JSON cannot hold (NaN, an infinity, an integer beyond 64 bits) is in
         the session; the message names where it is. Nothing is written.
     """
-    data = session.to_dict()
+    data = session.to_dict(history=history, counted=counted)
     for key, value in data.items():
         if key != "components":
             require_json_numbers(value, key)
@@ -103,16 +112,23 @@ def load_session(
 
     Raises
     ------
-    ValueError
-        When the text is not JSON (the message gives the line and column), or not a
-        complete saved session.
+    SaveError
+        When the text is not JSON (the message gives the line and column), not a saved
+        session, or damaged in any way (cut short, keys missing, values of the wrong
+        type): the message names where. Old formats load as they are.
     UnknownNameError
         When an active or suspended program is not registered with the engine.
     """
-    session = Session.from_dict(data if isinstance(data, dict) else orjson.loads(data))
-    notes: list[MigrationNote] = []
-    for npc in sorted(session.components):
-        notes += _migrate(engine, npc, session.components[npc])
+    try:
+        parsed = data if isinstance(data, dict) else orjson.loads(data)
+        session = Session.from_dict(parsed)
+        notes: list[MigrationNote] = []
+        for npc in sorted(session.components):
+            notes += _migrate(engine, npc, session.components[npc])
+    except (SaveError, UnknownNameError):
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise SaveError(f"damaged save: {exc}") from None
     return session, MigrationReport(tuple(notes))
 
 
@@ -207,7 +223,7 @@ class _Migration:
             self.note(
                 "node-moved", f"node {node!r} was renamed {target!r}; moved there", node, target
             )
-        if not pending and self.cp.nodes[target].kind not in (CHOICE, WAIT):
+        if not pending and self.cp.nodes[target].kind not in (CHOICE, WAIT, SUB):
             self.note(
                 "node-changed",
                 f"node {target!r} no longer waits for input; it runs on the next step",
@@ -228,15 +244,24 @@ def _migrate(
             continue  # a finished program this engine does not load: keep its data as is
         cp = engine.compiled(program)
         saved = comp.versions.get(program)
-        if saved == cp.version:
-            continue
         m = _Migration(npc, cp, comp)
-        m.note(
-            "version",
-            f"saved under version {saved}, now version {cp.version}",
-            str(saved),
-            str(cp.version),
-        )
+        if saved != cp.version:
+            m.note(
+                "version",
+                f"saved under version {saved}, now version {cp.version}",
+                str(saved),
+                str(cp.version),
+            )
+        elif _positions_hold(cp, comp):
+            continue
+        else:
+            m.note(
+                "unversioned-change",
+                f"version {saved} changed since the save without a version bump (a saved "
+                "position no longer matches it); migrated as for a new version",
+                str(saved),
+                str(cp.version),
+            )
         m.variables()
         m.visits()
         m.taken()
@@ -251,3 +276,17 @@ def _migrate(
         comp.versions[program] = cp.version
         notes += m.notes
     return notes
+
+
+def _positions_hold(cp: CompiledProgram, comp: NarrativeStateComponent) -> bool:
+    """Whether every saved position in ``cp`` names one of its nodes, of a kind that can
+    hold a position (a choice, a wait, or a call waiting for its callee)."""
+    frames = [(f[1], f[2]) for f in comp.stack if f[0] == cp.id]
+    if comp.program == cp.id and comp.node is not None:
+        frames.append((comp.node, comp.pending))
+    nodes = cp.nodes
+    for node, pending in frames:
+        found = nodes.get(node)
+        if found is None or (not pending and found.kind not in (CHOICE, WAIT, SUB)):
+            return False
+    return True

@@ -1,7 +1,8 @@
 """The narrative program model: nodes, edges, effects and metadata, as frozen pydantic models.
 
-A program is a directed graph. Nine node types cover dialogue, choices, state changes,
-action blocks, scenes, routing, waiting, calls into the host and comments. Edges carry
+A program is a directed graph. Ten node types cover dialogue, choices, state changes,
+action blocks, scenes, routing, waiting, calls into the host, calls of other programs
+(sub-conversations that return) and comments. Edges carry
 optional conditions and effects; the first edge (in file order) whose conditions hold is
 taken. Conditions, effect expressions and templates are strings in the language of
 :mod:`storylab.runtime.expressions`; :func:`check_program` parses them all.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 
 from storylab._data import Frozen, parse_model, read_document
 
@@ -21,6 +22,7 @@ __all__ = [
     "ActionNode",
     "BlockQuery",
     "BranchNode",
+    "CallNode",
     "Character",
     "Choice",
     "ChoiceNode",
@@ -43,14 +45,22 @@ __all__ = [
 Scalar = bool | int | float | str | None
 Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_W = r"[A-Za-z_][A-Za-z0-9_]*"
+#: What ``set`` can write: ``rel.<npc>.<field>``, ``flags.<name>``, ``inv.<item>``,
+#: ``arc.<name>``, ``quest.<name>`` or ``var.<name>`` (the names conditions read).
+Target = Annotated[str, Field(pattern=rf"^(rel\.{_W}\.{_W}|(flags|inv|arc|quest|var)\.{_W})$")]
 
 
 class Effects(Frozen):
-    """State changes, applied in field order.
+    """State changes, applied in the order the author wrote them.
 
     ``relationships`` and ``arcs`` add deltas; ``flags`` and ``quests`` set values;
     ``inventory`` adds counts (a count may not drop below zero); ``variables`` set program
-    variables to expressions (a string is always an expression: write ``"'text'"`` for text).
+    variables to expressions (a string is always an expression: write ``"'text'"`` for
+    text); ``set`` sets any target conditions can read (``rel.mara.affinity``,
+    ``inv.coin``, ``flags.met``, ``arc.x``, ``quest.x``, ``var.x``) to a value or an
+    expression (again, a string is an expression). The groups run in the order their keys
+    are written, and the entries of each group in theirs.
     """
 
     relationships: dict[Name, dict[Name, int | float]] = Field(default_factory=dict)
@@ -59,6 +69,24 @@ class Effects(Frozen):
     arcs: dict[Name, int | float] = Field(default_factory=dict)
     quests: dict[Name, Scalar] = Field(default_factory=dict)
     variables: dict[Name, Scalar] = Field(default_factory=dict)
+    set: dict[Target, Scalar] = Field(default_factory=dict)
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: Any) -> Effects:
+        effects = handler(data)
+        if isinstance(data, dict):
+            effects._order = tuple(k for k in data if k in cls.model_fields)
+        elif isinstance(data, Effects):
+            effects._order = data._order
+        return effects
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The groups in the order they apply (as written; unwritten ones in field order)."""
+        rest = tuple(k for k in type(self).model_fields if k not in self._order)
+        return self._order + rest
 
 
 class _NodeBase(Frozen):
@@ -184,6 +212,18 @@ class ExternalCallNode(_NodeBase):
     store_as: Name | None = None
 
 
+class CallNode(_NodeBase):
+    """Plays ``program`` as a sub-conversation, then goes on by this node's edges.
+
+    ``args`` set variables of the called program before its entry runs: expressions
+    (strings) or literals, evaluated in this program.
+    """
+
+    type: Literal["call"]
+    program: Id
+    args: dict[Name, Scalar] = Field(default_factory=dict)
+
+
 class CommentNode(_NodeBase):
     """A note for authors; skipped when played."""
 
@@ -200,6 +240,7 @@ Node = Annotated[
     | BranchNode
     | WaitNode
     | ExternalCallNode
+    | CallNode
     | CommentNode,
     Field(discriminator="type"),
 ]

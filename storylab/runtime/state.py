@@ -6,19 +6,29 @@ every step), and both turn into JSON-ready dicts and back without loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from storylab.runtime.history import History
+from storylab.runtime.saved import SaveError, check_component, check_session_facts, need
 
 __all__ = [
     "SESSION_FORMAT",
+    "SESSION_FORMATS",
     "Frame",
     "NarrativeStateComponent",
     "Session",
 ]
 
-#: The ``format`` tag of a saved session; bumped when the layout changes.
-SESSION_FORMAT = "storylab.session/1"
+#: The ``format`` tag of a saved session; bumped when the layout changes. Version 2 may
+#: keep only the latest history entries and the visit counts the programs read.
+SESSION_FORMAT = "storylab.session/2"
+#: Every format :meth:`Session.from_dict` reads (older saves load as they are).
+SESSION_FORMATS = ("storylab.session/1", SESSION_FORMAT)
+
+#: Which visit counts of a program a save keeps: ``counted(program)`` gives the node ids,
+#: or ``None`` for all of them.
+Counted = Callable[[str], Collection[str] | None]
 
 #: A suspended program: (program id, node id, node still to be entered, wait-until time).
 Frame = tuple[str, str, bool, float | None]
@@ -31,9 +41,18 @@ def _pack(counts: dict[str, int]) -> dict[str, Any]:
 
 def _unpack(packed: dict[str, Any]) -> dict[str, int]:
     nodes = packed["nodes"].split(" ") if packed["nodes"] else []
-    if len(nodes) != len(packed["counts"]):
-        raise ValueError("saved visit counts are damaged: nodes and counts differ in number")
+    need(len(nodes) == len(packed["counts"]), "visits", "as many counts as node ids")
     return dict(zip(nodes, packed["counts"], strict=True))
+
+
+def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict[str, int]:
+    """The visit counts of ``program`` a save keeps."""
+    if counted is None:
+        return counts
+    nodes = counted(program)
+    if nodes is None:
+        return counts
+    return {n: counts[n] for n in nodes if n in counts}
 
 
 class NarrativeStateComponent:
@@ -166,10 +185,13 @@ class NarrativeStateComponent:
         return self.visits.get(program or self.program or "", {}).get(node, 0)
 
     # -- JSON ------------------------------------------------------------------------------
-    def to_dict(self, *, apart: bool = False) -> dict[str, Any]:
+    def to_dict(
+        self, *, apart: bool = False, history: int | None = None, counted: Counted | None = None
+    ) -> dict[str, Any]:
         """A JSON-ready dict holding everything; with ``apart``, everything but the history
         and the visit counts, which grow with play (a store keeps them in tables of their
-        own; :meth:`from_dict` takes them back)."""
+        own; :meth:`from_dict` takes them back). ``history`` keeps only the latest entries;
+        ``counted`` keeps only the visit counts it names per program."""
         data = {
             "program": self.program,
             "node": self.node,
@@ -185,8 +207,8 @@ class NarrativeStateComponent:
             "versions": dict(self.versions),
         }
         if not apart:
-            data["history"] = self.history.encode()
-            data["visits"] = {k: _pack(v) for k, v in self.visits.items()}
+            data["history"] = self.history.encode(history)
+            data["visits"] = {k: _pack(_kept(k, v, counted)) for k, v in self.visits.items()}
         return data
 
     @classmethod
@@ -196,7 +218,14 @@ class NarrativeStateComponent:
         apart: tuple[History, dict[str, dict[str, int]]] | None = None,
     ) -> NarrativeStateComponent:
         """Rebuild a component from :meth:`to_dict` output; ``apart``: the history and the
-        visit counts (per program) when it was made without them."""
+        visit counts (per program) when it was made without them.
+
+        Raises
+        ------
+        SaveError
+            When ``data`` is damaged (the message names where).
+        """
+        check_component(data, "component", apart=apart is not None)
         comp = cls()
         comp.program, comp.node = data["program"], data["node"]
         comp.pending = bool(data["pending"])
@@ -310,25 +339,39 @@ class Session:
             "pending": [dict(p) for p in self.pending],
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready (components sorted by NPC id)."""
+    def to_dict(
+        self, *, history: int | None = None, counted: Counted | None = None
+    ) -> dict[str, Any]:
+        """Everything, JSON-ready (components sorted by NPC id); ``history`` and
+        ``counted`` as in :meth:`NarrativeStateComponent.to_dict`."""
         return {
             "format": SESSION_FORMAT,
             "id": self.id,
             "version": self.version,
             **self.facts_dict(),
-            "components": {k: self.components[k].to_dict() for k in sorted(self.components)},
+            "components": {
+                k: self.components[k].to_dict(history=history, counted=counted)
+                for k in sorted(self.components)
+            },
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
-        """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine)."""
-        if data.get("format") != SESSION_FORMAT:
-            raise ValueError(f"not a saved session (format {data.get('format')!r})")
-        needed = {"id", "version", "components", *cls().facts_dict()}
+        """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine).
+
+        Raises
+        ------
+        SaveError
+            When ``data`` is not a saved session or is damaged (the message names where).
+        """
+        if data.__class__ is not dict or data.get("format") not in SESSION_FORMATS:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise SaveError(f"not a saved session (format {found!r})")
+        needed = {"id", "version", "components", *_FACTS}
         missing = sorted(needed - set(data))
         if missing:
-            raise ValueError(f"saved session {data.get('id')!r} lacks {', '.join(missing)}")
+            raise SaveError(f"damaged save: lacks {', '.join(missing)}")
+        check_session_facts(data)
         session = cls(
             data["id"],
             flags=data["flags"],
@@ -341,9 +384,13 @@ class Session:
         )
         session.pending = [dict(p) for p in data["pending"]]
         session.version = int(data["version"])
-        session.components = {
-            k: NarrativeStateComponent.from_dict(v) for k, v in data["components"].items()
-        }
+        comps = {}
+        for npc, comp in data["components"].items():
+            try:
+                comps[npc] = NarrativeStateComponent.from_dict(comp)
+            except SaveError as exc:  # name the component
+                raise SaveError(str(exc).replace(" component", f" components.{npc}", 1)) from None
+        session.components = comps
         return session
 
     def copy(self) -> Session:
@@ -362,3 +409,15 @@ class Session:
         twin.version = self.version
         twin.components = {k: c.copy() for k, c in self.components.items()}
         return twin
+
+
+_FACTS = (
+    "flags",
+    "relationships",
+    "inventory",
+    "arcs",
+    "quests",
+    "player",
+    "world_time",
+    "pending",
+)
