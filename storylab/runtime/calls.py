@@ -56,7 +56,7 @@ def _can_finish(program: NarrativeProgram, passable: set[str], nexts: dict[str, 
             continue  # the call never returns: nothing after it is reached this way
         if node in exits:
             return True
-        todo.extend(n for n in nexts[node] if n not in seen)
+        todo.extend(n for n in nexts.get(node, ()) if n not in seen)
     return False
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from storylab._data import UnknownNameError
+from storylab.runtime._bulk import collection_paused
 from storylab.runtime.blocks import (
     BlockLibrary,
     Generation,
@@ -129,7 +130,8 @@ class NarrativeEngine(StepLoop):
         UnknownNameError
             When it names an action block the library lacks.
         """
-        compiled = compile_program(program)
+        with collection_paused():
+            compiled = compile_program(program)
         for block in sorted(compiled.blocks):
             self.blocks.block(block)
         self._programs[program.id] = compiled

@@ -78,14 +78,41 @@ def save_session(
         the session; the message names where it is. Nothing is written.
     """
     data = session.to_dict(history=history, counted=counted)
-    for key, value in data.items():
-        if key != "components":
-            require_json_numbers(value, key)
+    for key in _FACT_KEYS:
+        _require_numbers(data[key], key)
     for npc, comp in data["components"].items():
-        for key, value in comp.items():
-            if key != "visits":  # counts the engine keeps: always small integers
-                require_json_numbers(value, f"components.{npc}.{key}")
+        # the rest holds text, flags and what the engine counts or times (finite: world
+        # time only moves by finite amounts)
+        for key in ("variables", "stack", "wait_until"):
+            _require_numbers(comp[key], f"components.{npc}.{key}")
     return orjson.dumps(data).decode()
+
+
+_FACT_KEYS = (
+    "flags",
+    "relationships",
+    "inventory",
+    "arcs",
+    "quests",
+    "player",
+    "world_time",
+    "pending",
+)
+_PLAIN = frozenset({str, bool, type(None)})
+
+
+def _require_numbers(value: Any, where: str) -> None:
+    """:func:`require_json_numbers`, with a fast path for tables without numbers and
+    tables of tables (the common case)."""
+    if value.__class__ is dict:
+        kinds = set(map(type, value.values()))
+        if kinds <= _PLAIN:
+            return
+        if kinds == {dict}:
+            for key, inner in value.items():
+                _require_numbers(inner, f"{where}.{key}")
+            return
+    require_json_numbers(value, where)
 
 
 def require_json_numbers(value: Any, where: str) -> None:
@@ -120,8 +147,10 @@ def load_session(
         When an active or suspended program is not registered with the engine.
     """
     try:
-        parsed = data if isinstance(data, dict) else orjson.loads(data)
-        session = Session.from_dict(parsed)
+        if isinstance(data, dict):
+            session = Session.from_dict(data)
+        else:
+            session = Session.from_dict(orjson.loads(data), copy=False)
         notes: list[MigrationNote] = []
         for npc in sorted(session.components):
             notes += _migrate(engine, npc, session.components[npc])
@@ -239,8 +268,9 @@ def _migrate(
 ) -> list[MigrationNote]:
     notes: list[MigrationNote] = []
     active = {f[0] for f in comp.stack} | ({comp.program} if comp.program else set())
+    known = engine._programs
     for program in sorted(set(comp.versions) | active):
-        if program not in engine.program_ids and program not in active:
+        if program not in known and program not in active:
             continue  # a finished program this engine does not load: keep its data as is
         cp = engine.compiled(program)
         saved = comp.versions.get(program)

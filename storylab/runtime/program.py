@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 
 from storylab._data import Frozen, parse_model, read_document
+from storylab.runtime._bulk import collection_paused
 
 __all__ = [
     "ActionBlockNode",
@@ -76,17 +77,20 @@ class Effects(Frozen):
     @classmethod
     def _keep_order(cls, data: Any, handler: Any) -> Effects:
         effects = handler(data)
-        if isinstance(data, dict):
-            effects._order = tuple(k for k in data if k in cls.model_fields)
-        elif isinstance(data, Effects):
-            effects._order = data._order
+        if isinstance(data, Effects):
+            effects._order = data.order
+        elif isinstance(data, dict) and tuple(data) != _GROUPS[: len(data)]:
+            written = tuple(k for k in data if k in _GROUPS)
+            effects._order = written + tuple(k for k in _GROUPS if k not in written)
         return effects
 
     @property
     def order(self) -> tuple[str, ...]:
         """The groups in the order they apply (as written; unwritten ones in field order)."""
-        rest = tuple(k for k in type(self).model_fields if k not in self._order)
-        return self._order + rest
+        return self.__pydantic_private__["_order"] or _GROUPS
+
+
+_GROUPS = tuple(Effects.model_fields)
 
 
 class _NodeBase(Frozen):
@@ -134,7 +138,7 @@ class ActionNode(_NodeBase):
 
     type: Literal["action"]
     effects: Effects
-    delay: float = Field(default=0.0, ge=0.0)
+    delay: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
 
 
 class BlockQuery(Frozen):
@@ -190,7 +194,7 @@ class WaitNode(_NodeBase):
     """Waits until world time has advanced by ``duration`` and/or ``condition`` holds."""
 
     type: Literal["wait"]
-    duration: float | None = Field(default=None, ge=0.0)
+    duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     condition: str | None = None
 
     @model_validator(mode="after")
@@ -319,7 +323,8 @@ def parse_program(data: Any, source: str | Path = "<program>") -> NarrativeProgr
     DataError
         Naming the source, the path inside it and what was expected.
     """
-    return parse_model(NarrativeProgram, data, source)
+    with collection_paused():
+        return parse_model(NarrativeProgram, data, source)
 
 
 def read_program(path: str | Path) -> NarrativeProgram:

@@ -28,12 +28,16 @@ class SaveError(ValueError):
 
 
 _LO, _HI = -(2**63), 2**64
+_INT = {int}
+_STR = {str}
 
 
-def need(ok: bool, where: str, what: str) -> None:
-    """Raise :class:`SaveError` at ``where`` expecting ``what`` unless ``ok``."""
+def need(ok: bool, where: str, what: str, key: object = None) -> None:
+    """Raise :class:`SaveError` at ``where`` (``.key`` appended when given; formatted only
+    on failure) expecting ``what`` unless ``ok``."""
     if not ok:
-        raise SaveError(f"damaged save: {where}: expected {what}")
+        at = where if key is None else f"{where}.{key}"
+        raise SaveError(f"damaged save: {at}: expected {what}")
 
 
 def _int(v: Any) -> bool:
@@ -56,11 +60,16 @@ def _bool(v: Any) -> bool:
     return v is True or v is False
 
 
+_TEXTS = frozenset({str, bool, type(None)})
+
+
 def mapping(value: Any, where: str, check: Callable[[Any], bool], what: str) -> None:
     """``value`` is a dict of text keys whose values pass ``check`` (described by ``what``)."""
     need(value.__class__ is dict, where, "a mapping")
+    if check is _scalar and set(map(type, value.values())) <= _TEXTS:
+        return  # no numbers to check the range of
     for key, item in value.items():
-        need(check(item), f"{where}.{key}", what)
+        need(check(item), where, what, key)
 
 
 def _table(value: Any, where: str, check: Callable[[Any], bool], what: str) -> None:
@@ -90,8 +99,8 @@ def check_request(data: Any, where: str) -> None:
             "a list of text",
         )
     social = data.get("social")
-    need(social.__class__ is dict, f"{where}.social", "a mapping")
-    need(social.keys() == {"tier", "mood", "affinity"}, f"{where}.social", "tier, mood, affinity")
+    need(social.__class__ is dict, where, "a mapping", "social")
+    need(social.keys() == {"tier", "mood", "affinity"}, where, "tier, mood, affinity", "social")
     need(social["tier"].__class__ is str, f"{where}.social.tier", "text")
     need(social["mood"].__class__ is str, f"{where}.social.mood", "text")
     need(_num(social["affinity"]), f"{where}.social.affinity", "a number")
@@ -131,26 +140,35 @@ _FIELDS = (
 )
 
 
+_APART = frozenset(_FIELDS)
+_ALL = _APART | {"history", "visits"}
+
+
 def check_component(data: Any, where: str, *, apart: bool) -> None:
     """A saved component (``NarrativeStateComponent.to_dict``); with ``apart``, one
     stored without its history and visit counts."""
     need(data.__class__ is dict, where, "a mapping")
-    for key in (*_FIELDS, *(() if apart else ("history", "visits"))):
-        need(key in data, f"{where}.{key}", "a value (it is missing)")
+    if not data.keys() >= (_APART if apart else _ALL):
+        for key in _APART if apart else _ALL:
+            need(key in data, where, "a value (it is missing)", key)
     program, node = data["program"], data["node"]
     need(
         (program is None and node is None) or (program.__class__ is str and node.__class__ is str),
-        f"{where}.program",
+        where,
         "a program and a node (text), or both null",
+        "program",
     )
-    need(_bool(data["pending"]), f"{where}.pending", "true or false")
-    need(_bool(data["paused"]), f"{where}.paused", "true or false")
-    need(_opt_str(data["error"]), f"{where}.error", "text or null")
-    need(_opt_str(data["last_block"]), f"{where}.last_block", "text or null")
-    need(data["wait_until"] is None or _num(data["wait_until"]), f"{where}.wait_until", "a number")
-    need(data["transcript_hash"].__class__ is str, f"{where}.transcript_hash", "text")
-    mapping(data["versions"], f"{where}.versions", lambda v: _int(v) and v >= 1, "a version")
-    need(data["stack"].__class__ is list, f"{where}.stack", "a list")
+    need(_bool(data["pending"]), where, "true or false", "pending")
+    need(_bool(data["paused"]), where, "true or false", "paused")
+    need(_opt_str(data["error"]), where, "text or null", "error")
+    need(_opt_str(data["last_block"]), where, "text or null", "last_block")
+    need(data["wait_until"] is None or _num(data["wait_until"]), where, "a number", "wait_until")
+    need(data["transcript_hash"].__class__ is str, where, "text", "transcript_hash")
+    versions = data["versions"]
+    need(versions.__class__ is dict, where, "a mapping", "versions")
+    if set(map(type, versions.values())) - _INT or (versions and min(versions.values()) < 1):
+        mapping(versions, where + ".versions", lambda v: _int(v) and v >= 1, "a version")
+    need(data["stack"].__class__ is list, where, "a list", "stack")
     for i, frame in enumerate(data["stack"]):
         need(
             frame.__class__ is list
@@ -162,26 +180,31 @@ def check_component(data: Any, where: str, *, apart: bool) -> None:
             f"{where}.stack[{i}]",
             "[program, node, still to enter (true/false), wait-until time or null]",
         )
-    _table(data["variables"], f"{where}.variables", _scalar, "true/false, a number, text or null")
+    _table(data["variables"], where + ".variables", _scalar, "true/false, a number, text or null")
     taken = data["taken"]
-    need(taken.__class__ is dict, f"{where}.taken", "a mapping")
+    need(taken.__class__ is dict, where, "a mapping", "taken")
     for key, keys in taken.items():
         need(
-            keys.__class__ is list and all(k.__class__ is str for k in keys),
-            f"{where}.taken.{key}",
+            keys.__class__ is list and set(map(type, keys)) <= _STR,
+            where + ".taken",
             "a list of node/choice keys",
+            key,
         )
     if apart:
         return
     visits = data["visits"]
-    need(visits.__class__ is dict, f"{where}.visits", "a mapping")
+    need(visits.__class__ is dict, where, "a mapping", "visits")
     for key, packed in visits.items():
         at = f"{where}.visits.{key}"
         need(packed.__class__ is dict and packed.keys() == {"nodes", "counts"}, at, "nodes, counts")
         need(packed["nodes"].__class__ is str, f"{at}.nodes", "text")
         counts = packed["counts"]
         need(
-            counts.__class__ is list and all(_int(c) and c >= 1 for c in counts),
+            counts.__class__ is list
+            and (
+                not counts
+                or (set(map(type, counts)) == _INT and 1 <= min(counts) <= max(counts) < _HI)
+            ),
             f"{at}.counts",
             "a list of counts from 1",
         )
@@ -195,9 +218,9 @@ def _history(columns: Any, where: str) -> None:
         where,
         "length, program, node, time, via",
     )
-    need(_int(columns["length"]) and columns["length"] >= 0, f"{where}.length", "a count")
-    need(columns["node"].__class__ is str, f"{where}.node", "text")
-    need(columns["via"].__class__ is str, f"{where}.via", "text")
+    need(_int(columns["length"]) and columns["length"] >= 0, where, "a count", "length")
+    need(columns["node"].__class__ is str, where, "text", "node")
+    need(columns["via"].__class__ is str, where, "text", "via")
     for key, check in (("program", lambda v: v.__class__ is str), ("time", _num)):
         runs = columns[key]
         need(

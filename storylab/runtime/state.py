@@ -216,9 +216,12 @@ class NarrativeStateComponent:
         cls,
         data: dict[str, Any],
         apart: tuple[History, dict[str, dict[str, int]]] | None = None,
+        *,
+        copy: bool = True,
     ) -> NarrativeStateComponent:
         """Rebuild a component from :meth:`to_dict` output; ``apart``: the history and the
-        visit counts (per program) when it was made without them.
+        visit counts (per program) when it was made without them. ``copy=False`` takes
+        over ``data``'s containers (faster; the caller must not use them afterwards).
 
         Raises
         ------
@@ -228,18 +231,21 @@ class NarrativeStateComponent:
         check_component(data, "component", apart=apart is not None)
         comp = cls()
         comp.program, comp.node = data["program"], data["node"]
-        comp.pending = bool(data["pending"])
-        comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
+        comp.pending = data["pending"]
+        comp.stack = [(p, n, e, w) for p, n, e, w in data["stack"]]
         if apart is None:
             comp.history = History.decode(data["history"])
             comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
         else:
             comp.history, comp.visits = apart
-        comp.variables = {k: dict(v) for k, v in data["variables"].items()}
+        variables, versions = data["variables"], data["versions"]
+        if copy:
+            variables, versions = {k: dict(v) for k, v in variables.items()}, dict(versions)
+        comp.variables, comp.versions = variables, versions
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
-        comp.paused, comp.error = bool(data["paused"]), data["error"]
+        comp.paused, comp.error = data["paused"], data["error"]
         comp.wait_until, comp.last_block = data["wait_until"], data["last_block"]
-        comp.transcript_hash, comp.versions = data["transcript_hash"], dict(data["versions"])
+        comp.transcript_hash = data["transcript_hash"]
         return comp
 
     def copy(self) -> NarrativeStateComponent:
@@ -356,8 +362,10 @@ class Session:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Session:
+    def from_dict(cls, data: dict[str, Any], *, copy: bool = True) -> Session:
         """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine).
+        ``copy=False`` takes over ``data``'s containers (faster; the caller must not use
+        them afterwards).
 
         Raises
         ------
@@ -367,27 +375,33 @@ class Session:
         if data.__class__ is not dict or data.get("format") not in SESSION_FORMATS:
             found = data.get("format") if isinstance(data, dict) else type(data).__name__
             raise SaveError(f"not a saved session (format {found!r})")
-        needed = {"id", "version", "components", *_FACTS}
-        missing = sorted(needed - set(data))
-        if missing:
+        if not data.keys() >= _KEYS:
+            missing = sorted(_KEYS - data.keys())
             raise SaveError(f"damaged save: lacks {', '.join(missing)}")
         check_session_facts(data)
-        session = cls(
-            data["id"],
-            flags=data["flags"],
-            relationships=data["relationships"],
-            inventory=data["inventory"],
-            arcs=data["arcs"],
-            quests=data["quests"],
-            player=data["player"],
-            world_time=data["world_time"],
-        )
-        session.pending = [dict(p) for p in data["pending"]]
-        session.version = int(data["version"])
+        if copy:
+            session = cls(
+                data["id"],
+                flags=data["flags"],
+                relationships=data["relationships"],
+                inventory=data["inventory"],
+                arcs=data["arcs"],
+                quests=data["quests"],
+                player=data["player"],
+                world_time=data["world_time"],
+            )
+            session.pending = [dict(p) for p in data["pending"]]
+        else:
+            session = cls(data["id"], world_time=data["world_time"])
+            session.flags, session.relationships = data["flags"], data["relationships"]
+            session.inventory, session.arcs = data["inventory"], data["arcs"]
+            session.quests, session.player = data["quests"], data["player"]
+            session.pending = data["pending"]
+        session.version = data["version"]
         comps = {}
         for npc, comp in data["components"].items():
             try:
-                comps[npc] = NarrativeStateComponent.from_dict(comp)
+                comps[npc] = NarrativeStateComponent.from_dict(comp, copy=copy)
             except SaveError as exc:  # name the component
                 raise SaveError(str(exc).replace(" component", f" components.{npc}", 1)) from None
         session.components = comps
@@ -421,3 +435,4 @@ _FACTS = (
     "world_time",
     "pending",
 )
+_KEYS = frozenset({"id", "version", "components", *_FACTS})
