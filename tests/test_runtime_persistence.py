@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from storylab import UnknownNameError
 from storylab.runtime import (
     NarrativeEngine,
     NarrativeProgram,
+    SaveError,
     Session,
     format_transcript,
     load_program,
@@ -275,7 +275,7 @@ def test_missing_node_moves_to_entry_and_runs_on_next_step():
 def test_loading_with_an_active_program_missing_is_an_error():
     engine, session = harbour_engine(), harbour_session()
     engine.start(session, "npc_10", "tavern_encounter")
-    with pytest.raises(UnknownNameError, match="program 'tavern_encounter'"):
+    with pytest.raises(SaveError, match="program 'tavern_encounter'"):
         NarrativeEngine([]).load(engine.save(session))
 
 

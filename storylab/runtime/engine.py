@@ -306,7 +306,10 @@ class NarrativeEngine(StepLoop):
         else:
             node = self.compiled(comp.program).nodes[comp.node]  # type: ignore[index]
             status = "choice" if node.kind == CHOICE and not comp.pending else "waiting"
-        return self._result(run, status, None, record=False)
+        try:
+            return self._result(run, status, None, record=False)
+        except EvaluationError as exc:  # a choice text that fails
+            raise evaluation_error(comp.program or "", comp.node or "", exc) from None
 
     def choices(
         self, session: Session, npc: str
@@ -317,8 +320,10 @@ class NarrativeEngine(StepLoop):
         if node.kind != CHOICE:
             return (), ()
         run = WorkingSet(session, npc, comp, True)
-        offers, hidden = self._offers(run, node)
-        return offers, hidden
+        try:
+            return self._offers(run, node)
+        except EvaluationError as exc:
+            raise evaluation_error(comp.program or "", comp.node or "", exc) from None
 
     def advance_time(self, session: Session, delta: float) -> None:
         """Move world time forward by ``delta`` (finite, not negative)."""

@@ -142,9 +142,8 @@ def load_session(
     SaveError
         When the text is not JSON (the message gives the line and column), not a saved
         session, or damaged in any way (cut short, keys missing, values of the wrong
-        type): the message names where. Old formats load as they are.
-    UnknownNameError
-        When an active or suspended program is not registered with the engine.
+        type), or naming an active or suspended program the engine does not have: the
+        message names where. Old formats load as they are.
     """
     try:
         if isinstance(data, dict):
@@ -154,8 +153,10 @@ def load_session(
         notes: list[MigrationNote] = []
         for npc in sorted(session.components):
             notes += _migrate(engine, npc, session.components[npc])
-    except (SaveError, UnknownNameError):
+    except SaveError:
         raise
+    except UnknownNameError as exc:
+        raise SaveError(f"the save needs {exc}") from None
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         raise SaveError(f"damaged save: {exc}") from None
     return session, MigrationReport(tuple(notes))
@@ -176,9 +177,7 @@ class _Migration:
         return self.cp.source.renames.nodes.get(node)
 
     def variables(self) -> None:
-        saved = self.comp.variables.get(self.cp.id)
-        if saved is None:
-            return
+        saved = self.comp.variables.get(self.cp.id, {})
         renames, now = self.cp.source.renames.variables, {}
         for name, value in saved.items():
             if name in self.cp.defaults:
@@ -288,7 +287,7 @@ def _migrate(
             m.note(
                 "unversioned-change",
                 f"version {saved} changed since the save without a version bump (a saved "
-                "position no longer matches it); migrated as for a new version",
+                "position or variable no longer matches it); migrated as for a new version",
                 str(saved),
                 str(cp.version),
             )
@@ -310,7 +309,11 @@ def _migrate(
 
 def _positions_hold(cp: CompiledProgram, comp: NarrativeStateComponent) -> bool:
     """Whether every saved position in ``cp`` names one of its nodes, of a kind that can
-    hold a position (a choice, a wait, or a call waiting for its callee)."""
+    hold a position (a choice, a wait, or a call waiting for its callee), and every
+    variable it declares has a value."""
+    saved = comp.variables.get(cp.id)
+    if saved is None or not saved.keys() >= cp.defaults.keys():
+        return False
     frames = [(f[1], f[2]) for f in comp.stack if f[0] == cp.id]
     if comp.program == cp.id and comp.node is not None:
         frames.append((comp.node, comp.pending))
