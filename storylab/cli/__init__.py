@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from storylab._data import DataError, UnknownNameError
+from storylab._files import WriteError
 from storylab.cli import archives, pddl, runtime, storyteller, theory
 
 __all__ = ["main"]
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and friends
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
-    except (DataError, UnknownNameError, ValueError, FileNotFoundError) as exc:
+    except (DataError, UnknownNameError, ValueError, FileNotFoundError, WriteError) as exc:
         print(f"storylab: error: {exc}", file=sys.stderr)
         return 2
 
