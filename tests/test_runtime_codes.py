@@ -142,7 +142,7 @@ def test_each_failure_has_its_code_and_leaves_the_session_alone(program, handler
     e = NarrativeEngine([program], handlers=handlers, max_nodes_per_step=50)
     s = Session(relationships={"mara": {"mood": "calm"}})
     before = s.to_dict()
-    got, data = code_of(e.start, s, "mara", "p")
+    got, _ = code_of(e.start, s, "mara", "p")
     assert got == code
     assert s.to_dict() == before
 

@@ -116,7 +116,7 @@ def test_a_long_playthrough_saves_in_flat_size():
 
 
 def test_saves_in_the_first_format_still_load():
-    e, s = rich_session()
+    _, s = rich_session()
     old = json.loads(save_session(s))
     old["format"] = "storylab.session/1"
     loaded, report = engine().load(json.dumps(old))
