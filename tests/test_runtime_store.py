@@ -311,3 +311,28 @@ def test_a_process_killed_mid_session_loses_nothing_committed(tmp_path):
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     check.close()
+
+
+def test_calls_and_finishing_the_whole_stack_replay_from_the_log(store):
+    called = NarrativeProgram.model_validate(
+        {
+            "id": "caller",
+            "entry": "c",
+            "nodes": [
+                {"id": "c", "type": "call", "program": "loop"},
+                {"id": "e", "type": "dialogue", "text": "Back.", "end": True},
+            ],
+            "edges": [{"from": "c", "to": "e"}],
+        }
+    )
+    engine = NarrativeEngine([load_program(TAVERN), NarrativeProgram.model_validate(LOOP), called])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    r = store.start(engine, "s1", "npc_10", "caller")
+    assert r.called == ("loop",)
+    r = store.finish(engine, "s1", "npc_10", stack=True)
+    assert r.status == "finished" and r.finished == ("loop", "caller", "tavern_encounter")
+    assert store.events("s1")[-1].args == {"npc": "npc_10", "stack": True}
+    stored = store.load("s1")
+    assert store.replay(engine, "s1").to_dict() == stored.to_dict()
+    assert stored.components["npc_10"].stack == [] and stored.components["npc_10"].program is None
