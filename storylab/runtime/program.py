@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from storylab._data import Frozen, parse_model, read_document
 from storylab.runtime._bulk import collection_paused
@@ -71,23 +71,22 @@ class Effects(Frozen):
     quests: dict[Name, Scalar] = Field(default_factory=dict)
     variables: dict[Name, Scalar] = Field(default_factory=dict)
     set: dict[Target, Scalar] = Field(default_factory=dict)
-    _order: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="wrap")
     @classmethod
     def _keep_order(cls, data: Any, handler: Any) -> Effects:
         effects = handler(data)
-        if isinstance(data, Effects):
-            effects._order = data.order
-        elif isinstance(data, dict) and tuple(data) != _GROUPS[: len(data)]:
+        if data.__class__ is dict and tuple(data) != _GROUPS[: len(data)]:
             written = tuple(k for k in data if k in _GROUPS)
-            effects._order = written + tuple(k for k in _GROUPS if k not in written)
+            # kept beside the fields (not a field, nor a private attribute, which would
+            # cost every instance): only effects written out of field order carry it
+            effects.__dict__["_order"] = written + tuple(k for k in _GROUPS if k not in written)
         return effects
 
     @property
     def order(self) -> tuple[str, ...]:
         """The groups in the order they apply (as written; unwritten ones in field order)."""
-        return self.__pydantic_private__["_order"] or _GROUPS
+        return self.__dict__.get("_order", _GROUPS)
 
 
 _GROUPS = tuple(Effects.model_fields)

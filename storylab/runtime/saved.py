@@ -60,16 +60,23 @@ def _bool(v: Any) -> bool:
     return v is True or v is False
 
 
-_TEXTS = frozenset({str, bool, type(None)})
-
-
 def mapping(value: Any, where: str, check: Callable[[Any], bool], what: str) -> None:
     """``value`` is a dict of text keys whose values pass ``check`` (described by ``what``)."""
     need(value.__class__ is dict, where, "a mapping")
-    if check is _scalar and set(map(type, value.values())) <= _TEXTS:
-        return  # no numbers to check the range of
-    for key, item in value.items():
-        need(check(item), where, what, key)
+    if check is not _scalar:
+        for key, item in value.items():
+            need(check(item), where, what, key)
+        return
+    for key, item in value.items():  # _scalar, inlined: most tables hold scalars
+        kind = item.__class__
+        if not (
+            kind is str
+            or kind is bool
+            or item is None
+            or (kind is int and _LO <= item < _HI)
+            or (kind is float and item - item == 0)
+        ):
+            need(False, where, what, key)
 
 
 def _table(value: Any, where: str, check: Callable[[Any], bool], what: str) -> None:
@@ -151,21 +158,33 @@ def check_component(data: Any, where: str, *, apart: bool) -> None:
     if not data.keys() >= (_APART if apart else _ALL):
         for key in _APART if apart else _ALL:
             need(key in data, where, "a value (it is missing)", key)
-    program, node = data["program"], data["node"]
-    need(
-        (program is None and node is None) or (program.__class__ is str and node.__class__ is str),
-        where,
-        "a program and a node (text), or both null",
-        "program",
+    program, node, wait, versions = (
+        data["program"],
+        data["node"],
+        data["wait_until"],
+        data["versions"],
     )
-    need(_bool(data["pending"]), where, "true or false", "pending")
-    need(_bool(data["paused"]), where, "true or false", "paused")
-    need(_opt_str(data["error"]), where, "text or null", "error")
-    need(_opt_str(data["last_block"]), where, "text or null", "last_block")
-    need(data["wait_until"] is None or _num(data["wait_until"]), where, "a number", "wait_until")
-    need(data["transcript_hash"].__class__ is str, where, "text", "transcript_hash")
-    versions = data["versions"]
-    need(versions.__class__ is dict, where, "a mapping", "versions")
+    for ok, key, what in (  # the plain fields, checked in one pass
+        (
+            (program is None and node is None)
+            or (program.__class__ is str and node.__class__ is str),
+            "program",
+            "a program and a node (text), or both null",
+        ),
+        (data["pending"].__class__ is bool, "pending", "true or false"),
+        (data["paused"].__class__ is bool, "paused", "true or false"),
+        (data["error"] is None or data["error"].__class__ is str, "error", "text or null"),
+        (
+            data["last_block"] is None or data["last_block"].__class__ is str,
+            "last_block",
+            "text or null",
+        ),
+        (wait is None or _num(wait), "wait_until", "a number or null"),
+        (data["transcript_hash"].__class__ is str, "transcript_hash", "text"),
+        (versions.__class__ is dict, "versions", "a mapping"),
+    ):
+        if not ok:
+            need(ok, where, what, key)
     if set(map(type, versions.values())) - _INT or (versions and min(versions.values()) < 1):
         mapping(versions, where + ".versions", lambda v: _int(v) and v >= 1, "a version")
     need(data["stack"].__class__ is list, where, "a list", "stack")
