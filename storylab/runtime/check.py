@@ -96,27 +96,34 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
         yield from effects(f"edges[{i}].effects", edge.effects)
 
 
-def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
-    """(path, name) for every variable an effect or call writes."""
-    groups: list[tuple[str, Effects | None]] = []
-    for i, node in enumerate(program.nodes):
-        groups += [(f"nodes[{i}].on_enter", node.on_enter), (f"nodes[{i}].on_exit", node.on_exit)]
-        if node.type == "action":
-            groups.append((f"nodes[{i}].effects", node.effects))
-        if isinstance(node, ChoiceNode):
-            groups += [
-                (f"nodes[{i}].choices[{j}].effects", c.effects) for j, c in enumerate(node.choices)
-            ]
-        if isinstance(node, ExternalCallNode) and node.store_as is not None:
-            yield f"nodes[{i}].store_as", node.store_as
-    groups += [(f"edges[{i}].effects", e.effects) for i, e in enumerate(program.edges)]
-    for path, fx in groups:
-        if fx is not None:
-            for name in fx.variables:
+def _undeclared_writes(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
+    """(path, name) for every variable an effect or call writes that is not declared (the
+    paths are made only for effects that write variables)."""
+    declared = program.variables
+
+    def writes(where: str, at: int, fx: Effects | None) -> Iterator[tuple[str, str]]:
+        if fx is None or not (fx.variables or fx.set):
+            return
+        path = where.format(at)
+        for name in fx.variables:
+            if name not in declared:
                 yield f"{path}.variables.{name}", name
-            for target in fx.set:
-                if target.startswith("var."):
-                    yield f"{path}.set.{target}", target[4:]
+        for target in fx.set:
+            if target.startswith("var.") and target[4:] not in declared:
+                yield f"{path}.set.{target}", target[4:]
+
+    for i, node in enumerate(program.nodes):
+        yield from writes("nodes[{}].on_enter", i, node.on_enter)
+        yield from writes("nodes[{}].on_exit", i, node.on_exit)
+        if node.type == "action":
+            yield from writes("nodes[{}].effects", i, node.effects)
+        elif isinstance(node, ChoiceNode):
+            for j, c in enumerate(node.choices):
+                yield from writes(f"nodes[{i}].choices[{{}}].effects", j, c.effects)
+        elif isinstance(node, ExternalCallNode) and node.store_as not in (None, *declared):
+            yield f"nodes[{i}].store_as", node.store_as  # type: ignore[misc]
+    for i, edge in enumerate(program.edges):
+        yield from writes("edges[{}].effects", i, edge.effects)
 
 
 def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
@@ -224,14 +231,13 @@ def _expressions(program: NarrativeProgram, src: str, counted: set[str]) -> Iter
                     f"an existing node id in visits/visited (no node {ref[1]!r})",
                     "unknown_node",
                 )
-    for path, name in _declared_vars(program):
-        if name not in program.variables:
-            yield Problem(
-                src,
-                path,
-                f"a declared variable ({name!r} is not in 'variables')",
-                "undeclared_variable",
-            )
+    for path, name in _undeclared_writes(program):
+        yield Problem(
+            src,
+            path,
+            f"a declared variable ({name!r} is not in 'variables')",
+            "undeclared_variable",
+        )
 
 
 def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:

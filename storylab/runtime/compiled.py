@@ -125,7 +125,7 @@ effect_groups = _GROUPS = {
     name: i
     for i, name in enumerate(("relationships", "flags", "inventory", "arcs", "quests", "variables"))
 }
-_REL, _FLAGS, _INV, _ARCS, _QUESTS, _VARS = range(6)
+_REL, _FLAGS, _INV, _ARCS, _QUESTS, _VARS = range(6)  # apply() writes 1 and 5 as literals
 _SET = 6
 _GROUPS["set"] = _SET
 
@@ -163,18 +163,18 @@ class CEffects:
         author's order; with a ``log`` (a :attr:`Txn.log`), record how to undo each write
         first."""
         for op in self.ops:
-            if op == _FLAGS:
-                table = env.flags
-                for name, value in self.flags:
-                    if log is not None:
-                        log.append((table, name, table.get(name, _MISSING)))
-                    table[name] = value
-            elif op == _VARS:
+            if op == 5:  # _VARS, the commonest (a literal: no global lookup)
                 table = env.variables
                 for name, fn in self.vars:
                     value = fn(env)
                     if value.__class__ not in _SCALAR_CLASSES:
                         check_scalar(value, f"var.{name}")
+                    if log is not None:
+                        log.append((table, name, table.get(name, _MISSING)))
+                    table[name] = value
+            elif op == 1:  # _FLAGS
+                table = env.flags
+                for name, value in self.flags:
                     if log is not None:
                         log.append((table, name, table.get(name, _MISSING)))
                     table[name] = value
@@ -273,7 +273,7 @@ def _effects(fx: Effects | None) -> CEffects | None:
         or fx.set
     ):
         return None
-    key = f"{fx.order}{fx.model_dump_json()}"
+    key = repr(fx.__dict__)  # the fields and, when written out of field order, the order
     found = _SHARED_EFFECTS.get(key)
     if found is None:
         found = _SHARED_EFFECTS[key] = CEffects(fx)

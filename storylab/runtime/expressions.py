@@ -277,9 +277,8 @@ class _Compiler:
         func = _COMPARE.get(op) or _ARITH[op]
         what = "compare" if op in _COMPARE else "compute"
         source = self.source
-        if op in _GROWS:  # check the result against the bounds
-            plain = func
-            func = lambda x, y: bounded(plain(x, y))  # noqa: E731
+        if op in _GROWS:
+            return self.growing(op, a, b, is_const and value, left, pos)
         if is_const and left[0] == "name" and left[2] == "var":
             return self.variable_op(left[3][0], left[1], func, value, what, pos)
         if is_const:  # one closure, the guard inlined: the common `name op literal` case
@@ -299,6 +298,48 @@ class _Compiler:
                 raise _fail(exc, what, source, pos) from None
 
         return general
+
+    def growing(self, op: str, a: Fn, b: Fn, const: Any, left: tuple, pos: int) -> Fn:
+        """``+`` or ``-``, with the result checked against the bounds (an integer in range,
+        the common case, inline); ``var.<key> op literal`` read inline as in
+        :meth:`variable_op`. ``const`` is the right operand when it is a literal, else
+        ``False``."""
+        func, source = _ARITH[op], self.source
+
+        def checked(result: Any) -> Any:
+            try:
+                return bounded(result)
+            except _TooLarge as exc:
+                raise _fail(exc, "compute", source, pos) from None
+
+        if const is not False and left[0] == "name" and left[2] == "var":
+            key, at = left[3][0], left[1]
+
+            def variable_grows(env: Any) -> Any:
+                try:
+                    current = env.variables[key]
+                except KeyError:
+                    raise EvaluationError(f"var.{key} is not set", source, at) from None
+                try:
+                    result = func(current, const)
+                except _ERRORS as exc:
+                    raise _fail(exc, "compute", source, pos) from None
+                if result.__class__ is int and _LO <= result < _HI:
+                    return result
+                return checked(result)
+
+            return variable_grows
+
+        def grows(env: Any) -> Any:
+            try:
+                result = func(a(env), b(env))
+            except _ERRORS as exc:
+                raise _fail(exc, "compute", source, pos) from None
+            if result.__class__ is int and _LO <= result < _HI:
+                return result
+            return checked(result)
+
+        return grows
 
     def variable_op(self, key: str, at: int, func: Fn, value: Any, what: str, pos: int) -> Fn:
         """``var.<key> op literal`` as one closure: the commonest condition and effect, with

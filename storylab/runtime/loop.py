@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from storylab.runtime.compiled import (
     ACTION,
     BLOCK,
+    BRANCH,
     CALL,
     CHOICE,
     DIALOGUE,
@@ -288,6 +289,8 @@ class StepLoop:
                             node.effects.apply(log, env)
                         if node.delay:
                             env.world_time = session.world_time = session.world_time + node.delay
+                    elif kind == BRANCH:
+                        pass  # routes by its edges below (checked early: branches are common)
                     elif kind == WAIT:
                         if (comp.wait_until is not None and env.world_time < comp.wait_until) or (
                             node.condition is not None and not node.condition.evaluate(env)
