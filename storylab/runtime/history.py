@@ -27,8 +27,10 @@ FOLD_AT = 2048
 _SEP = " "  # never inside an id (letters, digits, _ . : -); needs no escaping in JSON
 
 
-def _runs(values: Iterable[Any]) -> list[list[Any]]:
+def _runs(values: list[Any]) -> list[list[Any]]:
     """Run-length encoding: ``[[value, count], ...]``."""
+    if values and values.count(values[0]) == len(values):  # one run: the common case
+        return [[values[0], len(values)]]
     return [[v, len(list(group))] for v, group in groupby(values)]
 
 
@@ -130,9 +132,16 @@ class History:
         """The compact, JSON-ready form; what was encoded before is re-used, not redone.
         With ``last``, only the latest ``last`` entries."""
         if last is not None and last < len(self):
-            if 4 * last <= len(self._flat):  # all of them still plain fields
-                return _columns(self._flat[len(self._flat) - 4 * last :])
-            return _columns(list(chain.from_iterable(self._materialize()[len(self) - last :])))
+            flat = self._flat
+            if 4 * last <= len(flat):  # all of them still plain fields
+                return _columns(flat[len(flat) - 4 * last :])
+            older: list[HistoryEntry] = []  # from the newest chunks, decoding no more
+            for chunk in reversed(self._chunks):
+                older[:0] = _rows(chunk)
+                if 4 * len(older) + len(flat) >= 4 * last:
+                    break
+            wanted = last - len(flat) // 4
+            return _columns([*chain.from_iterable(older[len(older) - wanted :]), *flat])
         self._fold()
         if len(self._chunks) != 1:
             self._chunks = [_join(self._chunks)]

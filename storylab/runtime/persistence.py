@@ -273,6 +273,8 @@ def _migrate(
             continue  # a finished program this engine does not load: keep its data as is
         cp = engine.compiled(program)
         saved = comp.versions.get(program)
+        if saved == cp.version and _positions_hold(cp, comp):
+            continue
         m = _Migration(npc, cp, comp)
         if saved != cp.version:
             m.note(
@@ -281,8 +283,6 @@ def _migrate(
                 str(saved),
                 str(cp.version),
             )
-        elif _positions_hold(cp, comp):
-            continue
         else:
             m.note(
                 "unversioned-change",

@@ -229,7 +229,8 @@ class NarrativeStateComponent:
             When ``data`` is damaged (the message names where).
         """
         check_component(data, "component", apart=apart is not None)
-        comp = cls()
+        comp = cls.__new__(cls)  # every field is set below
+        comp.scratch = None
         comp.program, comp.node = data["program"], data["node"]
         comp.pending = data["pending"]
         comp.stack = [(p, n, e, w) for p, n, e, w in data["stack"]]
