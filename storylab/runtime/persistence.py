@@ -77,7 +77,7 @@ def save_session(
         When a number JSON cannot hold (NaN, an infinity, an integer beyond 64 bits) is in
         the session; the message names where it is. Nothing is written.
     """
-    data = session.to_dict(history=history, counted=counted)
+    data = session.to_dict(history=history, counted=counted, copy=False)
     for key in _FACT_KEYS:
         _require_numbers(data[key], key)
     for npc, comp in data["components"].items():

@@ -186,25 +186,35 @@ class NarrativeStateComponent:
 
     # -- JSON ------------------------------------------------------------------------------
     def to_dict(
-        self, *, apart: bool = False, history: int | None = None, counted: Counted | None = None
+        self,
+        *,
+        apart: bool = False,
+        history: int | None = None,
+        counted: Counted | None = None,
+        copy: bool = True,
     ) -> dict[str, Any]:
         """A JSON-ready dict holding everything; with ``apart``, everything but the history
         and the visit counts, which grow with play (a store keeps them in tables of their
         own; :meth:`from_dict` takes them back). ``history`` keeps only the latest entries;
-        ``counted`` keeps only the visit counts it names per program."""
+        ``counted`` keeps only the visit counts it names per program. ``copy=False`` shares
+        the component's own tables and tuples (for writing out at once, not for keeping)."""
+        stack, variables, versions = self.stack, self.variables, self.versions
+        if copy:
+            stack = [list(f) for f in stack]
+            variables, versions = {k: dict(v) for k, v in variables.items()}, dict(versions)
         data = {
             "program": self.program,
             "node": self.node,
             "pending": self.pending,
-            "stack": [list(f) for f in self.stack],
-            "variables": {k: dict(v) for k, v in self.variables.items()},
+            "stack": stack,
+            "variables": variables,
             "taken": {k: sorted(v) for k, v in self.taken.items()},
             "paused": self.paused,
             "error": self.error,
             "wait_until": self.wait_until,
             "last_block": self.last_block,
             "transcript_hash": self.transcript_hash,
-            "versions": dict(self.versions),
+            "versions": versions,
         }
         if not apart:
             data["history"] = self.history.encode(history)
@@ -333,8 +343,20 @@ class Session:
             comp = self.components[npc] = NarrativeStateComponent()
         return comp
 
-    def facts_dict(self) -> dict[str, Any]:
-        """The session's facts (everything but the components) as a JSON-ready dict."""
+    def facts_dict(self, *, copy: bool = True) -> dict[str, Any]:
+        """The session's facts (everything but the components) as a JSON-ready dict;
+        ``copy=False`` shares the session's own tables (for writing out at once)."""
+        if not copy:
+            return {
+                "flags": self.flags,
+                "relationships": self.relationships,
+                "inventory": self.inventory,
+                "arcs": self.arcs,
+                "quests": self.quests,
+                "player": self.player,
+                "world_time": self.world_time,
+                "pending": self.pending,
+            }
         return {
             "flags": dict(self.flags),
             "relationships": {k: dict(v) for k, v in self.relationships.items()},
@@ -347,17 +369,17 @@ class Session:
         }
 
     def to_dict(
-        self, *, history: int | None = None, counted: Counted | None = None
+        self, *, history: int | None = None, counted: Counted | None = None, copy: bool = True
     ) -> dict[str, Any]:
-        """Everything, JSON-ready (components sorted by NPC id); ``history`` and
-        ``counted`` as in :meth:`NarrativeStateComponent.to_dict`."""
+        """Everything, JSON-ready (components sorted by NPC id); ``history``, ``counted``
+        and ``copy`` as in :meth:`NarrativeStateComponent.to_dict`."""
         return {
             "format": SESSION_FORMAT,
             "id": self.id,
             "version": self.version,
-            **self.facts_dict(),
+            **self.facts_dict(copy=copy),
             "components": {
-                k: self.components[k].to_dict(history=history, counted=counted)
+                k: self.components[k].to_dict(history=history, counted=counted, copy=copy)
                 for k in sorted(self.components)
             },
         }
@@ -393,7 +415,8 @@ class Session:
             )
             session.pending = [dict(p) for p in data["pending"]]
         else:
-            session = cls(data["id"], world_time=data["world_time"])
+            session = cls.__new__(cls)  # every field is set below
+            session.id, session.world_time = data["id"], float(data["world_time"])
             session.flags, session.relationships = data["flags"], data["relationships"]
             session.inventory, session.arcs = data["inventory"], data["arcs"]
             session.quests, session.player = data["quests"], data["player"]
