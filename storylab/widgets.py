@@ -24,6 +24,8 @@ from storylab.storyteller import ActionCategory, StorylineComposer, template_lib
 from storylab.theory import arc
 from storylab.tuning.costs import ActionCosts
 from storylab.viz.arcs import plot_trajectory
+from storylab.viz.world import plot_presence
+from storylab.world.schedule import format_time
 
 __all__ = [
     "composition_panel",
@@ -32,6 +34,7 @@ __all__ = [
     "program_player",
     "redraw",
     "template_picker",
+    "time_slider",
 ]
 
 
@@ -198,3 +201,37 @@ def composition_panel(
     output = redraw(draw, controls)
     pickers = widgets.HBox([pick_template, pick_genre, pick_seed])
     return widgets.VBox([pickers, widgets.VBox(list(sliders.values())), output])
+
+
+# world ---------------------------------------------------------------------------------------
+def time_slider(run: Any, *, day: int | None = None, value: float = 0.0) -> widgets.VBox:
+    """A slider over a :class:`~storylab.world.WorldRun`'s time (hours; one day when
+    ``day`` is given) redrawing who is where, with the time marked, and the presence table
+    at that time: "where will the captain be at 6 PM?"."""
+    hours = run.presence["hours"]
+    step = 1.0 / run.world.clock.ticks_per_hour
+    low, high = float(hours.min()), float(hours.max())
+    if day is not None:
+        low, high = (day - 1) * 24.0, min(high, day * 24.0 - step)
+    slider = widgets.FloatSlider(
+        value=min(max(value, low), high),
+        min=low,
+        max=high,
+        step=step,
+        description="hours",
+        continuous_update=False,
+    )
+    label = widgets.Label()
+    table = widgets.Output()
+
+    def draw(at: float) -> None:
+        label.value = format_time(run.world, at)
+        plot_presence(run, day=day, at=at)
+        frame = run.presence
+        rows = frame[frame["hours"] == at][["npc", "location", "activity"]]
+        table.clear_output()
+        with table:
+            display(rows.reset_index(drop=True))
+
+    output = redraw(draw, {"at": slider})
+    return widgets.VBox([widgets.HBox([slider, label]), output, table])
