@@ -212,10 +212,20 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             )
 
 
-def _expressions(program: NarrativeProgram, src: str, counted: set[str]) -> Iterator[Problem]:
-    """Problems in the expressions and templates; adds the node ids whose visit counts
-    they read to ``counted``."""
-    ids = {n.id for n in program.nodes}
+#: Session state with no default: reading it before anything set it fails the step.
+_NO_DEFAULT = {"player": "player", "quest": "quests"}
+
+
+def _expressions(
+    program: NarrativeProgram,
+    src: str,
+    counted: set[str],
+    reads: dict[tuple[str, str], str],
+) -> Iterator[Problem]:
+    """Problems in the expressions and templates. Adds the node ids whose visit counts
+    they read to ``counted``, and the ``player``/``quest`` names they read to ``reads``
+    (with the path of the first read), in one pass over the texts."""
+    ids, declared = {n.id for n in program.nodes}, program.variables
     for path, text, is_template in _texts(program):
         try:
             refs = compile_template(text).refs if is_template else compile_expression(text).refs
@@ -229,16 +239,29 @@ def _expressions(program: NarrativeProgram, src: str, counted: set[str]) -> Iter
                 "invalid_expression",
             )
             continue
+        if not refs:
+            continue
+        wrong = False
+        for ref in refs:  # the common case: nothing wrong, nothing to sort
+            root = ref[0]
+            if root == "visits":
+                counted.add(ref[1])
+                wrong = wrong or ref[1] not in ids
+            elif root == "var":
+                wrong = wrong or ref[1] not in declared
+            elif root in _NO_DEFAULT:
+                for read in sorted(r for r in refs if r[0] in _NO_DEFAULT):
+                    reads.setdefault((read[0], read[-1]), path)
+        if not wrong:
+            continue
         for ref in sorted(refs):
-            if ref[0] == "var" and ref[1] not in program.variables:
+            if ref[0] == "var" and ref[1] not in declared:
                 yield Problem(
                     src,
                     path,
                     f"a declared variable (var.{ref[1]} is not in 'variables')",
                     "undeclared_variable",
                 )
-            if ref[0] == "visits":
-                counted.add(ref[1])
             if ref[0] == "visits" and ref[1] not in ids:
                 yield Problem(
                     src,
@@ -310,34 +333,25 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             )
 
 
-#: Session state with no default: reading it before anything set it fails the step.
-_NO_DEFAULT = {"player": "player", "quest": "quests"}
-
-
-def _unset_reads(program: NarrativeProgram, src: str) -> Iterator[Problem]:
-    """Warn once per ``player.*``/``quest.*`` name read but set by no effect of the program."""
-    set_here = {("quest", name) for _, fx in _effect_groups(program) for name in fx.quests}
-    set_here |= {
-        ("quest", target[6:])
-        for _, fx in _effect_groups(program)
-        for target in fx.set
-        if target.startswith("quest.")
-    }
-    warned: set[tuple[str, str]] = set()
-    for path, text, is_template in _texts(program):
-        refs = compile_template(text).refs if is_template else compile_expression(text).refs
-        for ref in sorted(refs):
-            name = (ref[0], ref[-1])
-            if ref[0] in _NO_DEFAULT and name not in set_here and name not in warned:
-                warned.add(name)
-                field = _NO_DEFAULT[ref[0]]
-                yield Problem(
-                    src,
-                    path,
-                    f"state set before play ({ref[0]}.{ref[-1]} is read but no effect sets it;"
-                    f" give it in a state file: {field}: {{{ref[-1]}: ...}})",
-                    "unset_state",
-                )
+def _unset_reads(
+    program: NarrativeProgram, src: str, reads: dict[tuple[str, str], str]
+) -> Iterator[Problem]:
+    """Warn once per ``player.*``/``quest.*`` name read (``reads``, from
+    :func:`_expressions`) but set by no effect of the program."""
+    if not reads:
+        return
+    groups = _effect_groups(program)
+    set_here = {("quest", name) for _, fx in groups for name in fx.quests}
+    set_here |= {("quest", t[6:]) for _, fx in groups for t in fx.set if t.startswith("quest.")}
+    for (root, name), path in reads.items():
+        if (root, name) not in set_here:
+            yield Problem(
+                src,
+                path,
+                f"state set before play ({root}.{name} is read but no effect sets it;"
+                f" give it in a state file: {_NO_DEFAULT[root]}: {{{name}: ...}})",
+                "unset_state",
+            )
 
 
 def check_program(program: NarrativeProgram, source: str | Path = "<program>") -> ProgramReport:
@@ -354,9 +368,9 @@ def check_and_count(
 ) -> tuple[ProgramReport, frozenset[str]]:
     """:func:`check_program`'s report, and the node ids whose visit counts the program's
     expressions read (the counts a save keeps)."""
-    src, counted = str(source), set()
-    errors = [*_structure(program, src), *_expressions(program, src, counted)]
-    warnings = [*_warnings(program, src), *_unset_reads(program, src)] if not errors else []
+    src, counted, reads = str(source), set(), {}
+    errors = [*_structure(program, src), *_expressions(program, src, counted, reads)]
+    warnings = [*_warnings(program, src), *_unset_reads(program, src, reads)] if not errors else []
     return ProgramReport(tuple(errors), tuple(warnings)), frozenset(counted)
 
 
