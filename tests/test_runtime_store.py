@@ -16,6 +16,7 @@ from storylab.runtime import (
     ConflictError,
     NarrativeEngine,
     NarrativeProgram,
+    SaveError,
     Session,
     SessionStore,
     StepError,
@@ -336,3 +337,17 @@ def test_calls_and_finishing_the_whole_stack_replay_from_the_log(store):
     stored = store.load("s1")
     assert store.replay(engine, "s1").to_dict() == stored.to_dict()
     assert stored.components["npc_10"].stack == [] and stored.components["npc_10"].program is None
+
+
+def test_a_damaged_component_row_raises_save_error(store):
+    engine = NarrativeEngine([load_program(TAVERN)])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    db = sqlite3.connect(store.path)
+    data = json.loads(db.execute("SELECT data FROM components").fetchone()[0])
+    data["stack"] = [["tavern_encounter", 3, False, None]]
+    db.execute("UPDATE components SET data=?", (json.dumps(data),))
+    db.commit()
+    db.close()
+    with pytest.raises(SaveError, match=r"components\.npc_10\.stack\[0\]"):
+        store.load("s1")

@@ -228,17 +228,19 @@ class NarrativeStateComponent:
         apart: tuple[History, dict[str, dict[str, int]]] | None = None,
         *,
         copy: bool = True,
+        where: str = "component",
     ) -> NarrativeStateComponent:
         """Rebuild a component from :meth:`to_dict` output; ``apart``: the history and the
         visit counts (per program) when it was made without them. ``copy=False`` takes
-        over ``data``'s containers (faster; the caller must not use them afterwards).
+        over ``data``'s containers (faster; the caller must not use them afterwards);
+        ``where`` names the component in errors.
 
         Raises
         ------
         SaveError
             When ``data`` is damaged (the message names where).
         """
-        check_component(data, "component", apart=apart is not None)
+        check_component(data, where, apart=apart is not None)
         comp = cls.__new__(cls)  # every field is set below
         comp.scratch = None
         comp.program, comp.node = data["program"], data["node"]
@@ -422,13 +424,10 @@ class Session:
             session.quests, session.player = data["quests"], data["player"]
             session.pending = data["pending"]
         session.version = data["version"]
-        comps = {}
-        for npc, comp in data["components"].items():
-            try:
-                comps[npc] = NarrativeStateComponent.from_dict(comp, copy=copy)
-            except SaveError as exc:  # name the component
-                raise SaveError(str(exc).replace(" component", f" components.{npc}", 1)) from None
-        session.components = comps
+        session.components = {
+            npc: NarrativeStateComponent.from_dict(comp, copy=copy, where=f"components.{npc}")
+            for npc, comp in data["components"].items()
+        }
         return session
 
     def copy(self) -> Session:

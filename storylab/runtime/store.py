@@ -216,7 +216,9 @@ class SessionStore:
                     History(histories.get(npc, ())),
                     {program: mine.get(program, {}) for program in fields["visit_programs"]},
                 )
-            session.components[npc] = NarrativeStateComponent.from_dict(fields, apart)
+            session.components[npc] = NarrativeStateComponent.from_dict(
+                fields, apart, where=f"components.{npc}"
+            )
         return session
 
     def events(self, session_id: str) -> list[Event]:
