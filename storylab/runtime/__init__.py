@@ -1,6 +1,6 @@
-"""Runtime: narrative programs (dialogue, choices, actions, action blocks, scenes) played step
-by step, with nested programs, atomic steps, save/load with version migration and SQLite
-sessions. See ``docs/runtime.md``.
+"""Runtime: narrative programs (dialogue, choices, actions, action blocks, scenes, calls of
+other programs) played step by step, with nested programs, atomic steps, error codes, small
+saves with version migration and SQLite sessions. See ``docs/runtime.md``.
 """
 
 from storylab.runtime.blocks import (
