@@ -34,7 +34,6 @@ from storylab.runtime.compiled import (
     CEffects,
     CompiledProgram,
     check_scalar,
-    effect_groups,
 )
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
@@ -58,12 +57,6 @@ ChoiceRow = tuple[str, Any, Any, bool, str, int, int, float, Any]
 
 _SCALARS = (bool, int, float, str, type(None))
 _PASS = {DIALOGUE, BRANCH, COMMENT, SCENE, BLOCK}
-_FLAGS_THEN_VARIABLES = {
-    (),
-    (effect_groups["flags"],),
-    (effect_groups["variables"],),
-    (effect_groups["flags"], effect_groups["variables"]),
-}
 
 
 def _scalar_error(name: str, value: Any) -> StepError:
@@ -80,7 +73,7 @@ def fast_effects(fx: CEffects | None) -> Callable[[Env], None] | None:
     if fx is None:
         return None
     flags, values = dict(fx.flags), fx.vars
-    if fx.ops in _FLAGS_THEN_VARIABLES:
+    if fx.parts is None and not (fx.rel or fx.inv or fx.arcs or fx.quests or fx.sets):
         if not values:
             return lambda env: env.flags.update(flags)
 

@@ -46,7 +46,6 @@ __all__ = [
     "UndoLog",
     "compile_node",
     "compile_program",
-    "effect_groups",
 ]
 
 DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT, SUB = range(10)
@@ -120,18 +119,60 @@ def check_scalar(value: Any, where: str) -> Any:
     return value
 
 
-#: Effect group numbers (``CEffects.ops``), in the order ``Effects`` declares them.
-effect_groups = _GROUPS = {
-    name: i
-    for i, name in enumerate(("relationships", "flags", "inventory", "arcs", "quests", "variables"))
-}
-_REL, _FLAGS, _INV, _ARCS, _QUESTS, _VARS = range(6)  # apply() writes 1 and 5 as literals
-_SET = 6
-_GROUPS["set"] = _SET
+#: Effect groups, in the order ``Effects`` declares them (the fast path's order).
+_GROUPS = ("relationships", "flags", "inventory", "arcs", "quests", "variables", "set")
+_ROOTS = {"relationships": "rel", "flags": "flags", "inventory": "inv", "arcs": "arc"}
+_ROOTS |= {"quests": "quest", "variables": "var"}
+
+
+def _footprint(fx: Effects, name: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """What effect group ``name`` of ``fx`` reads and writes, as ``(root, key)`` with
+    relationships by field only (``rel.self`` and ``rel.mara`` may be one NPC) and
+    ``(root, "*")`` for a whole table (``inv``)."""
+    table = getattr(fx, name)
+    if name == "relationships":
+        fields = {("rel", f) for row in table.values() for f in row}
+        return fields, fields
+    if name == "set":
+        writes = {_key(_target(k)) for k in table}
+    else:
+        writes = {(_ROOTS[name], k) for k in table}
+    reads = set(writes) if name in ("inventory", "arcs") else set()
+    for value in table.values():
+        if isinstance(value, str) and name in ("variables", "set"):
+            reads |= {_key(ref) for ref in compile_expression(value).refs}
+    return reads, writes
+
+
+def _key(ref: tuple) -> tuple[str, str]:
+    root = ref[0]
+    if root == "rel":
+        return ("rel", ref[-1])
+    return (root, ref[1] if len(ref) > 1 and ref[1] is not None else "*")
+
+
+def _reorder_safe(fx: Effects, written: list[str]) -> bool:
+    """Whether applying the ``written`` groups in field order gives what the author's
+    order gives: every two groups that trade places touch disjoint state."""
+    prints = {name: _footprint(fx, name) for name in written}
+
+    def clash(a: str, b: str) -> bool:
+        (ra, wa), (rb, wb) = prints[a], prints[b]
+        for writes, touched in ((wa, rb | wb), (wb, ra)):
+            roots = {root for root, key in touched if key == "*"}
+            if writes & touched or any(root in roots for root, _ in writes):
+                return True
+        return False
+
+    rank = {name: i for i, name in enumerate(_GROUPS)}
+    return not any(
+        rank[a] > rank[b] and clash(a, b) for i, a in enumerate(written) for b in written[i + 1 :]
+    )
 
 
 def _target(name: str) -> tuple[str, str, str | None]:
-    """A ``set`` target as (root, key, field): ``rel.mara.affinity`` -> rel, mara, affinity."""
+    """A ``set`` target as (root, key, field): ``rel.mara.affinity`` -> rel, mara, affinity;
+    ``inv.coin`` -> inv, coin, None."""
     root, _, rest = name.partition(".")
     if root == "rel":
         who, _, field = rest.partition(".")
@@ -140,50 +181,66 @@ def _target(name: str) -> tuple[str, str, str | None]:
 
 
 class CEffects:
-    """Compiled :class:`~storylab.runtime.program.Effects`; ``ops`` are the groups that
-    have entries, in the order the author wrote them."""
+    """Compiled :class:`~storylab.runtime.program.Effects`.
 
-    __slots__ = ("arcs", "flags", "inv", "ops", "quests", "rel", "sets", "vars")
+    Groups apply in the author's order. When that order gives the same result as the
+    field order (it is the field order, or no group reads or writes what a group it
+    trades places with writes), they apply in field order on the fast path; otherwise
+    ``parts`` holds one compiled group per written group, in the author's order.
+    """
 
-    def __init__(self, fx: Effects):
+    __slots__ = ("arcs", "flags", "inv", "parts", "quests", "rel", "sets", "vars")
+
+    def __init__(self, fx: Effects, only: str | None = None):
+        def wanted(name: str) -> bool:
+            return only is None or only == name
+
         self.rel = tuple(
-            (w, f, d) for w, fields in fx.relationships.items() for f, d in fields.items()
+            (w, f, d)
+            for w, fields in (fx.relationships if wanted("relationships") else {}).items()
+            for f, d in fields.items()
         )
-        self.flags = tuple(fx.flags.items())
-        self.inv = tuple(fx.inventory.items())
-        self.arcs = tuple(fx.arcs.items())
-        self.quests = tuple(fx.quests.items())
-        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
-        self.sets = tuple((_target(k), _value_fn(v)) for k, v in fx.set.items())
-        groups = (self.rel, self.flags, self.inv, self.arcs, self.quests, self.vars, self.sets)
-        self.ops = tuple(_GROUPS[name] for name in fx.order if groups[_GROUPS[name]])
+        self.flags = tuple(fx.flags.items()) if wanted("flags") else ()
+        self.inv = tuple(fx.inventory.items()) if wanted("inventory") else ()
+        self.arcs = tuple(fx.arcs.items()) if wanted("arcs") else ()
+        self.quests = tuple(fx.quests.items()) if wanted("quests") else ()
+        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items() if wanted("variables"))
+        self.sets = tuple((_target(k), _value_fn(v)) for k, v in fx.set.items() if wanted("set"))
+        self.parts: tuple[CEffects, ...] | None = None
+        if only is None:
+            written = [name for name in fx.order if getattr(fx, name)]
+            if not _reorder_safe(fx, written):
+                self.parts = tuple(CEffects(fx, name) for name in written)
 
     def apply(self, log: UndoLog | None, env: Env) -> None:
-        """Apply to the session and program variables in ``env``, group by group in the
-        author's order; with a ``log`` (a :attr:`Txn.log`), record how to undo each write
+        """Apply to the session and program variables in ``env`` (group by group in the
+        author's order); with a ``log`` (a :attr:`Txn.log`), record how to undo each write
         first."""
-        for op in self.ops:
-            if op == 5:  # _VARS, the commonest (a literal: no global lookup)
-                table = env.variables
-                for name, fn in self.vars:
-                    value = fn(env)
-                    if value.__class__ not in _SCALAR_CLASSES:
-                        check_scalar(value, f"var.{name}")
-                    if log is not None:
-                        log.append((table, name, table.get(name, _MISSING)))
-                    table[name] = value
-            elif op == 1:  # _FLAGS
-                table = env.flags
-                for name, value in self.flags:
-                    if log is not None:
-                        log.append((table, name, table.get(name, _MISSING)))
-                    table[name] = value
-            elif op == _REL:
-                self._relationships(log, env)
-            elif op == _SET:
-                self._set(log, env)
-            else:
-                self._counters(op, log, env)
+        if self.parts is not None:
+            for part in self.parts:
+                part.apply(log, env)
+            return
+        if self.rel:
+            self._relationships(log, env)
+        if self.flags:
+            table = env.flags
+            for name, value in self.flags:
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+        if self.inv or self.arcs or self.quests:
+            self._counters(log, env)
+        if self.vars:
+            table = env.variables
+            for name, fn in self.vars:
+                value = fn(env)
+                if value.__class__ not in _SCALAR_CLASSES:
+                    check_scalar(value, f"var.{name}")
+                if log is not None:
+                    log.append((table, name, table.get(name, _MISSING)))
+                table[name] = value
+        if self.sets:
+            self._set(log, env)
 
     def _relationships(self, log: UndoLog | None, env: Env) -> None:
         rels = env.relationships
@@ -200,24 +257,21 @@ class CEffects:
                 )
             _write(log, row, field, current + delta)
 
-    def _counters(self, op: int, log: UndoLog | None, env: Env) -> None:
-        if op == _INV:
-            for item, delta in self.inv:
-                count = env.inventory.get(item, 0) + delta
-                if count < 0:
-                    raise StepError(
-                        f"inventory: {item} would drop to {count}",
-                        "inventory_negative",
-                        item=item,
-                        count=count,
-                    )
-                _write(log, env.inventory, item, count)
-        elif op == _ARCS:
-            for name, delta in self.arcs:
-                _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
-        else:
-            for name, value in self.quests:
-                _write(log, env.quests, name, value)
+    def _counters(self, log: UndoLog | None, env: Env) -> None:
+        for item, delta in self.inv:
+            count = env.inventory.get(item, 0) + delta
+            if count < 0:
+                raise StepError(
+                    f"inventory: {item} would drop to {count}",
+                    "inventory_negative",
+                    item=item,
+                    count=count,
+                )
+            _write(log, env.inventory, item, count)
+        for name, delta in self.arcs:
+            _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
+        for name, value in self.quests:
+            _write(log, env.quests, name, value)
 
     def _set(self, log: UndoLog | None, env: Env) -> None:
         for (root, key, field), fn in self.sets:
