@@ -18,8 +18,20 @@ ALLOWED = {
     "runtime": {"_data", "theory"},
     "world": {"_data", "theory", "runtime"},
     "intents": {"_data", "runtime"},
-    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world"},
-    "viz": {"_data", "theory", "archives", "storyteller", "runtime", "tuning", "world"},
+    "play": {"_data", "theory", "archives", "storyteller", "runtime", "intents"},
+    "graph": {"_data", "theory", "archives", "runtime", "world", "intents", "validation"},
+    "tuning": {"_data", "theory", "archives", "storyteller", "runtime", "world", "play", "graph"},
+    "viz": {
+        "_data",
+        "theory",
+        "archives",
+        "storyteller",
+        "runtime",
+        "tuning",
+        "world",
+        "play",
+        "graph",
+    },
 }
 
 

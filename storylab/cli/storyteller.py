@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -134,14 +135,27 @@ def _run_compose(args: argparse.Namespace) -> int:
         urgency=args.urgency,
         seed=args.seed,
     )
-    if args.plot:
-        import matplotlib
+    program = None
+    if args.program:
+        from storylab.play import program_yaml, to_program
 
-        matplotlib.use("Agg")
-        from storylab.viz.plans import plot_plan
+        program = program_yaml(to_program(plan))
+    with contextlib.ExitStack() as outputs:  # both files are written, or neither
+        if args.plot:
+            import matplotlib
 
-        with replacing(args.plot) as tmp:
+            matplotlib.use("Agg")
+            from storylab.viz.plans import plot_plan
+
+            tmp = outputs.enter_context(replacing(args.plot))
             plot_plan(plan).figure.savefig(tmp, dpi=120)
+        if program is not None:
+            outputs.enter_context(replacing(args.program)).write_text(program, encoding="utf-8")
+    if program is not None:
+        print(
+            f"program written to {args.program} (play it: storylab play {args.program})",
+            file=sys.stderr,
+        )
     if args.json:
         print(plan.to_json())
     else:
@@ -201,5 +215,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the trajectory over the arc")
+    p.add_argument(
+        "--program",
+        metavar="OUT.yaml",
+        help="also write the plan as a playable narrative program (see `storylab play`)",
+    )
     p.add_argument("--timings", action="store_true", help="print wall-clock times (on stderr)")
     p.set_defaults(run=_run_compose)
