@@ -52,7 +52,8 @@ def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict
     nodes = counted(program)
     if nodes is None:
         return counts
-    return {n: counts[n] for n in nodes if n in counts}
+    get = counts.get
+    return {n: c for n in nodes if (c := get(n)) is not None}
 
 
 class NarrativeStateComponent:
