@@ -79,7 +79,9 @@ def save_session(
     """
     data = session.to_dict(history=history, counted=counted, copy=False)
     for key in _FACT_KEYS:
-        _require_numbers(data[key], key)
+        value = data[key]
+        if value:  # an empty table holds no numbers; world time 0.0 is finite
+            _require_numbers(value, key)
     for npc, comp in data["components"].items():
         # the rest holds text, flags and what the engine counts or times (finite: world
         # time only moves by finite amounts)

@@ -63,6 +63,8 @@ def _bool(v: Any) -> bool:
 def mapping(value: Any, where: str, check: Callable[[Any], bool], what: str) -> None:
     """``value`` is a dict of text keys whose values pass ``check`` (described by ``what``)."""
     need(value.__class__ is dict, where, "a mapping")
+    if not value:
+        return
     if check is not _scalar:
         for key, item in value.items():
             need(check(item), where, what, key)
@@ -148,6 +150,17 @@ _FIELDS = (
 
 
 _APART = frozenset(_FIELDS)
+#: The plain fields of a component, in the order ``check_component`` checks them.
+_PLAIN = (
+    ("program", "a program and a node (text), or both null"),
+    ("pending", "true or false"),
+    ("paused", "true or false"),
+    ("error", "text or null"),
+    ("last_block", "text or null"),
+    ("wait_until", "a number or null"),
+    ("transcript_hash", "text"),
+    ("versions", "a mapping"),
+)
 _ALL = _APART | {"history", "visits"}
 
 
@@ -164,26 +177,18 @@ def check_component(data: Any, where: str, *, apart: bool) -> None:
         data["wait_until"],
         data["versions"],
     )
-    for ok, key, what in (  # the plain fields, checked in one pass
-        (
-            (program is None and node is None)
-            or (program.__class__ is str and node.__class__ is str),
-            "program",
-            "a program and a node (text), or both null",
-        ),
-        (data["pending"].__class__ is bool, "pending", "true or false"),
-        (data["paused"].__class__ is bool, "paused", "true or false"),
-        (data["error"] is None or data["error"].__class__ is str, "error", "text or null"),
-        (
-            data["last_block"] is None or data["last_block"].__class__ is str,
-            "last_block",
-            "text or null",
-        ),
-        (wait is None or _num(wait), "wait_until", "a number or null"),
-        (data["transcript_hash"].__class__ is str, "transcript_hash", "text"),
-        (versions.__class__ is dict, "versions", "a mapping"),
-    ):
-        if not ok:
+    checks = (  # the plain fields in one pass; _PLAIN names them when one fails
+        (program is None and node is None) or (program.__class__ is str and node.__class__ is str),
+        data["pending"].__class__ is bool,
+        data["paused"].__class__ is bool,
+        data["error"] is None or data["error"].__class__ is str,
+        data["last_block"] is None or data["last_block"].__class__ is str,
+        wait is None or _num(wait),
+        data["transcript_hash"].__class__ is str,
+        versions.__class__ is dict,
+    )
+    if not all(checks):
+        for ok, (key, what) in zip(checks, _PLAIN, strict=True):
             need(ok, where, what, key)
     if set(map(type, versions.values())) - _INT or (versions and min(versions.values()) < 1):
         mapping(versions, where + ".versions", lambda v: _int(v) and v >= 1, "a version")

@@ -52,8 +52,7 @@ def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict
     nodes = counted(program)
     if nodes is None:
         return counts
-    get = counts.get
-    return {n: c for n in nodes if (c := get(n)) is not None}
+    return {n: c for n, c in zip(nodes, map(counts.get, nodes), strict=True) if c is not None}
 
 
 class NarrativeStateComponent:
