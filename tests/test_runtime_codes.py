@@ -278,3 +278,20 @@ def test_text_formatting_and_huge_literals_are_errors_not_crashes():
     assert compile_expression("'ab' * 3 + 'c'").evaluate(Env()) == "abababc"
     with pytest.raises(EvaluationError, match="not finite"):
         compile_expression("var.x * var.x").evaluate(Env(variables={"x": 1e200}))
+
+
+def test_warnings_carry_codes_too():
+    gated = prog(
+        [
+            {"id": "a", "type": "branch"},
+            {
+                "id": "c",
+                "type": "choice",
+                "choices": [{"id": "x", "text": "{player.name}", "conditions": ["flags.f"]}],
+            },
+            {"id": "e", "type": "comment", "end": True},
+        ],
+        [{"from": "a", "to": "c", "conditions": ["flags.f"]}, {"from": "c", "to": "e"}],
+    )
+    codes = sorted(p.code for p in check_program(gated).warnings)
+    assert codes == ["conditional_exits", "no_fallback", "unset_state"]
