@@ -39,11 +39,14 @@ class Frozen(BaseModel):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a data file: where it is and what was expected there."""
+    """One thing wrong with a data file: where it is and what was expected there, and a
+    stable ``code`` naming the kind of problem where the checker gives one
+    (``unknown_node``, ``duplicate_id``, ...)."""
 
     file: str
     path: str
     expected: str
+    code: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file

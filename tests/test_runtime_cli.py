@@ -85,3 +85,20 @@ def test_schema(tmp_path, capsys):
     out = tmp_path / "p.json"
     assert main(["schema", "program", "--out", str(out)]) == 0
     assert json.loads(out.read_text()) == json.loads(json.dumps(program_json_schema()))
+
+
+def test_check_reports_unknown_callees_and_call_cycles(tmp_path, capsys):
+    def write(name, callee):
+        path = tmp_path / f"{name}.program.yaml"
+        path.write_text(
+            f"id: {name}\nentry: c\nnodes:\n"
+            f"  - {{id: c, type: call, program: {callee}}}\n"
+            "  - {id: e, type: dialogue, text: End., end: true}\n"
+            "edges:\n  - {from: c, to: e}\n"
+        )
+        return str(path)
+
+    assert main(["check", write("a", "b")]) == 1
+    assert "nodes[0].program: a known program (no program 'b'" in capsys.readouterr().out
+    assert main(["check", write("a", "b"), write("b", "a")]) == 1
+    assert "call cycle a -> b -> a" in capsys.readouterr().out

@@ -29,6 +29,7 @@ NODE_TYPES = {
     "branch",
     "wait",
     "external_call",
+    "call",
     "comment",
 }
 
@@ -51,7 +52,7 @@ def messages(report_part):
     return [f"{p.path}: {p.expected}" for p in report_part]
 
 
-def test_schema_lists_nine_node_types_and_uses_from():
+def test_schema_lists_ten_node_types_and_uses_from():
     schema = program_json_schema()
     assert schema["$schema"].endswith("2020-12/schema")
     node_types = {
@@ -235,7 +236,7 @@ def test_example_programs_are_clean(path):
 
 def test_examples_cover_every_node_type():
     used = {n.type for path in PROGRAMS for n in load_program(path).nodes}
-    assert used >= NODE_TYPES - {"external_call"}
+    assert used >= NODE_TYPES - {"external_call", "call"}
     assert len(PROGRAMS) >= 3
 
 

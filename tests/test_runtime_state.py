@@ -9,6 +9,7 @@ from storylab.runtime import (
     BlockLibrary,
     NarrativeStateComponent,
     OfflineProvider,
+    SaveError,
     Session,
     SocialContext,
     default_block_library,
@@ -228,5 +229,5 @@ def test_visit_counts_save_packed_and_damage_is_caught():
     }
     assert NarrativeStateComponent.from_dict(data).visits == comp.visits
     data["visits"]["p"]["counts"].append(5)
-    with pytest.raises(ValueError, match="visit counts are damaged"):
+    with pytest.raises(SaveError, match="as many counts as node ids"):
         NarrativeStateComponent.from_dict(data)

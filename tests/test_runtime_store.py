@@ -16,6 +16,7 @@ from storylab.runtime import (
     ConflictError,
     NarrativeEngine,
     NarrativeProgram,
+    SaveError,
     Session,
     SessionStore,
     StepError,
@@ -311,3 +312,42 @@ def test_a_process_killed_mid_session_loses_nothing_committed(tmp_path):
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     check.close()
+
+
+def test_calls_and_finishing_the_whole_stack_replay_from_the_log(store):
+    called = NarrativeProgram.model_validate(
+        {
+            "id": "caller",
+            "entry": "c",
+            "nodes": [
+                {"id": "c", "type": "call", "program": "loop"},
+                {"id": "e", "type": "dialogue", "text": "Back.", "end": True},
+            ],
+            "edges": [{"from": "c", "to": "e"}],
+        }
+    )
+    engine = NarrativeEngine([load_program(TAVERN), NarrativeProgram.model_validate(LOOP), called])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    r = store.start(engine, "s1", "npc_10", "caller")
+    assert r.called == ("loop",)
+    r = store.finish(engine, "s1", "npc_10", stack=True)
+    assert r.status == "finished" and r.finished == ("loop", "caller", "tavern_encounter")
+    assert store.events("s1")[-1].args == {"npc": "npc_10", "stack": True}
+    stored = store.load("s1")
+    assert store.replay(engine, "s1").to_dict() == stored.to_dict()
+    assert stored.components["npc_10"].stack == [] and stored.components["npc_10"].program is None
+
+
+def test_a_damaged_component_row_raises_save_error(store):
+    engine = NarrativeEngine([load_program(TAVERN)])
+    store.create(tavern_session())
+    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    db = sqlite3.connect(store.path)
+    data = json.loads(db.execute("SELECT data FROM components").fetchone()[0])
+    data["stack"] = [["tavern_encounter", 3, False, None]]
+    db.execute("UPDATE components SET data=?", (json.dumps(data),))
+    db.commit()
+    db.close()
+    with pytest.raises(SaveError, match=r"components\.npc_10\.stack\[0\]"):
+        store.load("s1")

@@ -55,9 +55,10 @@ def _run_play(args: argparse.Namespace) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     from storylab._data import DataError, read_document
-    from storylab.runtime import check_program, parse_program
+    from storylab.runtime import check_calls, check_program, parse_program
 
     failed = 0
+    checked: dict[str, tuple[str, Any]] = {}  # program id -> (path, program) for the call check
     for path in args.programs:
         try:
             program = parse_program(read_document(path), path)
@@ -74,8 +75,18 @@ def _run_check(args: argparse.Namespace) -> int:
         if report.errors:
             failed += 1
         else:
+            checked[program.id] = (path, program)
             summary = f"{len(program.nodes)} nodes, {len(program.edges)} edges"
             print(f"{path}: ok ({summary}, {len(report.warnings)} warning(s))")
+    if checked:  # calls between the programs given: unknown callees, call cycles
+        calls = check_calls(
+            [p for _, p in checked.values()], {pid: path for pid, (path, _) in checked.items()}
+        )
+        for problem in calls.errors:
+            print(f"error: {problem}")
+        for problem in calls.warnings:
+            print(f"warning: {problem}")
+        failed += len(calls.errors)
     return 1 if failed else 0
 
 

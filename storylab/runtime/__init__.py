@@ -1,6 +1,6 @@
-"""Runtime: narrative programs (dialogue, choices, actions, action blocks, scenes) played step
-by step, with nested programs, atomic steps, save/load with version migration and SQLite
-sessions. See ``docs/runtime.md``.
+"""Runtime: narrative programs (dialogue, choices, actions, action blocks, scenes, calls of
+other programs) played step by step, with nested programs, atomic steps, error codes, small
+saves with version migration and SQLite sessions. See ``docs/runtime.md``.
 """
 
 from storylab.runtime.blocks import (
@@ -17,6 +17,7 @@ from storylab.runtime.blocks import (
     default_block_library,
     load_block_library,
 )
+from storylab.runtime.calls import check_calls
 from storylab.runtime.check import ProgramReport, check_program, load_program, successors
 from storylab.runtime.compiled import CompiledProgram, compile_program
 from storylab.runtime.engine import NarrativeEngine
@@ -39,6 +40,7 @@ from storylab.runtime.program import (
     ActionNode,
     BlockQuery,
     BranchNode,
+    CallNode,
     Character,
     Choice,
     ChoiceNode,
@@ -68,6 +70,7 @@ from storylab.runtime.results import (
     format_transcript,
     transcript_json,
 )
+from storylab.runtime.saved import SaveError
 from storylab.runtime.state import NarrativeStateComponent, Session
 from storylab.runtime.state_file import StateFile, load_state, parse_state
 from storylab.runtime.store import ConflictError, Event, SessionStore
@@ -84,6 +87,7 @@ __all__ = [
     "BlockResolutionError",
     "BranchNode",
     "CallContext",
+    "CallNode",
     "Character",
     "Choice",
     "ChoiceNode",
@@ -120,6 +124,7 @@ __all__ = [
     "ProgramReport",
     "RelationshipTier",
     "Renames",
+    "SaveError",
     "SceneLaunch",
     "SceneNode",
     "Session",
@@ -130,6 +135,7 @@ __all__ = [
     "StepError",
     "Template",
     "WaitNode",
+    "check_calls",
     "check_program",
     "compile_expression",
     "compile_program",

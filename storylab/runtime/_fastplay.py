@@ -60,7 +60,12 @@ _PASS = {DIALOGUE, BRANCH, COMMENT, SCENE, BLOCK}
 
 
 def _scalar_error(name: str, value: Any) -> StepError:
-    return StepError(f"var.{name}: variables hold true/false, numbers, text or none, not {value!r}")
+    return StepError(
+        f"var.{name}: variables hold true/false, numbers, text or none, not {value!r}",
+        "invalid_value",
+        target=f"var.{name}",
+        value=repr(value),
+    )
 
 
 def fast_effects(fx: CEffects | None) -> Callable[[Env], None] | None:
@@ -68,7 +73,7 @@ def fast_effects(fx: CEffects | None) -> Callable[[Env], None] | None:
     if fx is None:
         return None
     flags, values = dict(fx.flags), fx.vars
-    if not (fx.rel or fx.inv or fx.arcs or fx.quests):
+    if fx.parts is None and not (fx.rel or fx.inv or fx.arcs or fx.quests or fx.sets):
         if not values:
             return lambda env: env.flags.update(flags)
 
@@ -192,13 +197,24 @@ def _call(t: Tables, env: Env, i: int, session_id: str) -> None:
     handler = t.handlers.get(node.handler)
     if handler is None:
         known = ", ".join(sorted(t.handlers)) or "none"
-        raise StepError(f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}")
+        raise StepError(
+            f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}",
+            "unknown_handler",
+            node=node.id,
+            handler=node.handler,
+        )
     args = {name: fn(env) for name, fn in node.args}
     ctx = CallContext(session_id, env.npc, t.compiled.id, node.id, env.world_time)
     try:
         value = handler(args, ctx)
     except Exception as exc:
-        raise StepError(f"handler {node.handler!r} at {node.id!r} failed: {exc!r}") from exc
+        raise StepError(
+            f"handler {node.handler!r} at {node.id!r} failed: {exc!r}",
+            "handler_failed",
+            node=node.id,
+            handler=node.handler,
+            error=repr(exc),
+        ) from exc
     if node.store_as is not None:
         env.variables[node.store_as] = check_scalar(value, f"var.{node.store_as}")
 
@@ -223,7 +239,11 @@ def run_to_choice(
     while True:
         budget -= 1
         if budget < 0:
-            raise StepError(f"too many nodes without stopping at {ids[i]!r}; a loop?")
+            raise StepError(
+                f"too many nodes without stopping at {ids[i]!r}; a loop?",
+                "step_budget",
+                node=ids[i],
+            )
         nid = ids[i]
         visits[nid] = visits.get(nid, 0) + 1
         if trail is not None:
@@ -249,7 +269,11 @@ def run_to_choice(
                 return "choice", i, offered
             fb = t.fallback[i]
             if fb is None:
-                raise StepError(f"no choice is on offer at {nid!r} and it has no fallback")
+                raise StepError(
+                    f"no choice is on offer at {nid!r} and it has no fallback",
+                    "no_choice_on_offer",
+                    node=nid,
+                )
             if t.exit[i] is not None:
                 t.exit[i](env)
             edge_counts[fb[1]] += 1
@@ -290,7 +314,9 @@ def route(t: Tables, env: Env, i: int, edge_counts: list[int]) -> int:
             edge_counts[edge] += 1
             return target
     if edges:
-        raise StepError(f"no edge out of {t.ids[i]!r} has a condition that holds")
+        raise StepError(
+            f"no edge out of {t.ids[i]!r} has a condition that holds", "no_edge", node=t.ids[i]
+        )
     return -1 - i
 
 

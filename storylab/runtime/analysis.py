@@ -186,7 +186,12 @@ def _start(
     compiled = compile_program(program)
     missing = sorted(compiled.handlers - set(handlers or {}))
     if missing:
-        raise StepError(f"program {program.id!r} calls unregistered handler(s): {missing}")
+        raise StepError(
+            f"program {program.id!r} calls unregistered handler(s): {missing}",
+            "unknown_handler",
+            program=program.id,
+            handlers=tuple(missing),
+        )
     tables = Tables(compiled, weights, handlers)
     start = apply_overrides(session or Session(), npc, program, overrides)
     comp = start.components.get(npc)

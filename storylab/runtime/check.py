@@ -14,6 +14,7 @@ from pathlib import Path
 from storylab._data import DataError, Problem, read_document
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import (
+    CallNode,
     ChoiceNode,
     DialogueNode,
     Edge,
@@ -25,7 +26,7 @@ from storylab.runtime.program import (
 )
 from storylab.runtime.templates import compile_template
 
-__all__ = ["ProgramReport", "check_program", "load_program", "successors"]
+__all__ = ["ProgramReport", "check_and_count", "check_program", "load_program", "successors"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
             for name, value in fx.variables.items():
                 if isinstance(value, str):
                     yield f"{path}.variables.{name}", value, False
+            for name, value in fx.set.items():
+                if isinstance(value, str):
+                    yield f"{path}.set.{name}", value, False
 
     for i, node in enumerate(program.nodes):
         base = f"nodes[{i}]"
@@ -80,7 +84,7 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
                 yield from effects(f"{base}.choices[{j}].effects", choice.effects)
         elif isinstance(node, WaitNode) and node.condition is not None:
             yield f"{base}.condition", node.condition, False
-        elif isinstance(node, ExternalCallNode):
+        elif isinstance(node, ExternalCallNode | CallNode):
             for name, value in node.args.items():
                 if isinstance(value, str):
                     yield f"{base}.args.{name}", value, False
@@ -107,36 +111,65 @@ def _effect_groups(program: NarrativeProgram) -> list[tuple[str, Effects]]:
     return [(path, fx) for path, fx in groups if fx is not None]
 
 
-def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
-    """(path, name) for every variable an effect or call writes."""
-    for i, node in enumerate(program.nodes):
-        if isinstance(node, ExternalCallNode) and node.store_as is not None:
-            yield f"nodes[{i}].store_as", node.store_as
-    for path, fx in _effect_groups(program):
+def _undeclared_writes(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
+    """(path, name) for every variable an effect or call writes that is not declared (the
+    paths are made only for effects that write variables)."""
+    declared = program.variables
+
+    def writes(where: str, at: int, fx: Effects | None) -> Iterator[tuple[str, str]]:
+        if fx is None or not (fx.variables or fx.set):
+            return
+        path = where.format(at)
         for name in fx.variables:
-            yield f"{path}.variables.{name}", name
+            if name not in declared:
+                yield f"{path}.variables.{name}", name
+        for target in fx.set:
+            if target.startswith("var.") and target[4:] not in declared:
+                yield f"{path}.set.{target}", target[4:]
+
+    for i, node in enumerate(program.nodes):
+        yield from writes("nodes[{}].on_enter", i, node.on_enter)
+        yield from writes("nodes[{}].on_exit", i, node.on_exit)
+        if node.type == "action":
+            yield from writes("nodes[{}].effects", i, node.effects)
+        elif isinstance(node, ChoiceNode):
+            for j, c in enumerate(node.choices):
+                yield from writes(f"nodes[{i}].choices[{{}}].effects", j, c.effects)
+        elif isinstance(node, ExternalCallNode) and node.store_as not in (None, *declared):
+            yield f"nodes[{i}].store_as", node.store_as  # type: ignore[misc]
+    for i, edge in enumerate(program.edges):
+        yield from writes("edges[{}].effects", i, edge.effects)
 
 
 def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
     ids: set[str] = set()
     for i, node in enumerate(program.nodes):
         if node.id in ids:
-            yield Problem(src, f"nodes[{i}].id", f"a unique node id ({node.id!r} repeats)")
+            yield Problem(
+                src, f"nodes[{i}].id", f"a unique node id ({node.id!r} repeats)", "duplicate_id"
+            )
         ids.add(node.id)
     if program.entry not in ids:
-        yield Problem(src, "entry", f"an existing node id (no node {program.entry!r})")
+        yield Problem(
+            src, "entry", f"an existing node id (no node {program.entry!r})", "unknown_entry"
+        )
     for i, edge in enumerate(program.edges):
         for end, target in (("from", edge.from_), ("to", edge.to)):
             if target not in ids:
-                yield Problem(src, f"edges[{i}].{end}", f"an existing node id (no node {target!r})")
+                yield Problem(
+                    src,
+                    f"edges[{i}].{end}",
+                    f"an existing node id (no node {target!r})",
+                    "unknown_node",
+                )
     edge_ids = Counter(e.id for e in program.edges if e.id is not None)
     for dup in sorted(e for e, n in edge_ids.items() if n > 1):
-        yield Problem(src, "edges", f"unique edge ids ({dup!r} repeats)")
+        yield Problem(src, "edges", f"unique edge ids ({dup!r} repeats)", "duplicate_id")
     for i, node in enumerate(program.nodes):
         if not isinstance(node, ChoiceNode):
             continue
         if not node.choices:
-            yield Problem(src, f"nodes[{i}].choices", "at least one choice")
+            yield Problem(src, f"nodes[{i}].choices", "at least one choice", "no_choices")
         seen: set[str] = set()
         for j, choice in enumerate(node.choices):
             if choice.id in seen:
@@ -144,6 +177,7 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
                     src,
                     f"nodes[{i}].choices[{j}].id",
                     f"a unique choice id ({choice.id!r} repeats)",
+                    "duplicate_id",
                 )
             seen.add(choice.id)
             if choice.to is not None and choice.to not in ids:
@@ -151,21 +185,47 @@ def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
                     src,
                     f"nodes[{i}].choices[{j}].to",
                     f"an existing node id (no node {choice.to!r})",
+                    "unknown_node",
                 )
         if node.fallback is not None and node.fallback not in ids:
             yield Problem(
-                src, f"nodes[{i}].fallback", f"an existing node id (no node {node.fallback!r})"
+                src,
+                f"nodes[{i}].fallback",
+                f"an existing node id (no node {node.fallback!r})",
+                "unknown_node",
             )
     for old, new in program.renames.nodes.items():
         if new not in ids:
-            yield Problem(src, f"renames.nodes.{old}", f"an existing node id (no node {new!r})")
+            yield Problem(
+                src,
+                f"renames.nodes.{old}",
+                f"an existing node id (no node {new!r})",
+                "unknown_node",
+            )
     for old, new in program.renames.variables.items():
         if new not in program.variables:
-            yield Problem(src, f"renames.variables.{old}", f"a declared variable (no {new!r})")
+            yield Problem(
+                src,
+                f"renames.variables.{old}",
+                f"a declared variable (no {new!r})",
+                "undeclared_variable",
+            )
 
 
-def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
-    ids = {n.id for n in program.nodes}
+#: Session state with no default: reading it before anything set it fails the step.
+_NO_DEFAULT = {"player": "player", "quest": "quests"}
+
+
+def _expressions(
+    program: NarrativeProgram,
+    src: str,
+    counted: set[str],
+    reads: dict[tuple[str, str], str],
+) -> Iterator[Problem]:
+    """Problems in the expressions and templates. Adds the node ids whose visit counts
+    they read to ``counted``, and the ``player``/``quest`` names they read to ``reads``
+    (with the path of the first read), in one pass over the texts."""
+    ids, declared = {n.id for n in program.nodes}, program.variables
     for path, text, is_template in _texts(program):
         try:
             refs = compile_template(text).refs if is_template else compile_expression(text).refs
@@ -173,21 +233,49 @@ def _expressions(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             pos = exc.position
             where = f"{exc.message} at position {pos}: {text[:pos]}«here»{text[pos:]}"
             yield Problem(
-                src, path, f"a valid {'template' if is_template else 'expression'} ({where})"
+                src,
+                path,
+                f"a valid {'template' if is_template else 'expression'} ({where})",
+                "invalid_expression",
             )
             continue
+        if not refs:
+            continue
+        wrong = False
+        for ref in refs:  # the common case: nothing wrong, nothing to sort
+            root = ref[0]
+            if root == "visits":
+                counted.add(ref[1])
+                wrong = wrong or ref[1] not in ids
+            elif root == "var":
+                wrong = wrong or ref[1] not in declared
+            elif root in _NO_DEFAULT:
+                for read in sorted(r for r in refs if r[0] in _NO_DEFAULT):
+                    reads.setdefault((read[0], read[-1]), path)
+        if not wrong:
+            continue
         for ref in sorted(refs):
-            if ref[0] == "var" and ref[1] not in program.variables:
+            if ref[0] == "var" and ref[1] not in declared:
                 yield Problem(
-                    src, path, f"a declared variable (var.{ref[1]} is not in 'variables')"
+                    src,
+                    path,
+                    f"a declared variable (var.{ref[1]} is not in 'variables')",
+                    "undeclared_variable",
                 )
             if ref[0] == "visits" and ref[1] not in ids:
                 yield Problem(
-                    src, path, f"an existing node id in visits/visited (no node {ref[1]!r})"
+                    src,
+                    path,
+                    f"an existing node id in visits/visited (no node {ref[1]!r})",
+                    "unknown_node",
                 )
-    for path, name in _declared_vars(program):
-        if name not in program.variables:
-            yield Problem(src, path, f"a declared variable ({name!r} is not in 'variables')")
+    for path, name in _undeclared_writes(program):
+        yield Problem(
+            src,
+            path,
+            f"a declared variable ({name!r} is not in 'variables')",
+            "undeclared_variable",
+        )
 
 
 def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
@@ -206,7 +294,10 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
         path = f"nodes[{index[node.id]}]"
         if node.id not in seen:
             yield Problem(
-                src, path, f"a node reachable from the entry ({node.id!r} is unreachable)"
+                src,
+                path,
+                f"a node reachable from the entry ({node.id!r} is unreachable)",
+                "unreachable",
             )
         if node.end:
             continue
@@ -214,45 +305,53 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
         if isinstance(node, ChoiceNode):
             if not nexts[node.id] and not out_edges:
                 yield Problem(
-                    src, path, f"a way out of choice node {node.id!r} (no targets, no edges)"
+                    src,
+                    path,
+                    f"a way out of choice node {node.id!r} (no targets, no edges)",
+                    "dead_end",
                 )
             elif node.fallback is None and all(c.conditions or c.once_only for c in node.choices):
                 yield Problem(
-                    src, path, f"a fallback: every choice of {node.id!r} can be unavailable"
+                    src,
+                    path,
+                    f"a fallback: every choice of {node.id!r} can be unavailable",
+                    "no_fallback",
                 )
         elif not out_edges:
             yield Problem(
-                src, path, f"a way out of {node.id!r} (a dead end; mark endings 'end: true')"
+                src,
+                path,
+                f"a way out of {node.id!r} (a dead end; mark endings 'end: true')",
+                "dead_end",
             )
         elif all(e.conditions for e in out_edges):
             yield Problem(
                 src,
                 path,
                 f"an unconditional edge out of {node.id!r} (every way out is conditional)",
+                "conditional_exits",
             )
 
 
-#: Session state with no default: reading it before anything set it fails the step.
-_NO_DEFAULT = {"player": "player", "quest": "quests"}
-
-
-def _unset_reads(program: NarrativeProgram, src: str) -> Iterator[Problem]:
-    """Warn once per ``player.*``/``quest.*`` name read but set by no effect of the program."""
-    set_here = {("quest", name) for _, fx in _effect_groups(program) for name in fx.quests}
-    warned: set[tuple[str, str]] = set()
-    for path, text, is_template in _texts(program):
-        refs = compile_template(text).refs if is_template else compile_expression(text).refs
-        for ref in sorted(refs):
-            name = (ref[0], ref[-1])
-            if ref[0] in _NO_DEFAULT and name not in set_here and name not in warned:
-                warned.add(name)
-                field = _NO_DEFAULT[ref[0]]
-                yield Problem(
-                    src,
-                    path,
-                    f"state set before play ({ref[0]}.{ref[-1]} is read but no effect sets it;"
-                    f" give it in a state file: {field}: {{{ref[-1]}: ...}})",
-                )
+def _unset_reads(
+    program: NarrativeProgram, src: str, reads: dict[tuple[str, str], str]
+) -> Iterator[Problem]:
+    """Warn once per ``player.*``/``quest.*`` name read (``reads``, from
+    :func:`_expressions`) but set by no effect of the program."""
+    if not reads:
+        return
+    groups = _effect_groups(program)
+    set_here = {("quest", name) for _, fx in groups for name in fx.quests}
+    set_here |= {("quest", t[6:]) for _, fx in groups for t in fx.set if t.startswith("quest.")}
+    for (root, name), path in reads.items():
+        if (root, name) not in set_here:
+            yield Problem(
+                src,
+                path,
+                f"state set before play ({root}.{name} is read but no effect sets it;"
+                f" give it in a state file: {_NO_DEFAULT[root]}: {{{name}: ...}})",
+                "unset_state",
+            )
 
 
 def check_program(program: NarrativeProgram, source: str | Path = "<program>") -> ProgramReport:
@@ -261,10 +360,18 @@ def check_program(program: NarrativeProgram, source: str | Path = "<program>") -
     Warnings: unreachable nodes, dead ends, choices that can all be unavailable, and state
     read with no default (``player.*``, ``quest.*``) that no effect of the program sets.
     """
-    src = str(source)
-    errors = [*_structure(program, src), *_expressions(program, src)]
-    warnings = [*_warnings(program, src), *_unset_reads(program, src)] if not errors else []
-    return ProgramReport(tuple(errors), tuple(warnings))
+    return check_and_count(program, source)[0]
+
+
+def check_and_count(
+    program: NarrativeProgram, source: str | Path = "<program>"
+) -> tuple[ProgramReport, frozenset[str]]:
+    """:func:`check_program`'s report, and the node ids whose visit counts the program's
+    expressions read (the counts a save keeps)."""
+    src, counted, reads = str(source), set(), {}
+    errors = [*_structure(program, src), *_expressions(program, src, counted, reads)]
+    warnings = [*_warnings(program, src), *_unset_reads(program, src, reads)] if not errors else []
+    return ProgramReport(tuple(errors), tuple(warnings)), frozenset(counted)
 
 
 def load_program(path: str | Path) -> NarrativeProgram:

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from storylab._data import DataError
-from storylab.runtime.check import check_program
+from storylab.runtime.check import check_and_count
 from storylab.runtime.expressions import Env, Expression, compile_expression
 from storylab.runtime.program import (
     ActionBlockNode,
     ActionNode,
+    CallNode,
     ChoiceNode,
     DialogueNode,
     Effects,
@@ -38,6 +39,7 @@ __all__ = [
     "DIALOGUE",
     "KIND_NAMES",
     "SCENE",
+    "SUB",
     "WAIT",
     "CompiledProgram",
     "Txn",
@@ -46,7 +48,7 @@ __all__ = [
     "compile_program",
 ]
 
-DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT = range(9)
+DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT, SUB = range(10)
 _KINDS = {
     "dialogue": DIALOGUE,
     "choice": CHOICE,
@@ -57,6 +59,7 @@ _KINDS = {
     "wait": WAIT,
     "external_call": CALL,
     "comment": COMMENT,
+    "call": SUB,
 }
 #: Node type names indexed by kind number (the inverse of ``_KINDS``).
 KIND_NAMES = tuple(sorted(_KINDS, key=_KINDS.__getitem__))
@@ -107,28 +110,116 @@ def _value_fn(value: Any) -> Callable[[Env], Any]:
 def check_scalar(value: Any, where: str) -> Any:
     """``value`` when it is a bool, number, text or none; else a :class:`StepError`."""
     if not isinstance(value, _SCALARS):
-        raise StepError(f"{where}: variables hold true/false, numbers, text or none, not {value!r}")
+        raise StepError(
+            f"{where}: variables hold true/false, numbers, text or none, not {value!r}",
+            "invalid_value",
+            target=where,
+            value=repr(value),
+        )
     return value
 
 
+#: Effect groups, in the order ``Effects`` declares them (the fast path's order).
+_GROUPS = ("relationships", "flags", "inventory", "arcs", "quests", "variables", "set")
+_ROOTS = {"relationships": "rel", "flags": "flags", "inventory": "inv", "arcs": "arc"}
+_ROOTS |= {"quests": "quest", "variables": "var"}
+
+
+def _footprint(fx: Effects, name: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """What effect group ``name`` of ``fx`` reads and writes, as ``(root, key)`` with
+    relationships by field only (``rel.self`` and ``rel.mara`` may be one NPC) and
+    ``(root, "*")`` for a whole table (``inv``)."""
+    table = getattr(fx, name)
+    if name == "relationships":
+        fields = {("rel", f) for row in table.values() for f in row}
+        return fields, fields
+    if name == "set":
+        writes = {_key(_target(k)) for k in table}
+    else:
+        writes = {(_ROOTS[name], k) for k in table}
+    reads = set(writes) if name in ("inventory", "arcs") else set()
+    for value in table.values():
+        if isinstance(value, str) and name in ("variables", "set"):
+            reads |= {_key(ref) for ref in compile_expression(value).refs}
+    return reads, writes
+
+
+def _key(ref: tuple) -> tuple[str, str]:
+    root = ref[0]
+    if root == "rel":
+        return ("rel", ref[-1])
+    return (root, ref[1] if len(ref) > 1 and ref[1] is not None else "*")
+
+
+def _reorder_safe(fx: Effects, written: list[str]) -> bool:
+    """Whether applying the ``written`` groups in field order gives what the author's
+    order gives: every two groups that trade places touch disjoint state."""
+    prints = {name: _footprint(fx, name) for name in written}
+
+    def clash(a: str, b: str) -> bool:
+        (ra, wa), (rb, wb) = prints[a], prints[b]
+        for writes, touched in ((wa, rb | wb), (wb, ra)):
+            roots = {root for root, key in touched if key == "*"}
+            if writes & touched or any(root in roots for root, _ in writes):
+                return True
+        return False
+
+    rank = {name: i for i, name in enumerate(_GROUPS)}
+    return not any(
+        rank[a] > rank[b] and clash(a, b) for i, a in enumerate(written) for b in written[i + 1 :]
+    )
+
+
+def _target(name: str) -> tuple[str, str, str | None]:
+    """A ``set`` target as (root, key, field): ``rel.mara.affinity`` -> rel, mara, affinity;
+    ``inv.coin`` -> inv, coin, None."""
+    root, _, rest = name.partition(".")
+    if root == "rel":
+        who, _, field = rest.partition(".")
+        return root, who, field
+    return root, rest, None
+
+
 class CEffects:
-    """Compiled :class:`~storylab.runtime.program.Effects`."""
+    """Compiled :class:`~storylab.runtime.program.Effects`.
 
-    __slots__ = ("arcs", "flags", "inv", "quests", "rel", "vars")
+    Groups apply in the author's order. When that order gives the same result as the
+    field order (it is the field order, or no group reads or writes what a group it
+    trades places with writes), they apply in field order on the fast path; otherwise
+    ``parts`` holds one compiled group per written group, in the author's order.
+    """
 
-    def __init__(self, fx: Effects):
+    __slots__ = ("arcs", "flags", "inv", "parts", "quests", "rel", "sets", "vars")
+
+    def __init__(self, fx: Effects, only: str | None = None):
+        def wanted(name: str) -> bool:
+            return only is None or only == name
+
         self.rel = tuple(
-            (w, f, d) for w, fields in fx.relationships.items() for f, d in fields.items()
+            (w, f, d)
+            for w, fields in (fx.relationships if wanted("relationships") else {}).items()
+            for f, d in fields.items()
         )
-        self.flags = tuple(fx.flags.items())
-        self.inv = tuple(fx.inventory.items())
-        self.arcs = tuple(fx.arcs.items())
-        self.quests = tuple(fx.quests.items())
-        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items())
+        self.flags = tuple(fx.flags.items()) if wanted("flags") else ()
+        self.inv = tuple(fx.inventory.items()) if wanted("inventory") else ()
+        self.arcs = tuple(fx.arcs.items()) if wanted("arcs") else ()
+        self.quests = tuple(fx.quests.items()) if wanted("quests") else ()
+        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items() if wanted("variables"))
+        self.sets = tuple((_target(k), _value_fn(v)) for k, v in fx.set.items() if wanted("set"))
+        self.parts: tuple[CEffects, ...] | None = None
+        if only is None:
+            written = [name for name in fx.order if getattr(fx, name)]
+            if not _reorder_safe(fx, written):
+                self.parts = tuple(CEffects(fx, name) for name in written)
 
     def apply(self, log: UndoLog | None, env: Env) -> None:
-        """Apply to the session and program variables in ``env``; with a ``log`` (a
-        :attr:`Txn.log`), record how to undo each write first."""
+        """Apply to the session and program variables in ``env`` (group by group in the
+        author's order); with a ``log`` (a :attr:`Txn.log`), record how to undo each write
+        first."""
+        if self.parts is not None:
+            for part in self.parts:
+                part.apply(log, env)
+            return
         if self.rel:
             self._relationships(log, env)
         if self.flags:
@@ -148,40 +239,95 @@ class CEffects:
                 if log is not None:
                     log.append((table, name, table.get(name, _MISSING)))
                 table[name] = value
+        if self.sets:
+            self._set(log, env)
 
     def _relationships(self, log: UndoLog | None, env: Env) -> None:
         rels = env.relationships
         for who, field, delta in self.rel:
             npc = env.npc if who == "self" else who
-            row = rels.get(npc)
-            if row is None:
-                row = {}
-                _write(log, rels, npc, row)
+            row = _row_of(log, rels, npc)
             current = row.get(field, 0)
             if isinstance(current, bool) or not isinstance(current, int | float):
-                raise StepError(f"rel.{npc}.{field} is {current!r}; cannot add {delta}")
+                raise StepError(
+                    f"rel.{npc}.{field} is {current!r}; cannot add {delta}",
+                    "not_a_number",
+                    target=f"rel.{npc}.{field}",
+                    value=current,
+                )
             _write(log, row, field, current + delta)
 
     def _counters(self, log: UndoLog | None, env: Env) -> None:
         for item, delta in self.inv:
             count = env.inventory.get(item, 0) + delta
             if count < 0:
-                raise StepError(f"inventory: {item} would drop to {count}")
+                raise StepError(
+                    f"inventory: {item} would drop to {count}",
+                    "inventory_negative",
+                    item=item,
+                    count=count,
+                )
             _write(log, env.inventory, item, count)
         for name, delta in self.arcs:
             _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
         for name, value in self.quests:
             _write(log, env.quests, name, value)
 
+    def _set(self, log: UndoLog | None, env: Env) -> None:
+        for (root, key, field), fn in self.sets:
+            value = check_scalar(fn(env), f"{root}.{key}")
+            if root == "rel":
+                npc = env.npc if key == "self" else key
+                _write(log, _row_of(log, env.relationships, npc), field, value)
+            elif root == "var":
+                _write(log, env.variables, key, value)
+            elif root == "flags":
+                _write(log, env.flags, key, value)
+            elif root == "quest":
+                _write(log, env.quests, key, value)
+            elif root == "inv":
+                if value.__class__ is not int or value < 0:
+                    raise StepError(
+                        f"inv.{key} counts whole items from 0; cannot set it to {value!r}",
+                        "inventory_negative" if value.__class__ is int else "invalid_value",
+                        item=key,
+                        count=value,
+                    )
+                _write(log, env.inventory, key, value)
+            else:
+                if value.__class__ not in (int, float):
+                    raise StepError(
+                        f"arc.{key} is a number; cannot set it to {value!r}",
+                        "invalid_value",
+                        target=f"arc.{key}",
+                        value=value,
+                    )
+                _write(log, env.arcs, key, value)
+
+
+def _row_of(log: UndoLog | None, rels: dict, npc: str) -> dict:
+    """The NPC's relationship row, created (and logged) when missing."""
+    row = rels.get(npc)
+    if row is None:
+        row = {}
+        _write(log, rels, npc, row)
+    return row
+
 
 def _effects(fx: Effects | None) -> CEffects | None:
     """Compiled effects, shared between equal ones (they never change; sharing saves memory
     and keeps more of a large program in the CPU caches)."""
     if fx is None or not (
-        fx.relationships or fx.flags or fx.inventory or fx.arcs or fx.quests or fx.variables
+        fx.relationships
+        or fx.flags
+        or fx.inventory
+        or fx.arcs
+        or fx.quests
+        or fx.variables
+        or fx.set
     ):
         return None
-    key = fx.model_dump_json()
+    key = repr(fx.__dict__)  # the fields and, when written out of field order, the order
     found = _SHARED_EFFECTS.get(key)
     if found is None:
         found = _SHARED_EFFECTS[key] = CEffects(fx)
@@ -277,12 +423,13 @@ class CNode(_Hot):
     once-only), ``fixed`` (the offers when they never change: no conditions, none
     once-only, no holes), ``prompt``, ``fallback``; action ``effects``, ``delay``; action
     block ``block``; scene ``scene``; wait ``duration``, ``condition``; external call
-    ``handler``, ``args``, ``store_as``.
+    ``handler``, ``args``, ``store_as``; call ``callee`` (a program id) and ``args``.
     """
 
     __slots__ = (
         "args",
         "block",
+        "callee",
         "choices",
         "condition",
         "delay",
@@ -305,7 +452,8 @@ class CNode(_Hot):
         self.edges: tuple = ()
         self.next: CNode | None = None
         self.next_via: str | None = None
-        self.args = self.block = self.choice_index = self.choices = self.condition = None
+        self.args = self.block = self.callee = self.choice_index = self.choices = None
+        self.condition = None
         self.delay = self.duration = self.effects = self.fallback = self.fixed = None
         self.gen_program = self.handler = self.line = self.once = self.prompt = None
         self.rows = self.scene = self.speaker = self.store_as = self.text = None
@@ -369,7 +517,13 @@ def _call(self: CNode, node: ExternalCallNode) -> None:
     self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
 
 
+def _sub(self: CNode, node: CallNode) -> None:
+    self.callee = node.program
+    self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+
+
 _FILL: dict[str, Callable[[CNode, Any], None]] = {
+    "call": _sub,
     "dialogue": _dialogue,
     "choice": _choice,
     "action": _action,
@@ -396,14 +550,28 @@ class CompiledProgram:
         Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
         ``(condition or None, effects or None, target node, how)`` in file order, and a
         node with one plain edge (no condition, no effects) links its target as ``next``.
-    handlers, blocks : frozenset
-        External handlers and action-block ids the program names.
+    handlers, blocks, callees : frozenset
+        External handlers, action-block ids and called programs the program names.
+    counted : tuple of str
+        Nodes whose visit counts the program's expressions read, sorted.
     """
 
-    __slots__ = ("blocks", "defaults", "entry", "handlers", "id", "nodes", "source", "version")
+    __slots__ = (
+        "blocks",
+        "callees",
+        "counted",
+        "defaults",
+        "entry",
+        "handlers",
+        "id",
+        "nodes",
+        "source",
+        "version",
+    )
 
-    def __init__(self, program: NarrativeProgram):
+    def __init__(self, program: NarrativeProgram, counted: frozenset[str] = frozenset()):
         self.source, self.id, self.version = program, program.id, program.version
+        self.counted = tuple(sorted(counted))  # nodes whose visit counts expressions read
         self.entry, self.defaults = program.entry, dict(program.variables)
         self.nodes = {n.id: compile_node(n) for n in program.nodes}
         nodes = self.nodes
@@ -422,6 +590,7 @@ class CompiledProgram:
         self.handlers = frozenset(
             n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
         )
+        self.callees = frozenset(n.program for n in program.nodes if isinstance(n, CallNode))
         self.blocks = frozenset(
             b
             for n in program.nodes
@@ -438,7 +607,7 @@ def compile_program(program: NarrativeProgram) -> CompiledProgram:
     DataError
         When :func:`~storylab.runtime.check.check_program` finds errors.
     """
-    report = check_program(program, f"program {program.id}")
+    report, counted = check_and_count(program, f"program {program.id}")
     if report.errors:
         raise DataError(report.errors)
-    return CompiledProgram(program)
+    return CompiledProgram(program, counted)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from storylab._data import UnknownNameError
+from storylab.runtime._bulk import collection_paused
 from storylab.runtime.blocks import (
     BlockLibrary,
     Generation,
@@ -37,13 +38,16 @@ from storylab.runtime.blocks import (
     OfflineProvider,
     default_block_library,
 )
+from storylab.runtime.calls import check_calls
+from storylab.runtime.check import ProgramReport
 from storylab.runtime.compiled import (
     CHOICE,
+    SUB,
     CompiledProgram,
     compile_program,
 )
 from storylab.runtime.expressions import EvaluationError
-from storylab.runtime.loop import StepLoop
+from storylab.runtime.loop import StepLoop, evaluation_error
 from storylab.runtime.persistence import MigrationReport, load_session, save_session
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import (
@@ -79,6 +83,14 @@ class NarrativeEngine(StepLoop):
         External-call handlers by name.
     max_nodes_per_step : int
         A step that runs more nodes than this without stopping fails (a loop with no choice).
+    max_call_depth : int
+        How many programs may be suspended under the active one (calls and interruptions);
+        a call beyond it fails (a call that never returns).
+    save_history : int
+        How many of the latest history entries a save keeps (see :meth:`save`).
+    save_visits : {"read", "all"}
+        Which visit counts a save keeps: those the programs' expressions read (as ink
+        does), or all of them (for a later version that may read more).
     """
 
     def __init__(
@@ -89,11 +101,20 @@ class NarrativeEngine(StepLoop):
         provider: GenerationProvider | None = None,
         handlers: Mapping[str, Handler] | None = None,
         max_nodes_per_step: int = 10_000,
+        max_call_depth: int = 64,
+        save_history: int = 32,
+        save_visits: Literal["read", "all"] = "read",
     ):
+        if save_history < 0 or max_call_depth < 1:
+            raise ValueError("save_history is 0 or more and max_call_depth 1 or more")
         self.blocks = blocks if blocks is not None else default_block_library()
         self.provider: GenerationProvider = provider if provider is not None else OfflineProvider()
         self.handlers: dict[str, Handler] = dict(handlers or {})
         self.max_nodes_per_step = max_nodes_per_step
+        self.max_call_depth, self.save_history = max_call_depth, save_history
+        if save_visits not in ("read", "all"):
+            raise ValueError(f"save_visits is 'read' or 'all', not {save_visits!r}")
+        self.save_visits = save_visits
         self._programs: dict[str, CompiledProgram] = {}
         for program in programs:
             self.add_program(program)
@@ -109,7 +130,8 @@ class NarrativeEngine(StepLoop):
         UnknownNameError
             When it names an action block the library lacks.
         """
-        compiled = compile_program(program)
+        with collection_paused():
+            compiled = compile_program(program)
         for block in sorted(compiled.blocks):
             self.blocks.block(block)
         self._programs[program.id] = compiled
@@ -160,15 +182,13 @@ class NarrativeEngine(StepLoop):
         node = cp.entry if entry is None else entry
         if node not in cp.nodes:
             raise UnknownNameError(f"node of program {program!r}", node, cp.nodes)
-        missing = sorted(cp.handlers - self.handlers.keys())
-        if missing:
-            raise StepError(f"program {program!r} calls unregistered handler(s): {missing}")
+        self._require_callees(cp)
         comp = session.components.get(npc)
         created = comp is None
         if comp is None:
             comp = NarrativeStateComponent()
         elif comp.paused:
-            raise StepError(f"{npc}'s narrative is paused; resume it first")
+            raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
         run = WorkingSet(session, npc, comp, explain)
         saved: tuple = run.begin(session, npc, explain)  # type: ignore[assignment]
         try:
@@ -211,14 +231,23 @@ class NarrativeEngine(StepLoop):
             if comp.pending:
                 if input is not None:
                     raise StepError(
-                        f"node {node.id!r} has not been reached yet; step without input"
+                        f"node {node.id!r} has not been reached yet; step without input",
+                        "not_waiting",
+                        program=cp.id,
+                        node=node.id,
+                        input=input,
                     )
                 status = self._run(run, cp, node, True, "moved")
             elif node.kind == CHOICE:
                 status = self._choose(run, cp, node, input)
             elif input is not None:
                 raise StepError(
-                    f"node {node.id!r} ({kind_name(node)}) takes no input; got {input!r}"
+                    f"node {node.id!r} ({kind_name(node)}) takes no input; got {input!r}",
+                    "not_awaiting_choice",
+                    program=cp.id,
+                    node=node.id,
+                    kind=kind_name(node),
+                    input=input,
                 )
             else:
                 status = self._run(run, cp, node, False, "")
@@ -226,7 +255,7 @@ class NarrativeEngine(StepLoop):
             restore(session, comp, saved)
             run.tx.rollback()
             comp.scratch = None
-            raise StepError(f"at {comp.program}/{comp.node}: {exc}") from None
+            raise evaluation_error(comp.program or "", comp.node or "", exc) from None
         except BaseException:
             restore(session, comp, saved)
             run.tx.rollback()
@@ -244,13 +273,27 @@ class NarrativeEngine(StepLoop):
         comp.paused = False
         return self.current(session, npc, explain=explain)
 
-    def finish(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
-        """End the active program now; a suspended one resumes (and is shown)."""
+    def finish(
+        self, session: Session, npc: str, *, stack: bool = False, explain: bool = False
+    ) -> NarrativeStepResult:
+        """End the active program now, running no node; the suspended one below resumes
+        where it stood (and is shown). With ``stack``, end every suspended program too.
+
+        A program a call node started that is finished this way returns to its caller
+        without running on: the next :meth:`step` goes on from the call node's edges.
+        """
         comp = self._active(session, npc, allow_paused=True)
-        ended = comp.program
+        ended = (comp.program,) if comp.program else ()
+        if stack:
+            ended += tuple(frame[0] for frame in reversed(comp.stack))
+            comp.stack.clear()
         comp.finish()
+        comp.scratch = None
         result = self.current(session, npc, explain=explain)
-        return _with_finished(result, (ended,) if ended else ())
+        back = comp.program is not None and not comp.pending
+        if back and self.compiled(comp.program).nodes[comp.node].kind == SUB:  # type: ignore[arg-type,index]
+            return result._replace(finished=ended, returned=ended)
+        return result._replace(finished=ended)
 
     def current(self, session: Session, npc: str, *, explain: bool = False) -> NarrativeStepResult:
         """What stands now for ``npc`` (choices on offer, waiting, finished), without a step."""
@@ -263,7 +306,10 @@ class NarrativeEngine(StepLoop):
         else:
             node = self.compiled(comp.program).nodes[comp.node]  # type: ignore[index]
             status = "choice" if node.kind == CHOICE and not comp.pending else "waiting"
-        return self._result(run, status, None, record=False)
+        try:
+            return self._result(run, status, None, record=False)
+        except EvaluationError as exc:  # a choice text that fails
+            raise evaluation_error(comp.program or "", comp.node or "", exc) from None
 
     def choices(
         self, session: Session, npc: str
@@ -274,8 +320,10 @@ class NarrativeEngine(StepLoop):
         if node.kind != CHOICE:
             return (), ()
         run = WorkingSet(session, npc, comp, True)
-        offers, hidden = self._offers(run, node)
-        return offers, hidden
+        try:
+            return self._offers(run, node)
+        except EvaluationError as exc:
+            raise evaluation_error(comp.program or "", comp.node or "", exc) from None
 
     def advance_time(self, session: Session, delta: float) -> None:
         """Move world time forward by ``delta`` (finite, not negative)."""
@@ -289,9 +337,14 @@ class NarrativeEngine(StepLoop):
         session.pending.clear()
         return done
 
-    def save(self, session: Session) -> str:
-        """The whole session as JSON (see :func:`~storylab.runtime.persistence.save_session`)."""
-        return save_session(session)
+    def save(self, session: Session, *, history: int | None = None) -> str:
+        """The session as compact JSON: facts, positions, the stack, variables, once-only
+        choices, the visit counts the programs read, and the latest ``history`` entries
+        of each history (:attr:`save_history` by default), so a save stays small however
+        long the playthrough (see :func:`~storylab.runtime.persistence.save_session`)."""
+        keep = self.save_history if history is None else history
+        counted = self._counted if self.save_visits == "read" else None
+        return save_session(session, history=keep, counted=counted)
 
     def load(self, data: str | bytes | dict[str, Any]) -> tuple[Session, MigrationReport]:
         """A saved session, migrated to this engine's program versions, and the report."""
@@ -303,11 +356,48 @@ class NarrativeEngine(StepLoop):
     ) -> NarrativeStateComponent:
         comp = session.components.get(npc)
         if comp is None or comp.program is None:
-            raise StepError(f"{npc} has no active program; start one first")
+            raise StepError(
+                f"{npc} has no active program; start one first", "no_active_program", npc=npc
+            )
         if comp.paused and not allow_paused:
-            raise StepError(f"{npc}'s narrative is paused; resume it first")
+            raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
         return comp
 
+    def _require_callees(self, cp: CompiledProgram) -> None:
+        """Refuse to start ``cp`` when it, or a program it calls (however deep), calls a
+        program or a handler that is not registered."""
+        seen, todo = {cp.id}, [cp]
+        while todo:
+            current = todo.pop()
+            missing = sorted(current.handlers - self.handlers.keys())
+            if missing:
+                raise StepError(
+                    f"program {current.id!r} calls unregistered handler(s): {missing}",
+                    "unknown_handler",
+                    program=current.id,
+                    handlers=tuple(missing),
+                )
+            for callee in sorted(current.callees - seen):
+                found = self._programs.get(callee)
+                if found is None:
+                    raise StepError(
+                        f"program {current.id!r} calls program {callee!r}, which is not "
+                        f"registered; registered: {', '.join(self.program_ids)}",
+                        "unknown_program",
+                        program=current.id,
+                        callee=callee,
+                    )
+                seen.add(callee)
+                todo.append(found)
 
-def _with_finished(result: NarrativeStepResult, finished: tuple[str, ...]) -> NarrativeStepResult:
-    return result._replace(finished=finished)
+    def _counted(self, program: str) -> tuple[str, ...] | None:
+        """The nodes of ``program`` whose visit counts some expression reads (``None``
+        when the engine does not know the program: keep all)."""
+        cp = self._programs.get(program)
+        return None if cp is None else cp.counted
+
+    def check(self) -> ProgramReport:
+        """Problems between the registered programs: calls of unknown programs, arguments
+        the callee does not declare, and call cycles that can never end (see
+        :func:`~storylab.runtime.calls.check_calls`)."""
+        return check_calls([cp.source for cp in self._programs.values()])

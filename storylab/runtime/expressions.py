@@ -25,6 +25,12 @@ decided, so ``{flags.met and 'Again?' or 'Hello.'}`` picks a text); ``not``/``!`
 ``== != < <= > >=``, ``in`` and ``not in``; ``+ -``; ``* / %``; unary ``-``.
 Literals: numbers, ``'text'`` or ``"text"``, ``true``, ``false``, ``none``, ``[a, b]``.
 
+Values are bounded: text and lists hold at most :data:`MAX_TEXT` characters or items,
+integers fit in 64 bits (:data:`INT_RANGE`, what a save can write), numbers are finite.
+An operation that would pass a bound fails with an :class:`EvaluationError` (code
+``value_too_large``) before it builds the value, so ``'x' * 999999999`` costs nothing and
+a variable squared on every pass stops at 64 bits. ``%`` takes numbers only.
+
 >>> env = Env(flags={"met": True}, relationships={"mara": {"affinity": 35}}, npc="mara")
 >>> compile_expression("flags.met and rel.self.affinity >= 30").evaluate(env)
 True
@@ -42,11 +48,14 @@ from typing import Any
 from storylab.runtime.syntax import MAX_LENGTH, ExpressionError, parse
 
 __all__ = [
+    "INT_RANGE",
     "MAX_LENGTH",
+    "MAX_TEXT",
     "Env",
     "EvaluationError",
     "Expression",
     "ExpressionError",
+    "bounded",
     "compile_expression",
     "format_value",
 ]
@@ -57,7 +66,80 @@ _EMPTY: Mapping[str, Any] = {}
 
 
 class EvaluationError(ExpressionError):
-    """An expression that parsed but failed on the values it met (types, division by 0)."""
+    """An expression that parsed but failed on the values it met (types, division by 0).
+
+    ``code`` is ``evaluation_failed``, or ``value_too_large`` when a value would pass the
+    language's bounds (:data:`MAX_TEXT`, :data:`INT_RANGE`, finite numbers).
+    """
+
+    def __init__(self, message: str, source: str, position: int, code: str = "evaluation_failed"):
+        super().__init__(message, source, position)
+        self.code = code
+
+
+#: Longest text or list a value may be (characters or items).
+MAX_TEXT = 10_000
+#: Integers a value may hold: what a save can write (64 bits, signed or not).
+INT_RANGE = (-(2**63), 2**64)
+_LO, _HI = INT_RANGE
+
+
+class _TooLarge(Exception):
+    """A value beyond the bounds (turned into an :class:`EvaluationError` by the guards)."""
+
+
+def bounded(value: Any) -> Any:
+    """``value`` when it is within the language's bounds, else :class:`_TooLarge`."""
+    cls = value.__class__
+    if cls is int:
+        if not _LO <= value < _HI:
+            raise _TooLarge(f"integer {_digits(value)} is outside 64 bits")
+    elif cls is float:
+        if value - value != 0:  # inf - inf and nan - nan are nan
+            raise _TooLarge(f"number {value} is not finite")
+    elif (cls is str or cls is tuple) and len(value) > MAX_TEXT:
+        raise _TooLarge(
+            f"{'text' if cls is str else 'list'} of {len(value):,} exceeds {MAX_TEXT:,}"
+        )
+    return value
+
+
+def _digits(value: int) -> str:
+    """A short description of a large integer (its digits are never all written out)."""
+    return f"of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+def _mul(a: Any, b: Any) -> Any:
+    """``a * b`` refusing results beyond the bounds before building them."""
+    if a.__class__ is int and b.__class__ is int:
+        if a.bit_length() + b.bit_length() > 130:
+            raise _TooLarge("the product of two integers is outside 64 bits")
+    elif isinstance(a, str | tuple) or isinstance(b, str | tuple):
+        seq, n = (a, b) if isinstance(a, str | tuple) else (b, a)
+        if isinstance(n, int) and len(seq) * n > MAX_TEXT:
+            raise _TooLarge(f"repeating {len(seq):,} items {n:,} times exceeds {MAX_TEXT:,}")
+    return bounded(a * b)
+
+
+def _mod(a: Any, b: Any) -> Any:
+    """``a % b`` on numbers only (``%`` formatting of text is not part of the language)."""
+    if isinstance(a, str):
+        raise TypeError("'%' takes numbers; write text with a template's {holes}")
+    return a % b
+
+
+def _div(a: Any, b: Any) -> Any:
+    return bounded(a / b)
+
+
+def _fail(exc: Exception, what: str, source: str, pos: int) -> EvaluationError:
+    """The evaluation error for ``exc`` raised while doing ``what``."""
+    if isinstance(exc, _TooLarge):
+        return EvaluationError(f"value too large: {exc}", source, pos, "value_too_large")
+    return EvaluationError(f"cannot {what}: {exc}", source, pos)
+
+
+_ERRORS = (TypeError, ZeroDivisionError, OverflowError, _TooLarge)
 
 
 class Env:
@@ -122,14 +204,16 @@ def _guard(fn: Fn, source: str, pos: int, what: str) -> Fn:
     def guarded(env: Any) -> Any:
         try:
             return fn(env)
-        except (TypeError, ZeroDivisionError, OverflowError) as exc:
-            raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+        except _ERRORS as exc:
+            raise _fail(exc, what, source, pos) from None
 
     return guarded
 
 
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
-_ARITH["%"] = operator.mod
+#: Arithmetic; ``+`` and ``-`` results are checked against the bounds by the caller
+#: (they at most double a value), the others before they build anything big.
+_ARITH = {"+": operator.add, "-": operator.sub, "*": _mul, "/": _div, "%": _mod}
+_GROWS = {"+", "-"}
 _COMPARE = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -174,7 +258,7 @@ class _Compiler:
             return lambda env: not inner(env)
         if kind == "neg":
             inner = self.build(node[2])
-            return _guard(lambda env: -inner(env), self.source, pos, "negate")
+            return _guard(lambda env: bounded(-inner(env)), self.source, pos, "negate")
         if kind in ("and", "or"):
             a, b = self.build(node[2]), self.build(node[3])
             if kind == "and":
@@ -193,6 +277,8 @@ class _Compiler:
         func = _COMPARE.get(op) or _ARITH[op]
         what = "compare" if op in _COMPARE else "compute"
         source = self.source
+        if op in _GROWS:
+            return self.growing(op, a, b, is_const and value, left, pos)
         if is_const and left[0] == "name" and left[2] == "var":
             return self.variable_op(left[3][0], left[1], func, value, what, pos)
         if is_const:  # one closure, the guard inlined: the common `name op literal` case
@@ -200,18 +286,60 @@ class _Compiler:
             def with_const(env: Any) -> Any:
                 try:
                     return func(a(env), value)
-                except (TypeError, ZeroDivisionError, OverflowError) as exc:
-                    raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+                except _ERRORS as exc:
+                    raise _fail(exc, what, source, pos) from None
 
             return with_const
 
         def general(env: Any) -> Any:
             try:
                 return func(a(env), b(env))
-            except (TypeError, ZeroDivisionError, OverflowError) as exc:
-                raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+            except _ERRORS as exc:
+                raise _fail(exc, what, source, pos) from None
 
         return general
+
+    def growing(self, op: str, a: Fn, b: Fn, const: Any, left: tuple, pos: int) -> Fn:
+        """``+`` or ``-``, with the result checked against the bounds (an integer in range,
+        the common case, inline); ``var.<key> op literal`` read inline as in
+        :meth:`variable_op`. ``const`` is the right operand when it is a literal, else
+        ``False``."""
+        func, source = _ARITH[op], self.source
+
+        def checked(result: Any) -> Any:
+            try:
+                return bounded(result)
+            except _TooLarge as exc:
+                raise _fail(exc, "compute", source, pos) from None
+
+        if const is not False and left[0] == "name" and left[2] == "var":
+            key, at = left[3][0], left[1]
+
+            def variable_grows(env: Any) -> Any:
+                try:
+                    current = env.variables[key]
+                except KeyError:
+                    raise EvaluationError(f"var.{key} is not set", source, at) from None
+                try:
+                    result = func(current, const)
+                except _ERRORS as exc:
+                    raise _fail(exc, "compute", source, pos) from None
+                if result.__class__ is int and _LO <= result < _HI:
+                    return result
+                return checked(result)
+
+            return variable_grows
+
+        def grows(env: Any) -> Any:
+            try:
+                result = func(a(env), b(env))
+            except _ERRORS as exc:
+                raise _fail(exc, "compute", source, pos) from None
+            if result.__class__ is int and _LO <= result < _HI:
+                return result
+            return checked(result)
+
+        return grows
 
     def variable_op(self, key: str, at: int, func: Fn, value: Any, what: str, pos: int) -> Fn:
         """``var.<key> op literal`` as one closure: the commonest condition and effect, with
@@ -225,8 +353,8 @@ class _Compiler:
                 raise EvaluationError(f"var.{key} is not set", source, at) from None
             try:
                 return func(current, value)
-            except (TypeError, ZeroDivisionError, OverflowError) as exc:
-                raise EvaluationError(f"cannot {what}: {exc}", source, pos) from None
+            except _ERRORS as exc:
+                raise _fail(exc, what, source, pos) from None
 
         return variable_with_const
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, groupby, repeat
 from typing import Any
 
+from storylab.runtime.saved import SaveError
+
 __all__ = ["FOLD_AT", "History", "HistoryEntry"]
 
 #: (program id, node id, world time, how the node was reached: "start", "choice:<id>",
@@ -25,8 +27,10 @@ FOLD_AT = 2048
 _SEP = " "  # never inside an id (letters, digits, _ . : -); needs no escaping in JSON
 
 
-def _runs(values: Iterable[Any]) -> list[list[Any]]:
+def _runs(values: list[Any]) -> list[list[Any]]:
     """Run-length encoding: ``[[value, count], ...]``."""
+    if values and values.count(values[0]) == len(values):  # one run: the common case
+        return [[values[0], len(values)]]
     return [[v, len(list(group))] for v, group in groupby(values)]
 
 
@@ -54,8 +58,8 @@ def _rows(columns: dict[str, Any]) -> list[HistoryEntry]:
     time = chain.from_iterable(repeat(v, k) for v, k in columns["time"])
     node, via = columns["node"].split(_SEP), columns["via"].split(_SEP)
     if not len(node) == len(via) == n:
-        raise ValueError(
-            f"saved history is damaged: {n} entries, {len(node)} nodes, {len(via)} ways"
+        raise SaveError(
+            f"damaged save: history has {n} entries, {len(node)} nodes, {len(via)} ways"
         )
     return list(zip(program, node, time, via, strict=True))
 
@@ -119,13 +123,25 @@ class History:
         via_count = columns["via"].count(_SEP) + 1 if n else 0
         counted = [sum(k for _, k in columns[key]) for key in ("program", "time")]
         if not node_count == via_count == counted[0] == counted[1] == n:
-            raise ValueError(f"saved history is damaged: {n} entries do not match its columns")
+            raise SaveError(f"damaged save: history's {n} entries do not match its columns")
         history = cls()
         history._chunks, history._saved_len = ([columns], n) if n else ([], 0)
         return history
 
-    def encode(self) -> dict[str, Any]:
-        """The compact, JSON-ready form; what was encoded before is re-used, not redone."""
+    def encode(self, last: int | None = None) -> dict[str, Any]:
+        """The compact, JSON-ready form; what was encoded before is re-used, not redone.
+        With ``last``, only the latest ``last`` entries."""
+        if last is not None and last < len(self):
+            flat = self._flat
+            if 4 * last <= len(flat):  # all of them still plain fields
+                return _columns(flat[len(flat) - 4 * last :])
+            older: list[HistoryEntry] = []  # from the newest chunks, decoding no more
+            for chunk in reversed(self._chunks):
+                older[:0] = _rows(chunk)
+                if 4 * len(older) + len(flat) >= 4 * last:
+                    break
+            wanted = last - len(flat) // 4
+            return _columns([*chain.from_iterable(older[len(older) - wanted :]), *flat])
         self._fold()
         if len(self._chunks) != 1:
             self._chunks = [_join(self._chunks)]

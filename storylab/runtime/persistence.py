@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from storylab.runtime.compiled import CHOICE, WAIT, CompiledProgram
-from storylab.runtime.state import Frame, NarrativeStateComponent, Session
+from storylab._data import UnknownNameError
+from storylab.runtime.compiled import CHOICE, SUB, WAIT, CompiledProgram
+from storylab.runtime.saved import SaveError
+from storylab.runtime.state import Counted, Frame, NarrativeStateComponent, Session
 
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
@@ -28,9 +30,9 @@ __all__ = ["MigrationNote", "MigrationReport", "load_session", "save_session"]
 class MigrationNote:
     """One mismatch found on load and what was done about it.
 
-    ``kind`` is one of ``version``, ``node-moved``, ``node-missing``, ``node-changed``,
-    ``variable-renamed``, ``variable-removed``, ``variable-added``, ``visits-dropped``,
-    ``choice-dropped``.
+    ``kind`` is one of ``version``, ``unversioned-change``, ``node-moved``,
+    ``node-missing``, ``node-changed``, ``variable-renamed``, ``variable-removed``,
+    ``variable-added``, ``visits-dropped``, ``choice-dropped``.
     """
 
     npc: str
@@ -59,8 +61,15 @@ class MigrationReport:
         return "\n".join(str(n) for n in self.notes) or "no migration needed"
 
 
-def save_session(session: Session) -> str:
-    """The whole session as compact JSON (the same session always gives the same text).
+def save_session(
+    session: Session, *, history: int | None = None, counted: Counted | None = None
+) -> str:
+    """The session as compact JSON (the same session always gives the same text).
+
+    ``history`` keeps only the latest entries of each history; ``counted(program)`` names
+    the visit counts to keep per program (``None``: all). By default everything is kept;
+    :meth:`NarrativeEngine.save <storylab.runtime.engine.NarrativeEngine.save>` keeps the
+    latest entries and the counts the programs read.
 
     Raises
     ------
@@ -68,15 +77,44 @@ def save_session(session: Session) -> str:
         When a number JSON cannot hold (NaN, an infinity, an integer beyond 64 bits) is in
         the session; the message names where it is. Nothing is written.
     """
-    data = session.to_dict()
-    for key, value in data.items():
-        if key != "components":
-            require_json_numbers(value, key)
+    data = session.to_dict(history=history, counted=counted, copy=False)
+    for key in _FACT_KEYS:
+        value = data[key]
+        if value:  # an empty table holds no numbers; world time 0.0 is finite
+            _require_numbers(value, key)
     for npc, comp in data["components"].items():
-        for key, value in comp.items():
-            if key != "visits":  # counts the engine keeps: always small integers
-                require_json_numbers(value, f"components.{npc}.{key}")
+        # the rest holds text, flags and what the engine counts or times (finite: world
+        # time only moves by finite amounts)
+        for key in ("variables", "stack", "wait_until"):
+            _require_numbers(comp[key], f"components.{npc}.{key}")
     return orjson.dumps(data).decode()
+
+
+_FACT_KEYS = (
+    "flags",
+    "relationships",
+    "inventory",
+    "arcs",
+    "quests",
+    "player",
+    "world_time",
+    "pending",
+)
+_PLAIN = frozenset({str, bool, type(None)})
+
+
+def _require_numbers(value: Any, where: str) -> None:
+    """:func:`require_json_numbers`, with a fast path for tables without numbers and
+    tables of tables (the common case)."""
+    if value.__class__ is dict:
+        kinds = set(map(type, value.values()))
+        if kinds <= _PLAIN:
+            return
+        if kinds == {dict}:
+            for key, inner in value.items():
+                _require_numbers(inner, f"{where}.{key}")
+            return
+    require_json_numbers(value, where)
 
 
 def require_json_numbers(value: Any, where: str) -> None:
@@ -103,16 +141,26 @@ def load_session(
 
     Raises
     ------
-    ValueError
-        When the text is not JSON (the message gives the line and column), or not a
-        complete saved session.
-    UnknownNameError
-        When an active or suspended program is not registered with the engine.
+    SaveError
+        When the text is not JSON (the message gives the line and column), not a saved
+        session, or damaged in any way (cut short, keys missing, values of the wrong
+        type), or naming an active or suspended program the engine does not have: the
+        message names where. Old formats load as they are.
     """
-    session = Session.from_dict(data if isinstance(data, dict) else orjson.loads(data))
-    notes: list[MigrationNote] = []
-    for npc in sorted(session.components):
-        notes += _migrate(engine, npc, session.components[npc])
+    try:
+        if isinstance(data, dict):
+            session = Session.from_dict(data)
+        else:
+            session = Session.from_dict(orjson.loads(data), copy=False)
+        notes: list[MigrationNote] = []
+        for npc in sorted(session.components):
+            notes += _migrate(engine, npc, session.components[npc])
+    except SaveError:
+        raise
+    except UnknownNameError as exc:
+        raise SaveError(f"the save needs {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise SaveError(f"damaged save: {exc}") from None
     return session, MigrationReport(tuple(notes))
 
 
@@ -131,9 +179,7 @@ class _Migration:
         return self.cp.source.renames.nodes.get(node)
 
     def variables(self) -> None:
-        saved = self.comp.variables.get(self.cp.id)
-        if saved is None:
-            return
+        saved = self.comp.variables.get(self.cp.id, {})
         renames, now = self.cp.source.renames.variables, {}
         for name, value in saved.items():
             if name in self.cp.defaults:
@@ -207,7 +253,7 @@ class _Migration:
             self.note(
                 "node-moved", f"node {node!r} was renamed {target!r}; moved there", node, target
             )
-        if not pending and self.cp.nodes[target].kind not in (CHOICE, WAIT):
+        if not pending and self.cp.nodes[target].kind not in (CHOICE, WAIT, SUB):
             self.note(
                 "node-changed",
                 f"node {target!r} no longer waits for input; it runs on the next step",
@@ -223,20 +269,30 @@ def _migrate(
 ) -> list[MigrationNote]:
     notes: list[MigrationNote] = []
     active = {f[0] for f in comp.stack} | ({comp.program} if comp.program else set())
+    known = engine._programs
     for program in sorted(set(comp.versions) | active):
-        if program not in engine.program_ids and program not in active:
+        if program not in known and program not in active:
             continue  # a finished program this engine does not load: keep its data as is
         cp = engine.compiled(program)
         saved = comp.versions.get(program)
-        if saved == cp.version:
+        if saved == cp.version and _positions_hold(cp, comp):
             continue
         m = _Migration(npc, cp, comp)
-        m.note(
-            "version",
-            f"saved under version {saved}, now version {cp.version}",
-            str(saved),
-            str(cp.version),
-        )
+        if saved != cp.version:
+            m.note(
+                "version",
+                f"saved under version {saved}, now version {cp.version}",
+                str(saved),
+                str(cp.version),
+            )
+        else:
+            m.note(
+                "unversioned-change",
+                f"version {saved} changed since the save without a version bump (a saved "
+                "position or variable no longer matches it); migrated as for a new version",
+                str(saved),
+                str(cp.version),
+            )
         m.variables()
         m.visits()
         m.taken()
@@ -251,3 +307,21 @@ def _migrate(
         comp.versions[program] = cp.version
         notes += m.notes
     return notes
+
+
+def _positions_hold(cp: CompiledProgram, comp: NarrativeStateComponent) -> bool:
+    """Whether every saved position in ``cp`` names one of its nodes, of a kind that can
+    hold a position (a choice, a wait, or a call waiting for its callee), and every
+    variable it declares has a value."""
+    saved = comp.variables.get(cp.id)
+    if saved is None or not saved.keys() >= cp.defaults.keys():
+        return False
+    frames = [(f[1], f[2]) for f in comp.stack if f[0] == cp.id]
+    if comp.program == cp.id and comp.node is not None:
+        frames.append((comp.node, comp.pending))
+    nodes = cp.nodes
+    for node, pending in frames:
+        found = nodes.get(node)
+        if found is None or (not pending and found.kind not in (CHOICE, WAIT, SUB)):
+            return False
+    return True

@@ -1,7 +1,8 @@
 """The narrative program model: nodes, edges, effects and metadata, as frozen pydantic models.
 
-A program is a directed graph. Nine node types cover dialogue, choices, state changes,
-action blocks, scenes, routing, waiting, calls into the host and comments. Edges carry
+A program is a directed graph. Ten node types cover dialogue, choices, state changes,
+action blocks, scenes, routing, waiting, calls into the host, calls of other programs
+(sub-conversations that return) and comments. Edges carry
 optional conditions and effects; the first edge (in file order) whose conditions hold is
 taken. Conditions, effect expressions and templates are strings in the language of
 :mod:`storylab.runtime.expressions`; :func:`check_program` parses them all.
@@ -15,12 +16,14 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from storylab._data import Frozen, parse_model, read_document
+from storylab.runtime._bulk import collection_paused
 
 __all__ = [
     "ActionBlockNode",
     "ActionNode",
     "BlockQuery",
     "BranchNode",
+    "CallNode",
     "Character",
     "Choice",
     "ChoiceNode",
@@ -43,14 +46,22 @@ __all__ = [
 Scalar = bool | int | float | str | None
 Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_W = r"[A-Za-z_][A-Za-z0-9_]*"
+#: What ``set`` can write: ``rel.<npc>.<field>``, ``flags.<name>``, ``inv.<item>``,
+#: ``arc.<name>``, ``quest.<name>`` or ``var.<name>`` (the names conditions read).
+Target = Annotated[str, Field(pattern=rf"^(rel\.{_W}\.{_W}|(flags|inv|arc|quest|var)\.{_W})$")]
 
 
 class Effects(Frozen):
-    """State changes, applied in field order.
+    """State changes, applied in the order the author wrote them.
 
     ``relationships`` and ``arcs`` add deltas; ``flags`` and ``quests`` set values;
     ``inventory`` adds counts (a count may not drop below zero); ``variables`` set program
-    variables to expressions (a string is always an expression: write ``"'text'"`` for text).
+    variables to expressions (a string is always an expression: write ``"'text'"`` for
+    text); ``set`` sets any target conditions can read (``rel.mara.affinity``,
+    ``inv.coin``, ``flags.met``, ``arc.x``, ``quest.x``, ``var.x``) to a value or an
+    expression (again, a string is an expression). The groups run in the order their keys
+    are written, and the entries of each group in theirs.
     """
 
     relationships: dict[Name, dict[Name, int | float]] = Field(default_factory=dict)
@@ -59,6 +70,26 @@ class Effects(Frozen):
     arcs: dict[Name, int | float] = Field(default_factory=dict)
     quests: dict[Name, Scalar] = Field(default_factory=dict)
     variables: dict[Name, Scalar] = Field(default_factory=dict)
+    set: dict[Target, Scalar] = Field(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: Any) -> Effects:
+        effects = handler(data)
+        if data.__class__ is dict and tuple(data) != _GROUPS[: len(data)]:
+            written = tuple(k for k in data if k in _GROUPS)
+            # kept beside the fields (not a field, nor a private attribute, which would
+            # cost every instance): only effects written out of field order carry it
+            effects.__dict__["_order"] = written + tuple(k for k in _GROUPS if k not in written)
+        return effects
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The groups in the order they apply (as written; unwritten ones in field order)."""
+        return self.__dict__.get("_order", _GROUPS)
+
+
+_GROUPS = tuple(Effects.model_fields)
 
 
 class _NodeBase(Frozen):
@@ -106,7 +137,7 @@ class ActionNode(_NodeBase):
 
     type: Literal["action"]
     effects: Effects
-    delay: float = Field(default=0.0, ge=0.0)
+    delay: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
 
 
 class BlockQuery(Frozen):
@@ -162,7 +193,7 @@ class WaitNode(_NodeBase):
     """Waits until world time has advanced by ``duration`` and/or ``condition`` holds."""
 
     type: Literal["wait"]
-    duration: float | None = Field(default=None, ge=0.0)
+    duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     condition: str | None = None
 
     @model_validator(mode="after")
@@ -184,6 +215,18 @@ class ExternalCallNode(_NodeBase):
     store_as: Name | None = None
 
 
+class CallNode(_NodeBase):
+    """Plays ``program`` as a sub-conversation, then goes on by this node's edges.
+
+    ``args`` set variables of the called program before its entry runs: expressions
+    (strings) or literals, evaluated in this program.
+    """
+
+    type: Literal["call"]
+    program: Id
+    args: dict[Name, Scalar] = Field(default_factory=dict)
+
+
 class CommentNode(_NodeBase):
     """A note for authors; skipped when played."""
 
@@ -200,6 +243,7 @@ Node = Annotated[
     | BranchNode
     | WaitNode
     | ExternalCallNode
+    | CallNode
     | CommentNode,
     Field(discriminator="type"),
 ]
@@ -278,7 +322,8 @@ def parse_program(data: Any, source: str | Path = "<program>") -> NarrativeProgr
     DataError
         Naming the source, the path inside it and what was expected.
     """
-    return parse_model(NarrativeProgram, data, source)
+    with collection_paused():
+        return parse_model(NarrativeProgram, data, source)
 
 
 def read_program(path: str | Path) -> NarrativeProgram:

@@ -32,7 +32,20 @@ Status = Literal["choice", "waiting", "finished", "paused"]
 
 
 class StepError(ValueError):
-    """A step or start that cannot go ahead; the session is exactly as before it."""
+    """A step or start that cannot go ahead; the session is exactly as before it.
+
+    Attributes
+    ----------
+    code : str
+        A stable name of what went wrong (``invalid_choice``, ``paused``, ...; the table
+        in ``docs/runtime.md``), for hosts to act on without reading the message.
+    data : dict
+        What lies behind it, e.g. ``{"choice": "x", "node": "menu", "choices": ("a",)}``.
+    """
+
+    def __init__(self, message: str, code: str = "step_failed", **data: Any):
+        super().__init__(message)
+        self.code, self.data = code, data
 
 
 class Line(NamedTuple):
@@ -87,7 +100,9 @@ class StateSnapshot(NamedTuple):
 class NarrativeStepResult(NamedTuple):
     """Everything one step produced.
 
-    ``text`` joins the lines; ``speaker`` is the last line's speaker. ``transcript_hash``
+    ``text`` joins the lines; ``speaker`` is the last line's speaker. ``finished`` names
+    every program that ended during the step, ``called`` the programs a call node entered
+    and ``returned`` those that ended and returned to their call node. ``transcript_hash``
     chains the hash of every result of this NPC's narrative so far, so two runs with the
     same programs, state and inputs end with the same hash.
     """
@@ -104,6 +119,8 @@ class NarrativeStepResult(NamedTuple):
     finished: tuple[str, ...]
     transcript_hash: str
     snapshot: StateSnapshot
+    called: tuple[str, ...] = ()
+    returned: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -140,6 +157,8 @@ class NarrativeStepResult(NamedTuple):
                 for g in self.generations
             ],
             "finished": list(self.finished),
+            "called": list(self.called),
+            "returned": list(self.returned),
             "transcript_hash": self.transcript_hash,
             "snapshot": {
                 "program": snap.program,
@@ -173,8 +192,10 @@ def format_transcript(results: Iterable[NarrativeStepResult]) -> str:
             out.append(f"{line.speaker}: {line.text}" if line.speaker else line.text)
         for g in r.generations:
             out.append(f"[generation {g.id} {g.status}: {g.request.prompt}]")
+        for name in r.called:
+            out.append(f"[call {name}]")
         for name in r.finished:
-            out.append(f"[end of {name}]")
+            out.append(f"[{'return from' if name in r.returned else 'end of'} {name}]")
         for c in r.choices:
             out.append(f"  [{c.id}] {c.text}")
         for h in r.hidden:

@@ -6,19 +6,29 @@ every step), and both turn into JSON-ready dicts and back without loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from storylab.runtime.history import History
+from storylab.runtime.saved import SaveError, check_component, check_session_facts, need
 
 __all__ = [
     "SESSION_FORMAT",
+    "SESSION_FORMATS",
     "Frame",
     "NarrativeStateComponent",
     "Session",
 ]
 
-#: The ``format`` tag of a saved session; bumped when the layout changes.
-SESSION_FORMAT = "storylab.session/1"
+#: The ``format`` tag of a saved session; bumped when the layout changes. Version 2 may
+#: keep only the latest history entries and the visit counts the programs read.
+SESSION_FORMAT = "storylab.session/2"
+#: Every format :meth:`Session.from_dict` reads (older saves load as they are).
+SESSION_FORMATS = ("storylab.session/1", SESSION_FORMAT)
+
+#: Which visit counts of a program a save keeps: ``counted(program)`` gives the node ids,
+#: or ``None`` for all of them.
+Counted = Callable[[str], Collection[str] | None]
 
 #: A suspended program: (program id, node id, node still to be entered, wait-until time).
 Frame = tuple[str, str, bool, float | None]
@@ -31,9 +41,18 @@ def _pack(counts: dict[str, int]) -> dict[str, Any]:
 
 def _unpack(packed: dict[str, Any]) -> dict[str, int]:
     nodes = packed["nodes"].split(" ") if packed["nodes"] else []
-    if len(nodes) != len(packed["counts"]):
-        raise ValueError("saved visit counts are damaged: nodes and counts differ in number")
+    need(len(nodes) == len(packed["counts"]), "visits", "as many counts as node ids")
     return dict(zip(nodes, packed["counts"], strict=True))
+
+
+def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict[str, int]:
+    """The visit counts of ``program`` a save keeps."""
+    if counted is None:
+        return counts
+    nodes = counted(program)
+    if nodes is None:
+        return counts
+    return {n: c for n, c in zip(nodes, map(counts.get, nodes), strict=True) if c is not None}
 
 
 class NarrativeStateComponent:
@@ -166,27 +185,40 @@ class NarrativeStateComponent:
         return self.visits.get(program or self.program or "", {}).get(node, 0)
 
     # -- JSON ------------------------------------------------------------------------------
-    def to_dict(self, *, apart: bool = False) -> dict[str, Any]:
+    def to_dict(
+        self,
+        *,
+        apart: bool = False,
+        history: int | None = None,
+        counted: Counted | None = None,
+        copy: bool = True,
+    ) -> dict[str, Any]:
         """A JSON-ready dict holding everything; with ``apart``, everything but the history
         and the visit counts, which grow with play (a store keeps them in tables of their
-        own; :meth:`from_dict` takes them back)."""
+        own; :meth:`from_dict` takes them back). ``history`` keeps only the latest entries;
+        ``counted`` keeps only the visit counts it names per program. ``copy=False`` shares
+        the component's own tables and tuples (for writing out at once, not for keeping)."""
+        stack, variables, versions = self.stack, self.variables, self.versions
+        if copy:
+            stack = [list(f) for f in stack]
+            variables, versions = {k: dict(v) for k, v in variables.items()}, dict(versions)
         data = {
             "program": self.program,
             "node": self.node,
             "pending": self.pending,
-            "stack": [list(f) for f in self.stack],
-            "variables": {k: dict(v) for k, v in self.variables.items()},
+            "stack": stack,
+            "variables": variables,
             "taken": {k: sorted(v) for k, v in self.taken.items()},
             "paused": self.paused,
             "error": self.error,
             "wait_until": self.wait_until,
             "last_block": self.last_block,
             "transcript_hash": self.transcript_hash,
-            "versions": dict(self.versions),
+            "versions": versions,
         }
         if not apart:
-            data["history"] = self.history.encode()
-            data["visits"] = {k: _pack(v) for k, v in self.visits.items()}
+            data["history"] = self.history.encode(history)
+            data["visits"] = {k: _pack(_kept(k, v, counted)) for k, v in self.visits.items()}
         return data
 
     @classmethod
@@ -194,23 +226,39 @@ class NarrativeStateComponent:
         cls,
         data: dict[str, Any],
         apart: tuple[History, dict[str, dict[str, int]]] | None = None,
+        *,
+        copy: bool = True,
+        where: str = "component",
     ) -> NarrativeStateComponent:
         """Rebuild a component from :meth:`to_dict` output; ``apart``: the history and the
-        visit counts (per program) when it was made without them."""
-        comp = cls()
+        visit counts (per program) when it was made without them. ``copy=False`` takes
+        over ``data``'s containers (faster; the caller must not use them afterwards);
+        ``where`` names the component in errors.
+
+        Raises
+        ------
+        SaveError
+            When ``data`` is damaged (the message names where).
+        """
+        check_component(data, where, apart=apart is not None)
+        comp = cls.__new__(cls)  # every field is set below
+        comp.scratch = None
         comp.program, comp.node = data["program"], data["node"]
-        comp.pending = bool(data["pending"])
-        comp.stack = [(p, n, bool(e), w) for p, n, e, w in data["stack"]]
+        comp.pending = data["pending"]
+        comp.stack = [(p, n, e, w) for p, n, e, w in data["stack"]]
         if apart is None:
             comp.history = History.decode(data["history"])
             comp.visits = {k: _unpack(v) for k, v in data["visits"].items()}
         else:
             comp.history, comp.visits = apart
-        comp.variables = {k: dict(v) for k, v in data["variables"].items()}
+        variables, versions = data["variables"], data["versions"]
+        if copy:
+            variables, versions = {k: dict(v) for k, v in variables.items()}, dict(versions)
+        comp.variables, comp.versions = variables, versions
         comp.taken = {k: dict.fromkeys(v, True) for k, v in data["taken"].items()}
-        comp.paused, comp.error = bool(data["paused"]), data["error"]
+        comp.paused, comp.error = data["paused"], data["error"]
         comp.wait_until, comp.last_block = data["wait_until"], data["last_block"]
-        comp.transcript_hash, comp.versions = data["transcript_hash"], dict(data["versions"])
+        comp.transcript_hash = data["transcript_hash"]
         return comp
 
     def copy(self) -> NarrativeStateComponent:
@@ -297,8 +345,20 @@ class Session:
             comp = self.components[npc] = NarrativeStateComponent()
         return comp
 
-    def facts_dict(self) -> dict[str, Any]:
-        """The session's facts (everything but the components) as a JSON-ready dict."""
+    def facts_dict(self, *, copy: bool = True) -> dict[str, Any]:
+        """The session's facts (everything but the components) as a JSON-ready dict;
+        ``copy=False`` shares the session's own tables (for writing out at once)."""
+        if not copy:
+            return {
+                "flags": self.flags,
+                "relationships": self.relationships,
+                "inventory": self.inventory,
+                "arcs": self.arcs,
+                "quests": self.quests,
+                "player": self.player,
+                "world_time": self.world_time,
+                "pending": self.pending,
+            }
         return {
             "flags": dict(self.flags),
             "relationships": {k: dict(v) for k, v in self.relationships.items()},
@@ -310,39 +370,63 @@ class Session:
             "pending": [dict(p) for p in self.pending],
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready (components sorted by NPC id)."""
+    def to_dict(
+        self, *, history: int | None = None, counted: Counted | None = None, copy: bool = True
+    ) -> dict[str, Any]:
+        """Everything, JSON-ready (components sorted by NPC id); ``history``, ``counted``
+        and ``copy`` as in :meth:`NarrativeStateComponent.to_dict`."""
         return {
             "format": SESSION_FORMAT,
             "id": self.id,
             "version": self.version,
-            **self.facts_dict(),
-            "components": {k: self.components[k].to_dict() for k in sorted(self.components)},
+            **self.facts_dict(copy=copy),
+            "components": {
+                k: self.components[k].to_dict(history=history, counted=counted, copy=copy)
+                for k in sorted(self.components)
+            },
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Session:
-        """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine)."""
-        if data.get("format") != SESSION_FORMAT:
-            raise ValueError(f"not a saved session (format {data.get('format')!r})")
-        needed = {"id", "version", "components", *cls().facts_dict()}
-        missing = sorted(needed - set(data))
-        if missing:
-            raise ValueError(f"saved session {data.get('id')!r} lacks {', '.join(missing)}")
-        session = cls(
-            data["id"],
-            flags=data["flags"],
-            relationships=data["relationships"],
-            inventory=data["inventory"],
-            arcs=data["arcs"],
-            quests=data["quests"],
-            player=data["player"],
-            world_time=data["world_time"],
-        )
-        session.pending = [dict(p) for p in data["pending"]]
-        session.version = int(data["version"])
+    def from_dict(cls, data: dict[str, Any], *, copy: bool = True) -> Session:
+        """Rebuild a session from :meth:`to_dict` output (no program checks; see the engine).
+        ``copy=False`` takes over ``data``'s containers (faster; the caller must not use
+        them afterwards).
+
+        Raises
+        ------
+        SaveError
+            When ``data`` is not a saved session or is damaged (the message names where).
+        """
+        if data.__class__ is not dict or data.get("format") not in SESSION_FORMATS:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise SaveError(f"not a saved session (format {found!r})")
+        if not data.keys() >= _KEYS:
+            missing = sorted(_KEYS - data.keys())
+            raise SaveError(f"damaged save: lacks {', '.join(missing)}")
+        check_session_facts(data)
+        if copy:
+            session = cls(
+                data["id"],
+                flags=data["flags"],
+                relationships=data["relationships"],
+                inventory=data["inventory"],
+                arcs=data["arcs"],
+                quests=data["quests"],
+                player=data["player"],
+                world_time=data["world_time"],
+            )
+            session.pending = [dict(p) for p in data["pending"]]
+        else:
+            session = cls.__new__(cls)  # every field is set below
+            session.id, session.world_time = data["id"], float(data["world_time"])
+            session.flags, session.relationships = data["flags"], data["relationships"]
+            session.inventory, session.arcs = data["inventory"], data["arcs"]
+            session.quests, session.player = data["quests"], data["player"]
+            session.pending = data["pending"]
+        session.version = data["version"]
         session.components = {
-            k: NarrativeStateComponent.from_dict(v) for k, v in data["components"].items()
+            npc: NarrativeStateComponent.from_dict(comp, copy=copy, where=f"components.{npc}")
+            for npc, comp in data["components"].items()
         }
         return session
 
@@ -362,3 +446,16 @@ class Session:
         twin.version = self.version
         twin.components = {k: c.copy() for k, c in self.components.items()}
         return twin
+
+
+_FACTS = (
+    "flags",
+    "relationships",
+    "inventory",
+    "arcs",
+    "quests",
+    "player",
+    "world_time",
+    "pending",
+)
+_KEYS = frozenset({"id", "version", "components", *_FACTS})

@@ -216,7 +216,9 @@ class SessionStore:
                     History(histories.get(npc, ())),
                     {program: mine.get(program, {}) for program in fields["visit_programs"]},
                 )
-            session.components[npc] = NarrativeStateComponent.from_dict(fields, apart)
+            session.components[npc] = NarrativeStateComponent.from_dict(
+                fields, apart, where=f"components.{npc}"
+            )
         return session
 
     def events(self, session_id: str) -> list[Event]:
@@ -418,9 +420,12 @@ class SessionStore:
         """``engine.resume``, committed."""
         return self._apply(session_id, "resume", {"npc": npc}, lambda s: engine.resume(s, npc))
 
-    def finish(self, engine: NarrativeEngine, session_id: str, npc: str) -> NarrativeStepResult:
-        """``engine.finish``, committed."""
-        return self._apply(session_id, "finish", {"npc": npc}, lambda s: engine.finish(s, npc))
+    def finish(
+        self, engine: NarrativeEngine, session_id: str, npc: str, *, stack: bool = False
+    ) -> NarrativeStepResult:
+        """``engine.finish`` (with ``stack``, of every suspended program too), committed."""
+        args: dict[str, Any] = {"npc": npc, "stack": True} if stack else {"npc": npc}
+        return self._apply(session_id, "finish", args, lambda s: engine.finish(s, npc, stack=stack))
 
     # -- replay -----------------------------------------------------------------------------
     def replay(self, engine: NarrativeEngine, session_id: str, upto: int | None = None) -> Session:
@@ -447,5 +452,5 @@ _REPLAY: dict[str, Callable[[Any, Session, dict[str, Any]], Any]] = {
     "advance_time": lambda e, s, a: e.advance_time(s, a["delta"]),
     "pause": lambda e, s, a: e.pause(s, a["npc"]),
     "resume": lambda e, s, a: e.resume(s, a["npc"]),
-    "finish": lambda e, s, a: e.finish(s, a["npc"]),
+    "finish": lambda e, s, a: e.finish(s, a["npc"], stack=a.get("stack", False)),
 }

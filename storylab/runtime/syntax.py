@@ -64,7 +64,10 @@ def tokenize(source: str, offset: int = 0, end: int | None = None) -> list[Token
             raise ExpressionError(f"unexpected character {source[pos]!r}", source, pos)
         kind, text = m.lastgroup or "", m.group()
         if kind == "num":
-            tokens.append(Token("lit", float(text) if "." in text else int(text), pos))
+            number = float(text) if "." in text else int(text)
+            if number >= 2**64 or number - number != 0:  # what a save can write, finite
+                raise ExpressionError("number too large (integers fit in 64 bits)", source, pos)
+            tokens.append(Token("lit", number, pos))
         elif kind == "str":
             body = re.sub(r"\\(.)", r"\1", text[1:-1])
             tokens.append(Token("lit", body, pos))

@@ -59,6 +59,7 @@ class WorkingSet:
 
     __slots__ = (
         "at",
+        "called",
         "comp",
         "env",
         "explain",
@@ -68,6 +69,7 @@ class WorkingSet:
         "lines",
         "npc",
         "offers",
+        "returned",
         "scenes",
         "session",
         "tx",
@@ -132,6 +134,8 @@ class WorkingSet:
         self.scenes: tuple[SceneLaunch, ...] = ()  # rare: tuples, grown by concatenation
         self.gens: tuple[Generation, ...] = ()
         self.finished: tuple[str, ...] = ()
+        self.called: tuple[str, ...] = ()  # programs call nodes entered
+        self.returned: tuple[str, ...] = ()  # programs that returned to their call node
         self.offers: tuple[ChoiceOffer, ...] | None = None
         self.hidden: tuple[HiddenChoice, ...] = ()
         self.tx.log.clear()
@@ -179,7 +183,9 @@ def run_action_block(
     try:
         resolution = blocks.resolve(spec, run.comp.last_block)
     except BlockResolutionError as exc:
-        raise StepError(str(exc)) from None
+        raise StepError(
+            str(exc), "block_unresolved", program=run.comp.program, node=node.id
+        ) from None
     request = blocks.compose(
         resolution, spec.composition, social_context(blocks, run), npc=run.npc, launch=spec.launch
     )
@@ -199,13 +205,26 @@ def run_external_call(
     handler = handlers.get(node.handler)
     if handler is None:
         known = ", ".join(sorted(handlers)) or "none"
-        raise StepError(f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}")
+        raise StepError(
+            f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}",
+            "unknown_handler",
+            program=cp.id,
+            node=node.id,
+            handler=node.handler,
+        )
     args = {name: fn(run.env) for name, fn in node.args}
     ctx = CallContext(run.session.id, run.npc, cp.id, node.id, run.env.world_time)
     try:
         value = handler(args, ctx)
     except Exception as exc:
-        raise StepError(f"handler {node.handler!r} at {node.id!r} failed: {exc!r}") from exc
+        raise StepError(
+            f"handler {node.handler!r} at {node.id!r} failed: {exc!r}",
+            "handler_failed",
+            program=cp.id,
+            node=node.id,
+            handler=node.handler,
+            error=repr(exc),
+        ) from exc
     if node.store_as is not None:
         run.tx.set(run.env.variables, node.store_as, check_scalar(value, f"var.{node.store_as}"))
 
@@ -219,7 +238,9 @@ def restore(session: Session, comp: NarrativeStateComponent, saved: tuple) -> No
     """Put back what the undo log does not cover (call it before ``Txn.rollback``)."""
     (comp.program, comp.node, comp.pending, comp.wait_until, comp.last_block) = saved[:5]
     comp.transcript_hash, comp.stack = saved[5], list(saved[6])
-    for program, node, _, _ in comp.history.since(saved[7]):
+    for program, node, _, via in comp.history.since(saved[7]):
+        if via == "return":  # back at a call node: not a visit
+            continue
         counts = comp.visits[program]
         counts[node] -= 1
         if not counts[node]:
