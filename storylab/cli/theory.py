@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storylab.cli._output import print_json, print_table
-from storylab.theory import ArcFit, arcs, classify_arc, genres, spectrums
+from storylab.theory import ArcFit, ClassifierSettings, arcs, classify_arc, genres, spectrums
 from storylab.theory.spectrums import genre_mapping
 from storylab.validation import validate_file
 
@@ -140,7 +140,7 @@ def _run_classify(args: argparse.Namespace) -> int:
     values = _numeric(frame, column, args.file)
     positions = _numeric(frame, args.position, args.file) if args.position else None
     try:
-        fit = classify_arc(values, positions)
+        fit = classify_arc(values, positions, settings=ClassifierSettings(method=args.method))
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {column!r}: {exc}") from None
     if args.json:
@@ -165,6 +165,7 @@ def _run_text(args: argparse.Namespace) -> int:
             points=args.points,
             shuffles=args.shuffles,
             seed=args.seed,
+            settings=ClassifierSettings(method=args.method),
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
@@ -243,6 +244,13 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+METHOD: dict[str, Any] = {
+    "choices": ("trained", "templates"),
+    "default": "trained",
+    "help": "rank the arcs by the trained network (default) or by the warped templates alone",
+}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the theory commands."""
     p = sub.add_parser("arcs", help="the six emotional arcs (table, JSON, gallery), classify")
@@ -256,6 +264,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--column", help="the column of values (default: the only numeric one)")
     c.add_argument("--position", metavar="COLUMN", help="a column of story positions")
     c.add_argument("--json", action="store_true", help="print the fit as JSON")
+    c.add_argument("--method", **METHOD)
     c.set_defaults(run=_run_classify)
 
     c = arcs_sub.add_parser("text", help="the emotional arc of a UTF-8 text (Reagan et al.)")
@@ -265,6 +274,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--shuffles", type=int, default=20, help="word shuffles for the null (20)")
     c.add_argument("--seed", type=int, default=0, help="seed of the shuffles (0)")
     c.add_argument("--json", action="store_true", help="print the fit and trajectory as JSON")
+    c.add_argument("--method", **METHOD)
     c.set_defaults(run=_run_text)
 
     p = sub.add_parser("spectrums", help="the ten life-value spectrums and the genre table")
