@@ -29,6 +29,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from importlib.metadata import distribution
@@ -90,7 +91,7 @@ def storylab_frame(settings: ClassifierSettings | None = None) -> Callable:
                 "predicted": table["best"].astype(object).to_numpy(),
                 "top": ARC_NAMES[table.filter(like="score_").to_numpy().argmax(axis=1)],
                 "score": table["score"].to_numpy(),
-                "noise": table["noise"].to_numpy(),
+                "p_noise": table["noise"].to_numpy(),
             }
         )
 
@@ -114,6 +115,7 @@ def reference(path: str) -> Callable:
     """The batch classifier of another revision's ``classify.py`` (loaded as its own module)."""
     spec = importlib.util.spec_from_file_location("reference_classify", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
 
     def run(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -216,7 +218,7 @@ def calibration(per_condition: int) -> tuple[float, float, pd.DataFrame]:
         storylab_frame(), per_condition, tiers=EXTENDED, difficulties=("strong",), seed=1
     )
     right = fit["top"] == fit["arc"]
-    max_noise = 1.0 - choose_threshold(risk_coverage(1.0 - fit["noise"], right), 0.01)
+    max_noise = 1.0 - choose_threshold(risk_coverage(1.0 - fit["p_noise"], right), 0.01)
     min_confidence = choose_threshold(risk_coverage(fit["score"], right), 0.01)
     test = accuracy_frame(
         storylab_frame(), per_condition, tiers=EXTENDED, difficulties=("strong",), seed=0

@@ -51,6 +51,10 @@ def test_huge_positions_and_a_constant_at_extreme_scale():
     assert classify_arc(v, positions).best is ArcType.TRAGEDY
     flat = classify_arc(np.full(40, 3e-300))
     assert flat.reason.startswith("flat") and flat.strength == 0.0
+    long = arc("icarus").sample(2000)  # squared spread near the float limit, no overflow
+    with np.errstate(all="raise"):
+        table = classify_arcs(np.stack([long * 1e152, long * 1e154, long * 1e-152]))
+    assert list(table["best"].astype(str)) == ["icarus"] * 3
 
 
 def test_operator_cache_stays_within_its_byte_budget():

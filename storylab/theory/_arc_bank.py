@@ -134,7 +134,8 @@ class Operators:
 
     x: NDArray[np.float64]  # unit positions
     settings: ClassifierSettings
-    kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator
+    kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator (a view of ``both``)
+    both: NDArray[np.float64]  # n x (grid + 6): the kernel, then the canonical raw templates
     templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
     penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
     member_penalty: NDArray[np.float64]  # the same, laid out like ``members``
@@ -152,7 +153,7 @@ class Operators:
     def nbytes(self) -> int:
         """Memory held by the arrays that grow with the number of positions."""
         kept = 0 if self.raw_bank is None else self.raw_bank.nbytes
-        return self.x.nbytes + self.kernel.nbytes + kept
+        return self.x.nbytes + self.both.nbytes + kept
 
     def raw(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         """Templates ``rows`` at the raw positions (k x n), centred, unit norm."""
@@ -172,6 +173,10 @@ def _raw(x: NDArray[np.float64], s: ClassifierSettings, rows: ArrayLike) -> NDAr
 
 def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
     smoothing = kernel(x, s)
+    both = np.empty((len(x), s.grid + len(ARC_ORDER)), order="F")  # column views stay contiguous
+    both[:, : s.grid] = smoothing
+    del smoothing
+    smoothing = both[:, : s.grid]
     bank = arc_templates(s)
     kinds = [kind for kind, _ in bank]
     starts = np.array([kinds.index(k) for k in ARC_ORDER], dtype=np.intp)
@@ -191,6 +196,7 @@ def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
     canonical = np.array(
         [a + int(np.argmin(moved[a:b])) for a, b in zip(starts, stops, strict=True)]
     )
+    both[:, s.grid :] = _raw(x, s, canonical).T
     # the smoothed bank: grid x M, from the fine table's values at x, chunked over templates
     scaled = x * (_FINE - 1)
     left = np.minimum(scaled.astype(np.intp), _FINE - 2)
@@ -206,6 +212,7 @@ def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
         x=x,
         settings=s,
         kernel=smoothing,
+        both=both,
         templates=unit_rows(smoothed),
         penalty=penalty,
         member_penalty=penalty[members],

