@@ -57,6 +57,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except WriteError:  # already names its path (a nested ``replacing``)
+        raise
     except OSError as exc:
         raise WriteError(f"cannot write {target}: {_reason(exc)}") from None
     finally:

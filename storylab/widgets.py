@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import display
 
+from storylab.graph import CharacterGraph, neighbourhood
 from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.playtest import apply_overrides
 from storylab.runtime.program import NarrativeProgram
@@ -24,10 +25,12 @@ from storylab.storyteller import ActionCategory, StorylineComposer, template_lib
 from storylab.theory import arc
 from storylab.tuning.costs import ActionCosts
 from storylab.viz.arcs import plot_trajectory
+from storylab.viz.graph import plot_neighbourhood
 from storylab.viz.world import plot_presence
 from storylab.world.schedule import format_time
 
 __all__ = [
+    "character_browser",
     "composition_panel",
     "cost_sliders",
     "genre_picker",
@@ -235,3 +238,31 @@ def time_slider(run: Any, *, day: int | None = None, value: float = 0.0) -> widg
 
     output = redraw(draw, {"at": slider})
     return widgets.VBox([widgets.HBox([slider, label]), output, table])
+
+
+# graph ---------------------------------------------------------------------------------------
+def character_browser(
+    graph: CharacterGraph, character: str | None = None, *, depth: int = 0
+) -> widgets.VBox:
+    """Pick a character: its instances by world, NPCs, scenes, programs, generations and
+    assets (one table), and a drawing of its neighbourhood out to ``depth`` relationship
+    hops.
+
+    Raises
+    ------
+    ValueError
+        When the graph has no character templates.
+    """
+    names = list(graph.characters()["template"])
+    if not names:
+        raise ValueError("the graph has no character templates to browse")
+    pick = widgets.Dropdown(options=names, value=character or names[0], description="character")
+    hops = widgets.BoundedIntText(value=depth, min=0, max=3, description="depth")
+
+    def draw(character: str, depth: int) -> None:
+        uses = graph.uses(character)[["kind", "key", "label", "world", "via"]]
+        display(widgets.HTML(uses.fillna("").to_html(index=False, border=0)))
+        plot_neighbourhood(neighbourhood(graph, character, depth), centre=character)
+
+    output = redraw(draw, {"character": pick, "depth": hops})
+    return widgets.VBox([widgets.HBox([pick, hops]), output])

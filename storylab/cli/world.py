@@ -61,12 +61,12 @@ def _run_run(args: argparse.Namespace) -> int:
 
 def _session(world: Any, path: str | None) -> Any:
     """The world's starting session with a state file's facts laid over it."""
-    from storylab.cli.runtime import read_state
+    from storylab.runtime import load_state
     from storylab.world import WorldSession
 
     ws = WorldSession(world, id="cli")
     if path is not None:
-        state, facts = read_state(path), ws.session
+        state, facts = load_state(path), ws.session
         for npc, row in state.relationships.items():
             facts.relationships.setdefault(npc, {}).update(row)
         facts.flags.update(state.flags)

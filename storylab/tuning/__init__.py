@@ -26,6 +26,7 @@ from storylab.tuning.profiles import (
     read_profile,
     save_profile,
 )
+from storylab.tuning.progress import progress_bar, show_progress
 from storylab.tuning.sweep import sweep
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "plan_metrics",
     "plan_runs",
     "profile_name",
+    "progress_bar",
     "read_profile",
     "save_profile",
+    "show_progress",
     "summarize",
     "sweep",
     "trajectory_fit",
