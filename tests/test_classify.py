@@ -118,9 +118,10 @@ def test_batch_agrees_with_single_calls():
         fit = classify_arc(row)
         best = table["best"].iloc[i]
         assert (None if best != best else best) == (fit.best and fit.best.value)
-        assert table["score"].iloc[i] == pytest.approx(fit.matches[0].score)
+        # the network runs in single precision: products of different batch sizes round apart
+        assert table["score"].iloc[i] == pytest.approx(fit.matches[0].score, rel=1e-5)
         assert table[f"score_{fit.matches[-1].arc.value}"].iloc[i] == pytest.approx(
-            fit.matches[-1].score
+            fit.matches[-1].score, rel=1e-5, abs=1e-8
         )
 
 
