@@ -420,7 +420,11 @@ def classify_arc(
     ops, scores, order = core.ops, core.scores[0], core.order[0]
     code, strength = int(core.reason[0]), float(core.strength[0])
     scale = None if positions is None else np.asarray(positions, dtype=float)[[0, -1]]
-    chosen = [int(_fitted(core.penalised, np.array([k]), ops)[0]) for k in range(6)]
+    correlation = (core.penalised[:, 0] + ops.penalty).tolist()  # each arc's best warp
+    chosen = [
+        a + max(range(b - a), key=correlation[a:b].__getitem__)
+        for a, b in zip(ops.starts.tolist(), ops.stops.tolist(), strict=True)
+    ]
     matches = tuple(
         ArcMatch(
             _ARC_ORDER[i],
@@ -533,6 +537,9 @@ def _fitted(
 ) -> NDArray[np.intp]:
     """Each trajectory's best-fitting warp of arc ``kinds[i]``, without the warp prior (the
     turns follow the data)."""
+    if len(kinds) == 1:  # one trajectory: no grouping
+        a, b = ops.starts[kinds[0]], ops.stops[kinds[0]]
+        return (penalised[a:b, 0] + ops.penalty[a:b]).argmax(keepdims=True) + a
     best = np.empty(len(kinds), dtype=np.intp)
     for k, (a, b) in enumerate(zip(ops.starts, ops.stops, strict=True)):
         rows = np.flatnonzero(kinds == k)
