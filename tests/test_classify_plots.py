@@ -43,3 +43,17 @@ def test_plot_text_arc_band_and_fit():
     assert "spread p = 0.050" in ax.get_title()
     bare = plot_text_arc(text_trajectory(text, window=200, points=40), null=result.null)
     assert len(bare.collections) == 1 and len(bare.get_lines()) == 1
+
+
+def test_plot_risk_coverage_marks_the_threshold():
+    from storylab.theory import risk_coverage
+    from storylab.viz import plot_risk_coverage
+
+    curve = risk_coverage([0.9, 0.8, 0.6, 0.3], [True, True, False, False])
+    ax = plot_risk_coverage(curve, threshold=0.6)
+    line, point = ax.get_lines()
+    assert list(line.get_xdata()) == list(curve["coverage"])
+    assert point.get_xdata()[0] == 0.75 and point.get_ydata()[0] == pytest.approx(1 / 3)
+    assert "threshold 0.60" in ax.get_legend().get_texts()[1].get_text()
+    with pytest.raises(ValueError, match="above every confidence"):
+        plot_risk_coverage(curve, threshold=0.95)

@@ -68,3 +68,60 @@ def test_benchmark_set_covers_every_condition_and_accuracy_frame():
     frame = accuracy_frame(always_tragedy, 6, difficulties=("mild",), lengths=(20,))
     assert frame["correct"].mean() == pytest.approx(1 / 6)
     assert set(frame.columns) >= {"difficulty", "noise_kind", "length", "arc", "predicted"}
+
+
+def test_new_noise_kinds_ma_and_spike():
+    kw = {"length": 400, "noise": 0.3, "units": False, "seed": 1}
+    for kind in ("ma", "spike"):
+        noisy = synthetic_trajectories(600, noise_kind=kind, **kw)
+        clean = synthetic_trajectories(600, noise_kind=kind, **{**kw, "noise": 0.0})
+        noise = noisy.values - clean.values
+        assert noise.std() == pytest.approx(0.3, rel=0.1)
+        lag1 = np.mean(noise[:, 1:] * noise[:, :-1]) / np.mean(noise**2)
+        if kind == "ma":
+            assert lag1 > 0.3  # a moving average of 2 to 8 values
+        else:
+            assert abs(lag1) < 0.05 and np.mean(noise != 0.0) == pytest.approx(0.05, abs=0.01)
+
+
+def test_ar1_coefficient_up_to_phi():
+    kw = {"length": 2000, "noise": 1.0, "units": False, "noise_kind": "ar1", "seed": 2}
+    noise = synthetic_trajectories(60, phi=0.97, **kw).values
+    noise -= synthetic_trajectories(60, phi=0.97, **{**kw, "noise": 0.0}).values
+    lag1 = np.sum(noise[:, 1:] * noise[:, :-1], axis=1) / np.sum(noise**2, axis=1)
+    assert lag1.min() > 0.45 and lag1.max() < 0.98 and np.ptp(lag1) > 0.3
+    with pytest.raises(ValueError, match="phi"):
+        synthetic_trajectories(6, noise_kind="ar1", phi=1.0)
+
+
+def test_crops_and_extreme_units():
+    whole = synthetic_trajectories(60, length=101, noise=0.0, warp=0.0, units=False, seed=3)
+    cropped = synthetic_trajectories(
+        60, length=101, noise=0.0, warp=0.0, units=False, crop=0.08, seed=3
+    )
+    rises = cropped.values[whole.labels == "rags_to_riches"]
+    assert rises[:, 0].min() >= whole.values[0, 0] and rises[:, 0].max() > whole.values[0, 0]
+    data = synthetic_trajectories(400, length=30, extreme_units=0.25, seed=4)
+    magnitude = np.log10(np.abs(data.values).max(axis=1))
+    assert magnitude.max() > 100 and magnitude.min() < -100
+    assert np.mean(np.abs(magnitude) > 10) == pytest.approx(0.25, abs=0.07)
+    assert np.isfinite(data.values).all()
+    with pytest.raises(ValueError, match="crop"):
+        synthetic_trajectories(6, crop=0.5)
+
+
+def test_extended_set_is_regenerable_condition_by_condition():
+    from storylab.theory.synthetic import EXTENDED, noise_trajectories
+
+    a = list(benchmark_set(6, tiers=EXTENDED, difficulties=("strong",), lengths=(11, 30)))
+    b = list(benchmark_set(6, tiers=EXTENDED, difficulties=("strong",), lengths=(11, 30)))
+    assert [c for c, _ in a] == [c for c, _ in b]
+    assert {c["noise_kind"] for c, _ in a} == {"white", "ar1", "ma", "spike", "random_walk"}
+    for (_, x), (_, y) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x.values, y.values)
+    pure = noise_trajectories(5, length=20, noise_kind="spike", seed=1)
+    np.testing.assert_array_equal(
+        pure, noise_trajectories(5, length=20, noise_kind="spike", seed=1)
+    )
+    with pytest.raises(ValueError, match="noise_kind"):
+        noise_trajectories(5, noise_kind="pink")

@@ -81,6 +81,22 @@ def test_arcs_classify_json_single_column_and_bare_numbers(tmp_path, capsys):
     assert data["turning_points"][0]["kind"] == "trough"
 
 
+@pytest.mark.parametrize("method", ["trained", "templates"])
+def test_arcs_classify_json_is_finite_at_extreme_scales(tmp_path, capsys, method):
+    import numpy as np
+
+    for scale in ("1e200", "1e-300"):
+        path = tmp_path / f"sine-{scale}.csv"
+        x = np.linspace(0.0, 1.0, 80)
+        path.write_text(
+            "mood\n" + "".join(f"{float(v) * float(scale)!r}\n" for v in np.sin(np.pi * x))
+        )
+        assert main(["arcs", "classify", str(path), "--json", "--method", method]) == 0
+        text = capsys.readouterr().out
+        data = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+        assert data["best"] == "icarus" and data["turning_points"][0]["kind"] == "peak"
+
+
 def test_arcs_classify_reports_an_abstention(tmp_path, capsys):
     flat = tmp_path / "flat.csv"
     flat.write_text("level\n" + "2.5\n" * 20)

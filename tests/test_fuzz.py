@@ -554,7 +554,6 @@ def test_the_store_opens_only_its_own_files(text):
 # -- the classifier --------------------------------------------------------------------------
 
 
-CLASSIFIER_OWNER = "owned by the classifier engineer (issue 10: scale invariance)"
 SERIES = st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=80)
 SCALES = st.sampled_from([1.0, 1e200, 1e-300, -1.0])
 
@@ -580,7 +579,6 @@ def test_the_classifier_returns_a_fit_or_a_value_error(values, scale, with_posit
         _classify(values, scale, with_positions)
 
 
-@pytest.mark.xfail(strict=False, reason=CLASSIFIER_OWNER)
 @fuzz(60)
 @given(values=SERIES, scale=SCALES)
 def test_a_classified_series_has_finite_scores_at_any_scale(values, scale):

@@ -139,14 +139,14 @@ def _print_fit(fit: ArcFit) -> None:
 
 
 def _run_classify(args: argparse.Namespace) -> int:
-    from storylab.theory import classify_arc
+    from storylab.theory import ClassifierSettings, classify_arc
 
     frame = _read_csv(args.file)
     column = _pick_column(frame, args)
     values = _numeric(frame, column, args.file)
     positions = _numeric(frame, args.position, args.file) if args.position else None
     try:
-        fit = classify_arc(values, positions)
+        fit = classify_arc(values, positions, settings=ClassifierSettings(method=args.method))
     except ValueError as exc:
         raise ValueError(f"{args.file}, column {column!r}: {exc}") from None
     if args.json:
@@ -158,6 +158,7 @@ def _run_classify(args: argparse.Namespace) -> int:
 
 
 def _run_text(args: argparse.Namespace) -> int:
+    from storylab.theory import ClassifierSettings
     from storylab.theory.text import text_arc
 
     path = input_file(args.file)
@@ -169,6 +170,7 @@ def _run_text(args: argparse.Namespace) -> int:
             points=args.points,
             shuffles=args.shuffles,
             seed=args.seed,
+            settings=ClassifierSettings(method=args.method),
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
@@ -251,6 +253,13 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+METHOD: dict[str, Any] = {
+    "choices": ("trained", "templates"),
+    "default": "trained",
+    "help": "rank the arcs by the trained network (default) or by the warped templates alone",
+}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the theory commands."""
     p = sub.add_parser(
@@ -274,6 +283,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--column", help="the column of values (default: the only numeric one)")
     c.add_argument("--position", metavar="COLUMN", help="a column of story positions")
     c.add_argument("--json", action="store_true", help="print the fit as JSON")
+    c.add_argument("--method", **METHOD)
     c.set_defaults(run=_run_classify)
 
     c = arcs_sub.add_parser(
@@ -300,6 +310,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("--seed", type=seed, default=0, help="seed of the shuffles (0)")
     c.add_argument("--json", action="store_true", help="print the fit and trajectory as JSON")
+    c.add_argument("--method", **METHOD)
     c.set_defaults(run=_run_text)
 
     p = sub.add_parser(

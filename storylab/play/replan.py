@@ -30,7 +30,7 @@ from storylab.storyteller import (
     action_library,
     planning_config,
 )
-from storylab.theory import NarrativeState, WorldState, classify_arc
+from storylab.theory import ClassifierSettings, NarrativeState, WorldState, classify_arc
 
 __all__ = [
     "GRID_POINTS",
@@ -156,6 +156,11 @@ def _seed(plan: StorylinePlan, state: PlayedState, seed: int | None, candidate: 
     return int.from_bytes(digest, "big") >> 1
 
 
+#: The template method: its score is a correlation, graded all the way (the trained
+#: method's probabilities saturate near 1 for every good fit).
+_TEMPLATES = ClassifierSettings(method="templates")
+
+
 def arc_score(rest: StorylinePlan, played: Sequence[tuple[int, float]], ticks_done: int) -> float:
     """How well the story played so far plus ``rest`` fits the template's arc.
 
@@ -170,7 +175,7 @@ def arc_score(rest: StorylinePlan, played: Sequence[tuple[int, float]], ticks_do
     x = [t / total for t, _ in before] + [p.story_share for p in rest.trajectory]
     y = [v for _, v in before] + [p.primary for p in rest.trajectory]
     grid = np.linspace(0.0, 1.0, GRID_POINTS)
-    fit = classify_arc(np.interp(grid, x, y), grid)
+    fit = classify_arc(np.interp(grid, x, y), grid, settings=_TEMPLATES)
     return round(next(m.score for m in fit.matches if m.arc == rest.template), 10)
 
 

@@ -1,6 +1,7 @@
 """Theory: life-value spectrums, narrative state, emotional arcs, actant roles."""
 
 from storylab.theory.actants import ACTANT_AXES, ActantRole
+from storylab.theory.arc_model import ArcModel, arc_model, train_arc_model
 from storylab.theory.arcs import (
     ArcDirection,
     ArcType,
@@ -13,6 +14,7 @@ from storylab.theory.arcs import (
     load_arcs,
     to_spectrum,
 )
+from storylab.theory.calibration import choose_threshold, risk_coverage
 from storylab.theory.classify import (
     ArcFit,
     ArcMatch,
@@ -51,6 +53,7 @@ __all__ = [
     "ArcDirection",
     "ArcFit",
     "ArcMatch",
+    "ArcModel",
     "ArcType",
     "ClassifierSettings",
     "Condition",
@@ -69,7 +72,9 @@ __all__ = [
     "TurningPoint",
     "WorldState",
     "arc",
+    "arc_model",
     "arcs",
+    "choose_threshold",
     "classify_arc",
     "classify_arcs",
     "from_spectrum",
@@ -79,6 +84,7 @@ __all__ = [
     "load_narrative_data",
     "pacing_multiplier",
     "primary_spectrum",
+    "risk_coverage",
     "secondary_spectrum",
     "shuffle_null",
     "spectrum",
@@ -86,4 +92,5 @@ __all__ = [
     "text_arc",
     "text_trajectory",
     "to_spectrum",
+    "train_arc_model",
 ]

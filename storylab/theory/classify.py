@@ -1,4 +1,4 @@
-"""Which of the six emotional arcs does a trajectory follow? Time-warped template matching.
+"""Which of the six emotional arcs does a trajectory follow? Warped templates and a small network.
 
 A trajectory (any length from 11 points, any units, optional uneven positions) is smoothed
 onto a fixed grid by a Gaussian kernel, z-normalised, and correlated with a bank of
@@ -9,25 +9,38 @@ correlation with the data minus a small penalty for how far its turns moved from
 canonical ones (a prior for canonical timing); an arc's score is that of its best warp, and
 the fitted warp gives the turning points.
 
-The classifier abstains, with the reason, when the trajectory is flat, when its best fit is
-not distinguishable from white noise (a t statistic of the raw-resolution correlation), when
-no arc correlates clearly, or when the two best arcs are too close to call.
+Two methods rank the arcs (``ClassifierSettings.method``). ``trained`` (the default) ranks
+them by the probabilities of a small network trained on the seeded generator
+(:mod:`storylab.theory.arc_model`), which holds up under strong, autocorrelated or spiky
+noise; ``templates`` ranks them by the template scores alone. Either way the template
+matcher supplies the turning points.
+
+The classifier abstains, with the reason, when the trajectory is flat, and otherwise on
+thresholds calibrated on the generator: with ``trained``, when the network's probability of
+"no arc" reaches ``max_noise`` (``noise``) or the best arc's probability among the six is
+below ``min_confidence`` (``weak``); with ``templates``, when its best fit is not
+distinguishable from white noise (a t statistic of the raw-resolution correlation) or no arc
+correlates clearly. Both
+abstain when the two best arcs are closer than ``min_margin``. Values are divided by their
+largest magnitude first, so any finite units work (1e-300 to 1e300).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import Field, model_validator
 
 from storylab._data import Frozen
-from storylab.theory.arcs import ArcType, TurningPoint, arc, raised_cosine
+from storylab.theory import _arc_bank as bank
+from storylab.theory._arc_bank import arc_templates, warp_arc
+from storylab.theory.arc_model import DESPIKE_BELOW, ArcModel, arc_model, despike, model_inputs
+from storylab.theory.arcs import ArcType, TurningPoint, arc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,8 +58,11 @@ __all__ = [
 
 #: The shortest trajectory the classifier accepts (the arcs' own sample count).
 MIN_POINTS = 11
-_ARC_ORDER = tuple(ArcType)
+_ARC_ORDER = bank.ARC_ORDER
 _REASONS = ("flat", "noise", "weak", "ambiguous")
+#: Default ``min_confidence`` and ``max_noise``: chosen on the generator (``docs/arcs.md``).
+MIN_CONFIDENCE = 0.49
+MAX_NOISE = 0.89
 
 
 class ClassifierSettings(Frozen):
@@ -75,7 +91,15 @@ class ClassifierSettings(Frozen):
     min_margin:
         Abstain when the two best arcs' scores are closer than this.
     min_strength:
-        Abstain when the t statistic of the raw-resolution fit is below this (noise).
+        ``templates``: abstain when the t statistic of the raw-resolution fit is below this.
+    method:
+        ``trained`` ranks the arcs by the network's probabilities, ``templates`` by the
+        template scores (``min_score`` and ``min_strength`` then apply).
+    min_confidence:
+        ``trained``: abstain when the best arc's probability among the six is below this.
+    max_noise:
+        ``trained``: abstain when the probability of "no arc" is at least this. Both
+        defaults were chosen on the generator (``docs/arcs.md``).
     """
 
     grid: int = Field(32, ge=16, le=1024)
@@ -88,6 +112,9 @@ class ClassifierSettings(Frozen):
     min_score: float = Field(0.7, ge=-1.0, le=1.0)
     min_margin: float = Field(0.0, ge=0.0, le=2.0)
     min_strength: float = Field(4.0, ge=0.0)
+    method: Literal["trained", "templates"] = "trained"
+    min_confidence: float = Field(MIN_CONFIDENCE, ge=0.0, le=1.0)
+    max_noise: float = Field(MAX_NOISE, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ranges(self) -> ClassifierSettings:
@@ -99,11 +126,12 @@ class ClassifierSettings(Frozen):
 
 
 class ArcMatch(NamedTuple):
-    """One arc's best fit: its score (correlation less the warp prior) and its turns.
+    """One arc's best fit: its score and its turns.
 
-    ``turns`` are in the caller's position units; ``knots`` is the fitted warp on the unit
-    scale (the turns, or for a monotone arc the new position of its midpoint), ready for
-    :func:`warp_arc`.
+    ``score`` is the arc's probability (among the six) under ``trained``, its best template's
+    correlation less the warp prior under ``templates``. ``turns`` are in the caller's
+    position units; ``knots`` is the fitted warp on the unit scale (the turns, or for a
+    monotone arc the new position of its midpoint), ready for :func:`warp_arc`.
     """
 
     arc: ArcType
@@ -118,7 +146,9 @@ class ArcFit:
 
     ``matches`` rank all six arcs, best first. ``best`` is the winning arc, or ``None`` when
     the classifier abstains; ``reason`` then says why. ``turning_points`` are the fitted
-    turns of the best-scoring arc, in the caller's position and value units.
+    turns of the best-ranked arc, in the caller's position and value units. ``noise`` is the
+    network's probability that there is no arc (0 with ``templates``). Every number is
+    finite.
     """
 
     matches: tuple[ArcMatch, ...]
@@ -126,6 +156,7 @@ class ArcFit:
     reason: str | None
     strength: float
     turning_points: tuple[TurningPoint, ...]
+    noise: float = 0.0
 
     @property
     def abstained(self) -> bool:
@@ -143,6 +174,7 @@ class ArcFit:
             "best": None if self.best is None else self.best.value,
             "reason": self.reason,
             "strength": round(self.strength, 4),
+            "noise": round(self.noise, 4),
             "margin": round(self.margin, 4),
             "matches": [
                 {"arc": m.arc.value, "score": round(m.score, 4), "turns": list(m.turns)}
@@ -152,163 +184,22 @@ class ArcFit:
         }
 
 
-def warp_arc(kind: ArcType | str, knots: ArrayLike, position: ArrayLike) -> NDArray[np.float64]:
-    """Evaluate an arc whose knots were moved to ``knots`` (a monotone time warp).
-
-    ``knots`` are the new positions of the arc's interior control points (one per turn), or
-    for a monotone arc the new position of its midpoint. The warp is piecewise linear.
-
-    >>> float(warp_arc("man_in_a_hole", [0.3], 0.3))
-    0.2
-    """
-    a = arc(kind)
-    canon = _canonical_knots(a.type)
-    new = np.concatenate([[0.0], np.asarray(knots, dtype=float).ravel(), [1.0]])
-    if new.shape != canon.shape or np.any(np.diff(new) <= 0.0):
-        raise ValueError(
-            f"{len(canon) - 2} increasing knot(s) strictly inside (0, 1) for {a.type.value},"
-            f" got {np.asarray(knots).ravel().tolist()}"
-        )
-    u = np.interp(np.asarray(position, dtype=float), new, canon)
-    return raised_cosine(a.control_points, u)
-
-
-def _canonical_knots(kind: ArcType) -> NDArray[np.float64]:
-    points = [p.position for p in arc(kind).control_points]
-    return np.array([0.0, 0.5, 1.0] if len(points) == 2 else points)
-
-
-def _candidate_knots(kind: ArcType, s: ClassifierSettings) -> list[tuple[float, ...]]:
-    n_turns = len(arc(kind).control_points) - 2
-    lo, hi = s.mid_range if n_turns == 0 else s.turn_range
-    grid = np.round(np.arange(lo, hi + 1e-9, s.warp_step), 6)
-    if n_turns <= 1:
-        return [(float(t),) for t in grid]
-    return [
-        (float(a), float(b))
-        for a, b in itertools.combinations(grid, 2)
-        if b - a >= s.min_gap - 1e-9
-    ]
-
-
-@lru_cache(maxsize=8)
-def arc_templates(
-    settings: ClassifierSettings | None = None,
-) -> tuple[tuple[ArcType, tuple[float, ...]], ...]:
-    """The template bank: ``(arc, knots)`` for every warp the classifier tries.
-
-    >>> len(arc_templates())
-    234
-    """
-    s = settings or ClassifierSettings()
-    return tuple((kind, knots) for kind in _ARC_ORDER for knots in _candidate_knots(kind, s))
-
-
-@dataclass(frozen=True)
-class _Operators:
-    kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator
-    templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
-    penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
-    member_penalty: NDArray[np.float64]  # the same, laid out like ``members``
-    raw: NDArray[np.float64]  # M x n, templates at the raw positions, centred, unit norm
-    starts: NDArray[np.intp]  # first template row of each arc
-    members: NDArray[np.intp]  # 6 x widest family: template rows, padded by repeating
-    knots: tuple[tuple[float, ...], ...]  # the warp of each template
-    turns: tuple[tuple[float, ...], ...]  # its turn positions (none for monotone arcs)
-    turn_matrix: NDArray[np.float64]  # M x 2, NaN where a template has fewer turns
-    grid: NDArray[np.float64]
-
-
-def _kernel(x: NDArray[np.float64], s: ClassifierSettings) -> tuple[NDArray, NDArray]:
-    grid = np.linspace(0.0, 1.0, s.grid)
-    spacing = np.diff(x)
-    width = max(s.smoothing, 0.75 * float(np.max(spacing)))
-    cell = np.empty_like(x)  # each sample stands for the stretch of story around it
-    cell[1:-1] = (x[2:] - x[:-2]) / 2.0
-    cell[0], cell[-1] = spacing[0] / 2.0, spacing[-1] / 2.0
-    weights = cell[:, None] * np.exp(-0.5 * ((x[:, None] - grid[None, :]) / width) ** 2)
-    return weights / weights.sum(axis=0, keepdims=True), grid
-
-
-def _unit_rows(m: NDArray[np.float64]) -> NDArray[np.float64]:
-    centred = m - m.mean(axis=-1, keepdims=True)
-    norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    return centred / np.where(norm > 0.0, norm, 1.0)
-
-
-#: Resolution of the fine grid the template bank is tabulated on before interpolation.
-_FINE = 4097
-
-
-@lru_cache(maxsize=8)
-def _fine_bank(s: ClassifierSettings) -> NDArray[np.float64]:
-    """Every template tabulated on a fine even grid, positions x templates.
-
-    Linear interpolation from it is within 3e-5 of the closed form on the arc scale.
-    """
-    fine = np.linspace(0.0, 1.0, _FINE)
-    return np.stack([warp_arc(kind, knots, fine) for kind, knots in arc_templates(s)], axis=1)
-
-
-def _tabulated(x: NDArray[np.float64], s: ClassifierSettings) -> NDArray[np.float64]:
-    """The template bank at positions ``x`` (n x M), interpolated from :func:`_fine_bank`."""
-    scaled = x * (_FINE - 1)
-    left = np.minimum(scaled.astype(np.intp), _FINE - 2)
-    weight = (scaled - left)[:, None]
-    bank = _fine_bank(s)
-    return bank[left] * (1.0 - weight) + bank[left + 1] * weight
-
-
-@lru_cache(maxsize=16)
-def _operators(x_bytes: bytes, s: ClassifierSettings) -> _Operators:
-    x = np.frombuffer(x_bytes, dtype=float)
-    kernel, grid = _kernel(x, s)
-    bank = arc_templates(s)
-    raw = _tabulated(x, s)  # n x M
-    raw -= raw.mean(axis=0)
-    raw /= np.sqrt(np.einsum("ij,ij->j", raw, raw))
-    kinds = [kind for kind, _ in bank]
-    starts = np.array([kinds.index(k) for k in _ARC_ORDER], dtype=np.intp)
-    sizes = np.diff(np.append(starts, len(kinds)))
-    members = np.empty((len(starts), sizes.max()), dtype=np.intp)
-    for i, (start, size) in enumerate(zip(starts, sizes, strict=True)):
-        members[i] = np.minimum(np.arange(start, start + sizes.max()), start + size - 1)
-    turns = tuple(knots if len(arc(kind).control_points) > 2 else () for kind, knots in bank)
-    turn_matrix = np.full((len(turns), 2), np.nan)
-    for i, t in enumerate(turns):
-        turn_matrix[i, : len(t)] = t
-    penalty = np.array(
-        [
-            s.warp_penalty * float(np.sum((np.array(k) - _canonical_knots(kind)[1:-1]) ** 2))
-            for kind, k in bank
-        ]
-    )
-    return _Operators(
-        kernel=kernel,
-        templates=_unit_rows((kernel.T @ raw).T),
-        penalty=penalty,
-        member_penalty=penalty[members],
-        raw=np.ascontiguousarray(raw.T),
-        starts=starts,
-        members=members,
-        knots=tuple(knots for _, knots in bank),
-        turns=turns,
-        turn_matrix=turn_matrix,
-        grid=grid,
-    )
-
-
 def _positions(n: int, positions: ArrayLike | None, label: str) -> NDArray[np.float64]:
     if positions is None:
-        return _even(n)
+        return _even(n) if n <= _EVEN_CACHED else np.linspace(0.0, 1.0, n)
     x = np.asarray(positions, dtype=float)
     if x.shape != (n,):
         raise ValueError(f"{label}: {n} positions, one per value, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{label}: finite positions (got NaN or infinity)")
+    x = x / max(float(np.abs(x).max()), 1e-300)  # any units: no overflow in the steps below
     if np.any(np.diff(x) <= 0.0):
         raise ValueError(f"{label}: strictly increasing positions")
     return (x - x[0]) / (x[-1] - x[0])
+
+
+#: Longest trajectory whose even positions are cached.
+_EVEN_CACHED = 4096
 
 
 @lru_cache(maxsize=64)
@@ -323,33 +214,48 @@ def _check_values(v: NDArray[np.float64], label: str) -> None:
         raise ValueError(
             f"{label}: at least {MIN_POINTS} points to classify an arc, got {v.shape[-1]}"
         )
-    if not math.isfinite(float(v.sum())) and not np.all(np.isfinite(v)):
+    if not np.all(np.isfinite(v)):
         raise ValueError(f"{label}: finite values (got NaN or infinity)")
 
 
+def _centre(
+    m: NDArray[np.float64], despiked: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Rows (despiked when asked), centred, and their squared norms."""
+    unit = despike(m) if despiked else m
+    centred = unit - unit.mean(axis=1, keepdims=True)
+    return unit, centred, np.einsum("ij,ij->i", centred, centred)
+
+
+def _model(s: ClassifierSettings) -> ArcModel:
+    model = arc_model()
+    if (s.grid, s.smoothing) != (model.grid, model.smoothing):
+        raise ValueError(
+            f"settings: the trained method needs grid={model.grid} and smoothing="
+            f"{model.smoothing} (its network's inputs), got grid={s.grid} and smoothing="
+            f"{s.smoothing}; use method='templates' to change them"
+        )
+    return model
+
+
 def _decide(
-    top: NDArray[np.float64], strength: NDArray[np.float64], flat: NDArray, s: ClassifierSettings
+    top: NDArray[np.float64],
+    strength: NDArray[np.float64],
+    flat: NDArray,
+    noise: NDArray | None,
+    s: ClassifierSettings,
 ) -> NDArray[np.int8]:
     """Reason codes (index into ``_REASONS``; -1 = a clear fit), first failing test wins."""
     reason = np.full(len(strength), -1, dtype=np.int8)
     reason[(top[:, 0] - top[:, 1]) < s.min_margin] = 3
-    reason[top[:, 0] < s.min_score] = 2
-    reason[strength < s.min_strength] = 1
+    if noise is None:
+        reason[top[:, 0] < s.min_score] = 2
+        reason[strength < s.min_strength] = 1
+    else:
+        reason[top[:, 0] < s.min_confidence] = 2
+        reason[noise >= s.max_noise] = 1
     reason[flat] = 0
     return reason
-
-
-def _decide_one(
-    first: float, second: float, strength: float, flat: bool, s: ClassifierSettings
-) -> int:
-    """:func:`_decide` for one trajectory, in plain Python (the single path stays lean)."""
-    if flat:
-        return 0
-    if strength < s.min_strength:
-        return 1
-    if first < s.min_score:
-        return 2
-    return 3 if first - second < s.min_margin else -1
 
 
 def _strength(r: NDArray[np.float64], n: int) -> NDArray[np.float64]:
@@ -359,23 +265,121 @@ def _strength(r: NDArray[np.float64], n: int) -> NDArray[np.float64]:
 
 
 def _reason_text(
-    code: int, family: NDArray, order: NDArray, strength: float, s: ClassifierSettings
+    code: int,
+    scores: NDArray,
+    order: NDArray,
+    strength: float,
+    noise: float,
+    s: ClassifierSettings,
 ) -> str | None:
     if code < 0:
         return None
     first, second = _ARC_ORDER[order[0]].value, _ARC_ORDER[order[1]].value
+    best = f"best {first} at {scores[order[0]]:.3f}"
     if code == 0:
         return "flat: the trajectory does not vary"
+    if code == 1 and s.method == "trained":
+        return (
+            f"noise: the trajectory looks like noise with no arc (p = {noise:.3f}"
+            f" >= {s.max_noise}; {best})"
+        )
     if code == 1:
         return (
             f"noise: the best fit ({first}) is not distinguishable from white noise"
             f" (strength {strength:.2f} < {s.min_strength})"
         )
     if code == 2:
-        return f"weak: no arc fits clearly (best {first} at {family[order[0]]:.3f} < {s.min_score})"
+        threshold = s.min_confidence if s.method == "trained" else s.min_score
+        return f"weak: no arc fits clearly ({best} < {threshold})"
     return (
-        f"ambiguous: {first} ({family[order[0]]:.3f}) and {second} ({family[order[1]]:.3f})"
+        f"ambiguous: {first} ({scores[order[0]]:.3f}) and {second} ({scores[order[1]]:.3f})"
         f" are closer than {s.min_margin}"
+    )
+
+
+class _Core(NamedTuple):
+    """What both entry points share, for B trajectories."""
+
+    scores: NDArray[np.float64]  # B x 6, the ranking scores
+    order: NDArray[np.intp]  # B x 6, arcs best first
+    penalised: NDArray[np.float64]  # M x B, template correlations less the warp prior
+    best_template: NDArray[np.intp]  # B, the best-ranked arc's fitted warp
+    strength: NDArray[np.float64]  # B
+    reason: NDArray[np.int8]  # B
+    noise: NDArray[np.float64]  # B, the network's probability of "no arc" (0: templates)
+    smooth: NDArray[np.float64]  # B x grid, in the caller's units
+    ops: bank.Operators
+
+
+def _prepare(
+    m: NDArray[np.float64], x: NDArray[np.float64], s: ClassifierSettings
+) -> tuple[bank.Operators, NDArray, NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """Operators, unit rows, their centring and norm, flatness, smoothing and peaks."""
+    ops = bank.operators(x, s)
+    n = m.shape[1]
+    despiked = s.method == "trained" and n < DESPIKE_BELOW
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        unit, raw_c, squared = _centre(m, despiked)
+    peak = np.ones((len(m), 1))
+    redo = np.flatnonzero(~((squared >= _TINY) & (squared <= 1.0 / _TINY)))
+    if len(redo):  # beyond about 1e±125 (or flat, or NaN): divide by the largest magnitude
+        big = np.maximum(m[redo].max(axis=1), -m[redo].min(axis=1))[:, None]
+        peak[redo] = np.where(big > 0.0, big, 1.0)
+        unit, raw_c = unit.copy(), raw_c.copy()
+        unit[redo], raw_c[redo], squared[redo] = _centre(m[redo] / peak[redo], despiked)
+    raw_norm = np.sqrt(squared)
+    flat = raw_norm <= _FLAT * np.sqrt(n) * np.abs(unit[:, 0])
+    # one product gives the smoothing and (trained) the raw correlations with the canon
+    product = unit @ (ops.both if s.method == "trained" else ops.kernel)
+    return ops, unit, raw_c, np.where(flat, 1.0, raw_norm), flat, product, peak
+
+
+def _inputs(
+    raw_c: NDArray[np.float64],
+    raw_norm: NDArray[np.float64],
+    product: NDArray[np.float64],
+    family: NDArray[np.float64],
+    grid: int,
+) -> NDArray[np.float64]:
+    """The network's inputs from :func:`_prepare`'s product (smoothing, then the canon)."""
+    canon = product[:, grid:] / raw_norm[:, None]
+    return model_inputs(raw_c, raw_norm, product[:, :grid], canon, family)
+
+
+def _network_inputs(
+    values: NDArray[np.float64], positions: NDArray[np.float64], s: ClassifierSettings
+) -> NDArray[np.float64]:
+    """The trained method's network inputs for the rows of ``values`` (for training)."""
+    m = np.asarray(values, dtype=float)
+    x = _positions(m.shape[1], positions, "positions")
+    s = s.model_copy(update={"method": "trained"})
+    ops, _, raw_c, raw_norm, _, product, _ = _prepare(m, x, s)
+    family = _template_scores(product[:, : s.grid], ops)[0]
+    return _inputs(raw_c, raw_norm, product, family, s.grid)
+
+
+def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSettings) -> _Core:
+    _check_values(m, "matrix" if len(m) > 1 else "values")
+    model = _model(s) if s.method == "trained" else None
+    n = m.shape[1]
+    x = _positions(n, positions, "positions")
+    ops, _, raw_c, raw_norm, flat, product, peak = _prepare(m, x, s)
+    smooth = product[:, : s.grid]
+    family, penalised = _template_scores(smooth, ops)
+    if model is None:
+        scores, noise = family, np.zeros(len(m))
+    else:
+        p = model.probabilities(_inputs(raw_c, raw_norm, product, family, s.grid))
+        noise = p[:, 6]
+        scores = p[:, :6] / np.maximum(1.0 - noise, 1e-300)[:, None]  # given some arc
+    order = np.argsort(-scores, axis=1, kind="stable")
+    best_template = _fitted(penalised, order[:, 0], ops)
+    r = _raw_correlation(raw_c, best_template, ops) / raw_norm
+    strength = np.where(flat, 0.0, _strength(r, n))
+    top = np.take_along_axis(scores, order[:, :2], axis=1)
+    reason = _decide(top, strength, flat, None if model is None else noise, s)
+    return _Core(
+        scores, order, penalised, best_template, strength, reason, noise, smooth * peak, ops
     )
 
 
@@ -412,55 +416,45 @@ def classify_arc(
     v = np.asarray(values, dtype=float)
     if v.ndim != 1:
         raise ValueError(f"values: a 1-D sequence, got shape {v.shape}")
-    _check_values(v, "values")
-    x = _positions(len(v), positions, "positions")
-    ops = _operators(x.tobytes(), s)
-    n = len(v)
-    raw_c = v - v.sum() / n
-    raw_norm = math.sqrt(raw_c.dot(raw_c))
-    flat = raw_norm <= _FLAT * n**0.5 * max(abs(float(v[0])), 1e-300)
-    smooth = v @ ops.kernel
-    centred = smooth - smooth.sum() / len(smooth)
-    norm = math.sqrt(centred.dot(centred)) or 1.0
-    per_family = (ops.templates @ centred / norm)[ops.members]  # 6 x widest family
-    family = (per_family - ops.member_penalty).max(axis=1)  # ranking uses the warp prior ...
-    best_in_family = per_family.argmax(axis=1)  # ... the fitted turns do not
-    scores = family.tolist()
-    order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
-    best_template = int(ops.members[order[0], best_in_family[order[0]]])
-    strength = 0.0
-    if not flat:
-        r = float(raw_c.dot(ops.raw[best_template])) / raw_norm
-        r = min(max(r, -0.999999), 0.999999)
-        strength = r * ((n - 2) / (1.0 - r * r)) ** 0.5
-    code = _decide_one(scores[order[0]], scores[order[1]], strength, flat, s)
+    core = _core(v[None, :], positions, s)
+    ops, scores, order = core.ops, core.scores[0], core.order[0]
+    code, strength = int(core.reason[0]), float(core.strength[0])
     scale = None if positions is None else np.asarray(positions, dtype=float)[[0, -1]]
-    chosen = ops.members[_SIX, best_in_family].tolist()
+    correlation = (core.penalised[:, 0] + ops.penalty).tolist()  # each arc's best warp
+    chosen = [
+        a + max(range(b - a), key=correlation[a:b].__getitem__)
+        for a, b in zip(ops.starts.tolist(), ops.stops.tolist(), strict=True)
+    ]
     matches = tuple(
         ArcMatch(
             _ARC_ORDER[i],
-            scores[i],
+            float(scores[i]),
             _to_caller(ops.turns[chosen[i]], scale),
             ops.knots[chosen[i]],
         )
-        for i in order
+        for i in order.tolist()
     )
     top_kind = _ARC_ORDER[order[0]]
     return ArcFit(
         matches=matches,
         best=None if code >= 0 else top_kind,
-        reason=_reason_text(code, family, order, strength, s) if code >= 0 else None,
+        reason=_reason_text(code, scores, order, strength, float(core.noise[0]), s),
         strength=strength,
         turning_points=_turning_points(
-            top_kind, ops.turns[best_template], matches[0].turns, smooth, ops.grid
+            top_kind,
+            ops.turns[int(core.best_template[0])],
+            matches[0].turns,
+            core.smooth[0],
+            ops.grid,
         ),
+        noise=float(core.noise[0]),
     )
 
 
 def _to_caller(turns: tuple[float, ...], scale: NDArray | None) -> tuple[float, ...]:
     if scale is None or not turns:
         return turns
-    return tuple(round(float(scale[0] + t * (scale[1] - scale[0])), 6) for t in turns)
+    return tuple(round(float(scale[0] * (1.0 - t) + scale[1] * t), 6) for t in turns)
 
 
 def _turning_points(
@@ -493,8 +487,9 @@ def classify_arcs(
     pandas.DataFrame
         One row per trajectory: ``best`` (categorical arc, missing when abstained),
         ``reason`` (``flat``, ``noise``, ``weak``, ``ambiguous`` or missing), ``score``,
-        ``margin``, ``strength``, ``turn_1``/``turn_2`` (fitted turns of the best-scoring
-        arc, in position units) and ``score_<arc>`` for each of the six arcs.
+        ``margin``, ``strength``, ``turn_1``/``turn_2`` (fitted turns of the best-ranked
+        arc, in position units), ``noise`` (the network's probability of "no arc"; 0 with
+        ``templates``) and ``score_<arc>`` for each of the six arcs.
     """
     import pandas as pd
 
@@ -502,46 +497,72 @@ def classify_arcs(
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2 or m.shape[0] == 0:
         raise ValueError(f"matrix: a non-empty 2-D array (trajectories x points), got {m.shape}")
-    _check_values(m, "matrix")
-    x = _positions(m.shape[1], positions, "positions")
-    ops = _operators(x.tobytes(), s)
-    n = m.shape[1]
-    raw_c = m - m.mean(axis=1, keepdims=True)
-    raw_norm = np.sqrt(np.einsum("ij,ij->i", raw_c, raw_c))
-    flat = raw_norm <= _FLAT * np.sqrt(n) * np.maximum(np.abs(m[:, 0]), 1e-300)
-    # templates x trajectories layout: the per-arc reductions run over contiguous rows
-    smooth = (m @ ops.kernel).T  # grid x B
-    centred = smooth - smooth.mean(axis=0)
-    norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
-    correlation = ops.templates @ (centred / np.where(norm > 0.0, norm, 1.0))  # M x B
-    family = np.maximum.reduceat(correlation - ops.penalty[:, None], ops.starts, axis=0).T
-    stops = np.append(ops.starts[1:], len(ops.templates))
-    fitted = np.stack(
-        [correlation[a:b].argmax(axis=0) + a for a, b in zip(ops.starts, stops, strict=True)]
-    )  # 6 x B: each arc's best-fitting warp (turns are not pulled by the warp prior)
-    best_template = fitted[family.argmax(axis=1), np.arange(len(m))]
-    r = np.einsum("ij,ij->i", raw_c, ops.raw[best_template]) / np.where(flat, 1.0, raw_norm)
-    strength = np.where(flat, 0.0, _strength(r, n))
-    order = np.argsort(-family, axis=1, kind="stable")
-    top = np.take_along_axis(family, order[:, :2], axis=1)
-    reason = _decide(top, strength, flat, s)
-    turns = ops.turn_matrix[best_template]
+    core = _core(m, positions, s)
+    top = np.take_along_axis(core.scores, core.order[:, :2], axis=1)
+    turns = core.ops.turn_matrix[core.best_template]
     if positions is not None:
         p = np.asarray(positions, dtype=float)
-        turns = p[0] + turns * (p[-1] - p[0])
+        turns = p[0] * (1.0 - turns) + p[-1] * turns
     categories = [k.value for k in _ARC_ORDER]
+    reason = core.reason
     out = {
-        "best": pd.Categorical.from_codes(np.where(reason < 0, order[:, 0], -1), categories),
+        "best": pd.Categorical.from_codes(np.where(reason < 0, core.order[:, 0], -1), categories),
         "reason": pd.Categorical.from_codes(reason.astype(int), list(_REASONS)),
         "score": top[:, 0],
         "margin": top[:, 0] - top[:, 1],
-        "strength": strength,
+        "strength": core.strength,
         "turn_1": turns[:, 0],
         "turn_2": turns[:, 1],
+        "noise": core.noise,
     }
     for j, name in enumerate(categories):
-        out[f"score_{name}"] = family[:, j]
+        out[f"score_{name}"] = core.scores[:, j]
     return pd.DataFrame(out)
+
+
+def _template_scores(
+    smooth: NDArray[np.float64], ops: bank.Operators
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each arc's template score (B x 6) and every template's penalised correlation (M x B)."""
+    # templates x trajectories layout: the per-arc reductions run over contiguous rows
+    centred = (smooth - smooth.mean(axis=1, keepdims=True)).T
+    norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    penalised = ops.templates @ (centred / np.where(norm > 0.0, norm, 1.0))  # M x B
+    penalised -= ops.penalty[:, None]
+    return np.maximum.reduceat(penalised, ops.starts, axis=0).T, penalised
+
+
+def _fitted(
+    penalised: NDArray[np.float64], kinds: NDArray[np.intp], ops: bank.Operators
+) -> NDArray[np.intp]:
+    """Each trajectory's best-fitting warp of arc ``kinds[i]``, without the warp prior (the
+    turns follow the data)."""
+    if len(kinds) == 1:  # one trajectory: no grouping
+        a, b = ops.starts[kinds[0]], ops.stops[kinds[0]]
+        return (penalised[a:b, 0] + ops.penalty[a:b]).argmax(keepdims=True) + a
+    best = np.empty(len(kinds), dtype=np.intp)
+    for k, (a, b) in enumerate(zip(ops.starts, ops.stops, strict=True)):
+        rows = np.flatnonzero(kinds == k)
+        if len(rows):
+            block = penalised[a:b] if len(rows) == len(kinds) else penalised[a:b, rows]
+            best[rows] = (block + ops.penalty[a:b, None]).argmax(axis=0) + a
+    return best
+
+
+def _raw_correlation(
+    raw_c: NDArray[np.float64], templates: NDArray[np.intp], ops: bank.Operators
+) -> NDArray[np.float64]:
+    """Dot product of each centred row with its template at the raw positions."""
+    if len(raw_c) == 1:
+        return raw_c @ ops.raw(templates)[0]
+    used, which = np.unique(templates, return_inverse=True)
+    out = np.empty(len(raw_c))
+    chunk = max(1, 2**22 // raw_c.shape[1])  # at most 32 MB of raw templates at once
+    for a in range(0, len(used), chunk):
+        raw = ops.raw(used[a : a + chunk])
+        rows = np.flatnonzero((which >= a) & (which < a + chunk))
+        out[rows] = np.einsum("ij,ij->i", raw_c[rows], raw[which[rows] - a])
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -553,4 +574,7 @@ def _peak_kinds(kind: ArcType) -> tuple[str, ...]:
 _DEFAULTS = ClassifierSettings()
 #: Relative spread below which a trajectory counts as flat (rounding noise of a constant).
 _FLAT = 1e-12
+#: Rows whose squared spread is below this or above its inverse (or overflows) are rescaled
+#: and centred again.
+_TINY = 1e-250
 _SIX = np.arange(len(_ARC_ORDER))

@@ -7,6 +7,7 @@ from storylab.viz.arcs import (
     plot_arc,
     plot_arc_fit,
     plot_arc_gallery,
+    plot_risk_coverage,
     plot_text_arc,
     plot_trajectory,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "plot_plan",
     "plot_played_vs_planned",
     "plot_playthrough",
+    "plot_risk_coverage",
     "plot_text_arc",
     "plot_trajectory",
 ]

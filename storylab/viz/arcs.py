@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +15,17 @@ from storylab.theory.classify import ArcFit, warp_arc
 from storylab.theory.text import NullBand, TextArc, TextTrajectory
 from storylab.viz._style import axes, style
 
-__all__ = ["plot_arc", "plot_arc_fit", "plot_arc_gallery", "plot_text_arc", "plot_trajectory"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "plot_arc",
+    "plot_arc_fit",
+    "plot_arc_gallery",
+    "plot_risk_coverage",
+    "plot_text_arc",
+    "plot_trajectory",
+]
 
 
 def plot_arc(
@@ -212,4 +223,38 @@ def plot_text_arc(
             ax.set_title(f"{verdict}; spread p = {result.null.spread_p:.3f}")
         ax.set(xlim=(0, 1), xlabel="position in text", ylabel="happiness (labMT, 1–9)")
         ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_risk_coverage(
+    curve: pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    ax: Axes | None = None,
+    label: str = "classifier",
+    **line_kwargs,
+) -> Axes:
+    """Draw a risk–coverage curve (:func:`storylab.theory.risk_coverage`).
+
+    ``threshold`` marks one operating point (the answers with confidence at or above it).
+    """
+    with style():
+        ax = axes(ax)
+        ax.plot(curve["coverage"], curve["risk"], label=label, **line_kwargs)
+        if threshold is not None:
+            answered = curve[curve["threshold"] >= threshold]
+            if answered.empty:
+                raise ValueError(f"threshold {threshold} is above every confidence in the curve")
+            point = answered.iloc[0]
+            ax.plot(
+                [point["coverage"]],
+                [point["risk"]],
+                "o",
+                color="0.2",
+                label=f"threshold {threshold:.2f}: coverage {point['coverage']:.1%},"
+                f" risk {point['risk']:.1%}",
+            )
+        ax.set(xlim=(0, 1.01), ylim=(0, None), xlabel="coverage (share answered)")
+        ax.set_ylabel("risk (share of answers wrong)")
+        ax.legend(loc="upper left", fontsize="small")
     return ax
