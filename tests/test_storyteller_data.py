@@ -111,7 +111,7 @@ def test_planning_urgency_limits():
     assert (cfg.limits("low").max_iterations, cfg.limits("low").beam_width) == (1000, 20)
     assert (cfg.limits("medium").max_iterations, cfg.limits("medium").beam_width) == (500, 15)
     assert (cfg.limits("high").max_iterations, cfg.limits("high").beam_width) == (200, 10)
-    with pytest.raises(UnknownNameError, match="known: high, low, medium"):
+    with pytest.raises(UnknownNameError, match="known: exact, high, low, medium"):
         cfg.limits("panic")
 
 
