@@ -1,9 +1,10 @@
 """The GOAP planner: A* over a compiled phase problem, with urgency limits or the exact bound.
 
 :func:`astar_search` without a beam is exact A* (optimal: the heuristic is admissible, and
-closed states reached again more cheaply are reopened); it then uses the phase problem's
-stronger ``exact_heuristic``, while the beam searches of the urgency levels keep its
-``heuristic``. Urgency adds two limits: ``max_iterations`` caps node expansions and
+closed states reached again more cheaply are reopened). Every search uses the phase
+problem's ``exact_heuristic`` unless given another (the beam searches of the urgency levels
+too: with the variety model's penalties their plans stay complete only with the stronger
+estimate). Urgency adds two limits: ``max_iterations`` caps node expansions and
 ``beam_width`` keeps only that many best open nodes after each expansion. Exact search is
 bounded too (``max_iterations``, ``max_seconds``, ``max_nodes``: the planning
 configuration's ``exact`` block) and says which limit stopped it. Ties are broken
@@ -131,9 +132,8 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     heuristic : callable, optional
-        State -> estimate; when ``None``, ``problem.exact_heuristic`` without a beam and
-        ``problem.heuristic`` with one (``optimal`` in the statistics assumes the heuristic
-        is admissible).
+        State -> estimate; ``problem.exact_heuristic`` when ``None`` (``optimal`` in the
+        statistics assumes the heuristic is admissible).
     max_seconds : float, optional
         Stop (``time_limit``) after this much wall time; the clock is read every
         256 expansions, so where the search stops may vary from run to run.
@@ -146,8 +146,7 @@ def astar_search(
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        if heuristic is None:
-            heuristic = problem.heuristic if beam_width is not None else problem.exact_heuristic
+        heuristic = heuristic or problem.exact_heuristic
         limits = (max_iterations, beam_width, max_seconds, max_nodes)
         result, unproven = _astar(problem, limits, ranks, heuristic)
         if unproven and check_corridor:
@@ -296,7 +295,7 @@ def _cost_of(problem: PhaseProblem, indices: Sequence[int]) -> float:
     state, total = problem.initial, 0.0
     for index in indices:
         total += problem.move_cost(state, index)
-        state = (*state[:4], index if problem.repeat_penalty > 0 else -1)
+        state = next(nxt for i, nxt in problem.expand(state)[0] if i == index)
     return total
 
 

@@ -21,6 +21,7 @@ tuple.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -192,7 +193,11 @@ class SearchDomain:
             tuple(sorted({i for pres, effects in links for i, _ in (*pres, *effects)}))
             for links in self.links
         ]
-        self._outcomes: list[dict[tuple, tuple[tuple[int, object], ...] | None]] = [
+        # what a step's outcome depends on, read with one C call per step
+        self._readers = [
+            operator.itemgetter(*touched) if touched else _nothing for touched in self._touched
+        ]
+        self._outcomes: list[dict[object, tuple[tuple[int, object], ...] | None]] = [
             {} for _ in self.steps
         ]
         self._ids: dict[tuple, int] = {}
@@ -218,12 +223,12 @@ class SearchDomain:
             return found
         facts = self._facts[fid]
         out = []
-        for index, touched in enumerate(self._touched):
-            seen = tuple([facts[i] for i in touched])
-            memo = self._outcomes[index]
-            if seen in memo:
-                writes = memo[seen]
-            else:
+        outcomes = self._outcomes
+        for index, read in enumerate(self._readers):
+            seen = read(facts)
+            memo = outcomes[index]
+            writes = memo.get(seen, _UNKNOWN)
+            if writes is _UNKNOWN:
                 writes = memo[seen] = self._outcome(index, facts)
             if writes is not None:
                 current = list(facts)
@@ -251,6 +256,13 @@ class SearchDomain:
     def overgrown(self) -> bool:
         """Whether the domain's memo has grown past its limit (it is then rebuilt)."""
         return len(self._facts) > _MAX_FACTS
+
+
+_UNKNOWN = object()
+
+
+def _nothing(facts: tuple) -> tuple:
+    return ()
 
 
 #: Facts tuples interned per domain at most; domains kept at most.
@@ -395,6 +407,16 @@ class PhaseProblem:
             s.cost + sum(reuse.get(i, 0.0) for i in s.ids) for s in domain.steps
         )
         self.repeat_penalty = variety.repeat_penalty
+        # a step that disables itself (a one-shot flag, or a condition it clears) can never
+        # follow itself: remembering it as the last step would only split states
+        self._last = tuple(
+            i
+            if self.repeat_penalty > 0
+            and domain.enablers[i] is None
+            and not any(limiter[0] == "once" for limiter in domain.limiters[i])
+            else -1
+            for i in range(len(domain.steps))
+        )
         self._allowed = tuple(
             not any(a.id in self.excluded for a in step.actions) for step in domain.steps
         )
@@ -403,6 +425,9 @@ class PhaseProblem:
         slot = {k: i for i, k in enumerate(domain.keys)}
         self._goal = tuple((slot[c.key], c) for c in self.goal_facts)
         self._goal_ok: dict[int, bool] = {}
+        #: Whether the estimates add the fact relaxation (:mod:`.fact_relaxation`): when the
+        #: goal reads facts or the problem is facts-only.
+        self.uses_facts = bool(self._goal) or self.facts_only
         self._fact_h: FactRelaxation | None = None
         self._fact_memo: dict[tuple[int, int], float] = {}
         self._grid_max = config.grid_max
@@ -431,10 +456,8 @@ class PhaseProblem:
         self._exact_memo: dict[tuple[int, int, int], float] = {}
         self._free: tuple | None = None
         self._free_memo: dict[tuple[int, int, int], float] = {}
-        last = -1
-        if self.previous is not None and self.repeat_penalty > 0:
-            heads = [s.index for s in domain.steps if s.ids[0] == self.previous]
-            last = heads[0] if heads else -1
+        heads = [s.index for s in domain.steps if s.ids[0] == self.previous]
+        last = self._last[heads[0]] if heads else -1
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
             p0,
@@ -478,13 +501,12 @@ class PhaseProblem:
         allowed, applicable steps below the ceiling reach outside the corridor."""
         facts, p, ticks, done, _ = state
         domain = self.domain
-        bits, allowed = self._bits, self._allowed
-        track = self.repeat_penalty > 0
+        bits, allowed, last = self._bits, self._allowed, self._last
         out: list[tuple[int, SearchState]] = []
         if self.facts_only:
             for index, after in domain.moves(facts):
                 if allowed[index]:
-                    out.append((index, (after, 0, 0, done | bits[index], index if track else -1)))
+                    out.append((index, (after, 0, 0, done | bits[index], last[index])))
             return out, []
         g = self._grid_max
         ceiling, lo, hi = self.ceiling_ticks, self.corridor_lo, self.corridor_hi
@@ -496,7 +518,7 @@ class PhaseProblem:
             if t >= ceiling or not allowed[index]:
                 continue
             p2 = after_p[index][p + g]
-            nxt = (after, p2, t, done | bits[index], index if track else -1)
+            nxt = (after, p2, t, done | bits[index], last[index])
             if lo <= p2 <= hi:
                 out.append((index, nxt))
             else:
@@ -507,6 +529,10 @@ class PhaseProblem:
         """``(step index, next state)`` of every allowed, applicable step that stays below the
         position ceiling and inside the corridor."""
         return self.expand(state)[0]
+
+    def tracked(self, index: int) -> bool:
+        """Whether a repeat of step ``index`` is remembered (and pays the repeat penalty)."""
+        return self._last[index] != -1
 
     def move_cost(self, state: SearchState, index: int) -> float:
         """The cost of step ``index`` taken from ``state`` (the repeat penalty included)."""
@@ -531,12 +557,6 @@ class PhaseProblem:
             and done == self.full
             and (not self._goal or self.goal_facts_hold(fid))
         )
-
-    @property
-    def uses_facts(self) -> bool:
-        """Whether the estimates add the fact relaxation (:mod:`.fact_relaxation`): when the
-        goal reads facts or the problem is facts-only."""
-        return bool(self._goal) or self.facts_only
 
     def fact_estimate(self, state: SearchState) -> float:
         """The h-max estimate over facts and required events (memoised per facts and events)."""
