@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import display
 
+from storylab.graph import CharacterGraph, neighbourhood
 from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.playtest import apply_overrides
 from storylab.runtime.program import NarrativeProgram
@@ -24,14 +25,19 @@ from storylab.storyteller import ActionCategory, StorylineComposer, template_lib
 from storylab.theory import arc
 from storylab.tuning.costs import ActionCosts
 from storylab.viz.arcs import plot_trajectory
+from storylab.viz.graph import plot_neighbourhood
+from storylab.viz.world import plot_presence
+from storylab.world.schedule import format_time
 
 __all__ = [
+    "character_browser",
     "composition_panel",
     "cost_sliders",
     "genre_picker",
     "program_player",
     "redraw",
     "template_picker",
+    "time_slider",
 ]
 
 
@@ -198,3 +204,65 @@ def composition_panel(
     output = redraw(draw, controls)
     pickers = widgets.HBox([pick_template, pick_genre, pick_seed])
     return widgets.VBox([pickers, widgets.VBox(list(sliders.values())), output])
+
+
+# world ---------------------------------------------------------------------------------------
+def time_slider(run: Any, *, day: int | None = None, value: float = 0.0) -> widgets.VBox:
+    """A slider over a :class:`~storylab.world.WorldRun`'s time (hours; one day when
+    ``day`` is given) redrawing who is where, with the time marked, and the presence table
+    at that time: "where will the captain be at 6 PM?"."""
+    hours = run.presence["hours"]
+    step = 1.0 / run.world.clock.ticks_per_hour
+    low, high = float(hours.min()), float(hours.max())
+    if day is not None:
+        low, high = (day - 1) * 24.0, min(high, day * 24.0 - step)
+    slider = widgets.FloatSlider(
+        value=min(max(value, low), high),
+        min=low,
+        max=high,
+        step=step,
+        description="hours",
+        continuous_update=False,
+    )
+    label = widgets.Label()
+    table = widgets.Output()
+
+    def draw(at: float) -> None:
+        label.value = format_time(run.world, at)
+        plot_presence(run, day=day, at=at)
+        frame = run.presence
+        rows = frame[frame["hours"] == at][["npc", "location", "activity"]]
+        table.clear_output()
+        with table:
+            display(rows.reset_index(drop=True))
+
+    output = redraw(draw, {"at": slider})
+    return widgets.VBox([widgets.HBox([slider, label]), output, table])
+
+
+# graph ---------------------------------------------------------------------------------------
+def character_browser(
+    graph: CharacterGraph, character: str | None = None, *, depth: int = 0
+) -> widgets.VBox:
+    """Pick a character: its instances by world, NPCs, scenes, programs, generations and
+    assets (one table), and a drawing of its neighbourhood out to ``depth`` relationship
+    hops.
+
+    Raises
+    ------
+    ValueError
+        When the graph has no character templates.
+    """
+    names = list(graph.characters()["template"])
+    if not names:
+        raise ValueError("the graph has no character templates to browse")
+    pick = widgets.Dropdown(options=names, value=character or names[0], description="character")
+    hops = widgets.BoundedIntText(value=depth, min=0, max=3, description="depth")
+
+    def draw(character: str, depth: int) -> None:
+        uses = graph.uses(character)[["kind", "key", "label", "world", "via"]]
+        display(widgets.HTML(uses.fillna("").to_html(index=False, border=0)))
+        plot_neighbourhood(neighbourhood(graph, character, depth), centre=character)
+
+    output = redraw(draw, {"character": pick, "depth": hops})
+    return widgets.VBox([widgets.HBox([pick, hops]), output])

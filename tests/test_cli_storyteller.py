@@ -26,8 +26,12 @@ def test_compose_json_is_deterministic_and_plot(tmp_path, capsys):
 def test_compose_timings_and_clamp(capsys):
     args = ["compose", "--template", "tragedy", "--genre", "war", "--actions", "999"]
     assert main([*args, "--timings", "--urgency", "high"]) == 0
-    out = capsys.readouterr().out
-    assert "time:" in out and "outside the template's range" in out
+    captured = capsys.readouterr()
+    assert "time:" in captured.err and "time:" not in captured.out
+    assert "outside the template's range" in captured.out
+    assert main([*args, "--timings", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["template"] == "tragedy" and "time:" in captured.err
 
 
 def test_compose_errors(tmp_path, capsys):

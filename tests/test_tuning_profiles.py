@@ -195,6 +195,6 @@ def test_storylab_validate_knows_profiles(tmp_path, registered, capsys):
 
 def test_failed_save_leaves_no_file(tmp_path):
     target = tmp_path / "missing-dir" / "w.yaml"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OSError, match=r"cannot write .*missing-dir"):
         save_profile(Weights(), target)
     assert not target.exists()

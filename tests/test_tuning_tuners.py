@@ -102,8 +102,10 @@ def test_action_costs_scale_the_plan(tmp_path):
     assert load_profile(ActionCosts, path) == costs
     assert read_profile(path).config == costs
     assert validate_file(path) == []
-    with pytest.raises(DataError, match=r"costs: scale: value error, positive finite factors"):
+    with pytest.raises(DataError, match=r"scale: value error, factors above 0 and at most 1000"):
         parse_model(ActionCosts, {"scale": {"conflict": 0.0}}, "costs")
+    with pytest.raises(DataError, match=r"factors above 0 and at most 1000"):
+        parse_model(ActionCosts, {"scale": {"conflict": 1e308}}, "costs")
     with pytest.raises(DataError, match=r"costs: scale\.fight\.\[key\]: input should be .conflict"):
         parse_model(ActionCosts, {"scale": {"fight": 1.0}}, "costs")
 
@@ -164,8 +166,10 @@ def test_position_estimation_matches_the_resolver(tmp_path):
     assert validate_file(path) == []
     with pytest.raises(ValueError, match="known genres"):
         PositionEstimation(genre_multipliers={"opera": 1.0})
-    with pytest.raises(ValueError, match="positive multipliers"):
+    with pytest.raises(ValueError, match="multipliers above 0 and at most 100"):
         PositionEstimation(genre_multipliers={"war": -1.0})
+    with pytest.raises(ValueError, match="multipliers above 0 and at most 100"):
+        PositionEstimation(genre_multipliers={"war": 1e308})
 
 
 def test_simulated_progress():

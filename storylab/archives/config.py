@@ -18,6 +18,7 @@ import yaml
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from storylab._data import DataError, Frozen, Problem, packaged_path, parse_model, read_document
+from storylab._files import write_atomic
 from storylab.theory import ArcType, SpectrumType, genres
 
 __all__ = [
@@ -294,7 +295,7 @@ def dump_extraction(config: ExtractionConfig, path: str | Path | None = None) ->
     """
     text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     return text
 
 

@@ -20,6 +20,7 @@ depend on ``n`` (each has its own child generator).
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from storylab._data import Frozen, packaged_path, parse_model, read_document
+from storylab._files import replacing
 
 __all__ = ["GeneratorSpec", "generate_archive", "generate_archives", "load_spec", "write_archives"]
 
@@ -274,19 +276,20 @@ def write_archives(
 ) -> list[Path]:
     """Write ``n`` archives as ``archive-NNNN.yaml`` files into ``directory``; return the paths.
 
-    Existing ``archive-*.yaml`` files in ``directory`` are replaced, so the folder holds
-    exactly this set.
+    All archives are generated (and the arguments checked) before anything is written; the
+    files are then written beside the old ones (temporary names) and renamed over files of
+    the same name only once every one is written. Nothing else in ``directory`` is touched:
+    a failure leaves the folder as it was.
     """
+    texts = [
+        yaml.safe_dump(archive, sort_keys=False, allow_unicode=True, width=100)
+        for archive in generate_archives(n, seed, spec=spec)
+    ]
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("archive-*.yaml"):
-        old.unlink()
-    paths = []
-    for i, archive in enumerate(generate_archives(n, seed, spec=spec)):
-        path = folder / f"archive-{i:04d}.yaml"
-        path.write_text(
-            yaml.safe_dump(archive, sort_keys=False, allow_unicode=True, width=100),
-            encoding="utf-8",
-        )
-        paths.append(path)
+    paths = [folder / f"archive-{i:04d}.yaml" for i in range(len(texts))]
+    with contextlib.ExitStack() as stack:
+        staged = [stack.enter_context(replacing(path)) for path in paths]
+        for temp, text in zip(staged, texts, strict=True):
+            temp.write_text(text, encoding="utf-8")
     return paths

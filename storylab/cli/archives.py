@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from storylab.archives import (
-    extract_facts,
-    extract_kernels,
-    load_bundle,
-    load_extraction,
-    recommend,
-)
-from storylab.archives.config import default_extraction
-from storylab.archives.generate import write_archives
-from storylab.archives.labels import agreement, evaluate
-from storylab.archives.recommend import explain
+from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_json, print_table
 
 __all__ = ["kernels_report", "register"]
@@ -23,6 +13,16 @@ __all__ = ["kernels_report", "register"]
 
 def kernels_report(path: str, config_path: str | None = None, top: int = 5) -> dict[str, Any]:
     """Everything ``storylab kernels`` prints, as JSON-ready data."""
+    from storylab.archives import (
+        extract_facts,
+        extract_kernels,
+        load_bundle,
+        load_extraction,
+        recommend,
+    )
+    from storylab.archives.config import default_extraction
+    from storylab.archives.recommend import explain
+
     config = load_extraction(config_path) if config_path else default_extraction()
     bundle = load_bundle(path)
     table = recommend(bundle, config=config).head(top)
@@ -81,12 +81,16 @@ def _run_kernels(args: argparse.Namespace) -> int:
 
 
 def _run_generate(args: argparse.Namespace) -> int:
+    from storylab.archives.generate import write_archives
+
     paths = write_archives(args.out, args.n, args.seed)
     print(f"wrote {len(paths)} archives to {args.out} (seed {args.seed})")
     return 0
 
 
 def _run_agreement(args: argparse.Namespace) -> int:
+    from storylab.archives.labels import agreement, evaluate
+
     results = evaluate(args.labels, config=args.config)
     rates = agreement(results)
     if args.json:
@@ -109,7 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="archive bundle (.yaml, .yml or .json)")
     p.add_argument("--config", help="extraction config replacing the packaged one")
-    p.add_argument("--top", type=int, default=5, help="recommendations to show (default 5)")
+    p.add_argument(
+        "--top", type=bounded_int(1, 1000), default=5, help="recommendations to show (default 5)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (with the facts too)")
     p.set_defaults(run=_run_kernels)
 
@@ -119,9 +125,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write N synthetic archives (archive-NNNN.yaml) into OUT; the same N "
         "and seed give the same files.",
     )
-    g.add_argument("out", help="output folder (its archive-*.yaml files are replaced)")
-    g.add_argument("--n", type=int, default=200, help="how many (default 200)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument(
+        "out", help="output folder (archive-NNNN.yaml files of the same names are replaced)"
+    )
+    g.add_argument(
+        "--n", type=bounded_int(0, 100_000), default=200, help="how many, 0-100000 (default 200)"
+    )
+    g.add_argument("--seed", type=seed, default=0, help="random seed, 0 or more (default 0)")
     g.set_defaults(run=_run_generate)
 
     a = sub.add_parser(

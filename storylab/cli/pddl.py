@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_table
+from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
 
 __all__ = ["register"]
 
@@ -45,16 +47,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--template", required=True, help="arc name, e.g. man_in_a_hole")
-    p.add_argument("--genre", required=True)
-    p.add_argument("--phase", required=True, type=int, metavar="N")
-    p.add_argument("--subgenre")
-    p.add_argument("--actions", type=int, metavar="N", help="requested story length")
-    p.add_argument("--urgency", default="medium", choices=["low", "medium", "high"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--genre", required=True, help="genre (see `storylab spectrums`)")
+    p.add_argument(
+        "--phase", required=True, type=bounded_int(1, 100), metavar="N", help="phase number, from 1"
+    )
+    p.add_argument("--subgenre", help="subgenre of the genre")
+    p.add_argument(
+        "--actions", type=bounded_int(1, 10_000), metavar="N", help="requested story length"
+    )
+    p.add_argument(
+        "--urgency",
+        default="medium",
+        choices=[u.value for u in Urgency],
+        help="search limits of the composer (default medium)",
+    )
+    p.add_argument("--seed", type=seed, default=0, help="composer seed, 0 or more (default 0)")
     p.add_argument(
         "--unit-cost",
         action="store_true",
         help="compile the costs into unit-cost steps (for planners without :action-costs)",
     )
-    p.add_argument("outdir", metavar="OUTDIR")
+    p.add_argument("outdir", metavar="OUTDIR", help="folder for domain.pddl and problem.pddl")
     p.set_defaults(run=_run_export)

@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from storylab._data import DataError, read_document
-from storylab.cli._output import print_json
-from storylab.runtime import (
-    NarrativeEngine,
-    NarrativeStepResult,
-    Session,
-    StepError,
-    check_program,
-    format_transcript,
-    load_program,
-    parse_program,
-    program_json_schema,
-)
+from storylab._files import write_atomic
+from storylab.cli._output import print_json, to_json
 
-_STATE_KEYS = ("flags", "relationships", "inventory", "arcs", "quests", "player", "world_time")
-
-
-def _session(path: str | None) -> Session:
-    if path is None:
-        return Session("cli")
-    data = read_document(path) or {}
-    unknown = sorted(set(data) - set(_STATE_KEYS))
-    if unknown:
-        raise ValueError(f"{path}: unknown state keys {unknown}; allowed: {', '.join(_STATE_KEYS)}")
-    return Session("cli", **data)
+if TYPE_CHECKING:
+    from storylab.runtime import NarrativeStepResult
 
 
 def _run_play(args: argparse.Namespace) -> int:
+    from storylab.runtime import (
+        NarrativeEngine,
+        Session,
+        StepError,
+        format_transcript,
+        load_program,
+        load_state,
+    )
+
     programs = [load_program(p) for p in [args.program, *args.also]]
     main = programs[0]
     engine = NarrativeEngine(programs)
     npc = args.npc or (main.metadata.characters[0].id if main.metadata.characters else "npc")
-    session = _session(args.state)
+    session = load_state(args.state) if args.state else Session("cli")
     inputs = [x.strip() for x in args.inputs.split(",") if x.strip()] if args.inputs else []
     results: list[NarrativeStepResult] = []
     error = None
@@ -65,6 +54,9 @@ def _run_play(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from storylab._data import DataError, read_document
+    from storylab.runtime import check_program, parse_program
+
     failed = 0
     for path in args.programs:
         try:
@@ -87,19 +79,31 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+#: format -> "module:function" returning its JSON Schema (imported when asked for).
+SCHEMAS = {
+    "program": "storylab.runtime.program:program_json_schema",
+    "world": "storylab.world.manifest:world_json_schema",
+}
+
+
 def _run_schema(args: argparse.Namespace) -> int:
+    module, func = SCHEMAS[args.format].split(":")
+    schema = getattr(import_module(module), func)()
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump(program_json_schema(), fh, indent=2, sort_keys=True)
-            fh.write("\n")
+        write_atomic(args.out, to_json(schema) + "\n")
     else:
-        print_json(program_json_schema())
+        print_json(schema)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the runtime commands."""
-    p = sub.add_parser("play", help="play a narrative program and print the transcript")
+    p = sub.add_parser(
+        "play",
+        help="play a narrative program and print the transcript",
+        description="Start a narrative program for an NPC, play the given choices step by "
+        "step and print the transcript (or the steps and final state as JSON).",
+    )
     p.add_argument("program", metavar="PROGRAM", help="a program file (YAML or JSON)")
     p.add_argument("--inputs", help="choice ids to play, comma-separated ('-' steps a wait)")
     p.add_argument("--npc", help="the NPC to run it for (default: its first character)")
@@ -110,11 +114,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the steps and final state as JSON")
     p.set_defaults(run=_run_play)
 
-    p = sub.add_parser("check", help="check narrative programs; errors and warnings")
-    p.add_argument("programs", nargs="+", metavar="PROGRAM")
+    p = sub.add_parser(
+        "check",
+        help="check narrative programs; errors and warnings",
+        description="Check narrative programs: errors (exit 1), then warnings (unreachable "
+        "nodes, dead ends, state read but never set).",
+    )
+    p.add_argument("programs", nargs="+", metavar="PROGRAM", help="program files (YAML or JSON)")
     p.set_defaults(run=_run_check)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of a storylab format")
-    p.add_argument("format", choices=["program"])
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of a storylab format",
+        description="Print (or write) the JSON Schema of a storylab file format, for editors.",
+    )
+    p.add_argument("format", choices=sorted(SCHEMAS), help="the format whose schema to print")
     p.add_argument("--out", metavar="FILE", help="write it to FILE instead")
     p.set_defaults(run=_run_schema)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storylab._data import read_document
-from storylab.archives import ArchiveBundle, best_pair, load_bundle, recommend
+from storylab._files import replacing, write_atomic
+from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_table
-from storylab.storyteller import StorylineComposer, StorylinePlan, Urgency
-from storylab.tuning.compose import compose_options
+from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
+
+if TYPE_CHECKING:
+    from storylab.archives import ArchiveBundle
+    from storylab.storyteller import StorylinePlan
 
 __all__ = ["plan_rows", "register"]
 
@@ -52,7 +55,7 @@ def phase_rows(plan: StorylinePlan) -> list[dict[str, Any]]:
     ]
 
 
-def _print_plan(plan: StorylinePlan, timings: dict[str, Any] | None) -> None:
+def _print_plan(plan: StorylinePlan) -> None:
     sub = f" / {plan.subgenre}" if plan.subgenre else ""
     count = plan.action_count
     print(f"plan {plan.id}")
@@ -79,13 +82,12 @@ def _print_plan(plan: StorylinePlan, timings: dict[str, Any] | None) -> None:
     )
     for note in plan.notes + tuple(p.note for p in plan.phases if p.note):
         print(f"note: {note}")
-    if timings is not None:
-        per_phase = ", ".join(f"{1000 * s:.1f}" for s in timings["phases_s"])
-        print(f"time: {1000 * timings['total_s']:.1f} ms (search per phase, ms: {per_phase})")
 
 
 def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
     """Load ``--archive`` and fill in a missing template or genre from its recommendation."""
+    from storylab.archives import best_pair, load_bundle, recommend
+
     bundle = load_bundle(args.archive)
     if args.template is None or args.genre is None:
         row = best_pair(recommend(bundle), template=args.template, genre=args.genre)
@@ -99,6 +101,10 @@ def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
 
 
 def _run_compose(args: argparse.Namespace) -> int:
+    from storylab._data import DataError, Problem, read_document
+    from storylab.storyteller import StorylineComposer
+    from storylab.tuning.compose import compose_options
+
     if args.archive and args.initial:
         raise ValueError("give --archive or --initial, not both")
     if args.archive:
@@ -108,7 +114,8 @@ def _run_compose(args: argparse.Namespace) -> int:
     else:
         initial = read_document(args.initial) if args.initial else None
         if initial is not None and not isinstance(initial, dict):
-            raise ValueError(f"{args.initial}: a mapping with facts / narrative / position")
+            expected = "a mapping with facts / narrative / position"
+            raise DataError([Problem(args.initial, "(top level)", expected)])
     actants = {}
     for item in args.actant or []:
         role, sep, name = item.partition("=")
@@ -133,15 +140,29 @@ def _run_compose(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         from storylab.viz.plans import plot_plan
 
-        plot_plan(plan).figure.savefig(args.plot, dpi=120)
+        with replacing(args.plot) as tmp:
+            plot_plan(plan).figure.savefig(tmp, dpi=120)
+    if args.program:
+        from storylab.play import program_yaml, to_program
+
+        write_atomic(args.program, program_yaml(to_program(plan)))
+        print(
+            f"program written to {args.program} (play it: storylab play {args.program})",
+            file=sys.stderr,
+        )
     if args.json:
         print(plan.to_json())
-        if args.timings:
-            print(f"# time: {1000 * composer.timings_['total_s']:.1f} ms")
     else:
-        _print_plan(plan, composer.timings_ if args.timings else None)
+        _print_plan(plan)
         if args.plot:
             print(f"\nplot written to {args.plot}")
+    if args.timings:  # on stderr, so stdout stays the plan (one JSON document with --json)
+        timings = composer.timings_
+        per_phase = ", ".join(f"{1000 * s:.1f}" for s in timings["phases_s"])
+        print(
+            f"time: {1000 * timings['total_s']:.1f} ms (search per phase, ms: {per_phase})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -159,11 +180,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--genre", help="genre (see `storylab spectrums`)")
     p.add_argument("--subgenre", help="subgenre of the genre")
-    p.add_argument("--actions", type=int, metavar="N", help="target action count (clamped)")
+    p.add_argument(
+        "--actions",
+        type=bounded_int(1, 10_000),
+        metavar="N",
+        help="target action count, 1-10000 (clamped to the template's range)",
+    )
     p.add_argument(
         "--urgency", choices=[u.value for u in Urgency], default="medium", help="search limits"
     )
-    p.add_argument("--seed", type=int, default=0, help="tie-break and plan-id seed (default 0)")
+    p.add_argument(
+        "--seed", type=seed, default=0, help="tie-break and plan-id seed, 0 or more (default 0)"
+    )
     p.add_argument("--initial", metavar="FILE", help="starting world state (YAML or JSON)")
     p.add_argument(
         "--profile",
@@ -181,5 +209,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the trajectory over the arc")
-    p.add_argument("--timings", action="store_true", help="print wall-clock times")
+    p.add_argument(
+        "--program",
+        metavar="OUT.yaml",
+        help="also write the plan as a playable narrative program (see `storylab play`)",
+    )
+    p.add_argument("--timings", action="store_true", help="print wall-clock times (on stderr)")
     p.set_defaults(run=_run_compose)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storylab._files import replacing
+from storylab.cli._args import bounded_int, input_file, seed
 from storylab.cli._output import print_json, print_table
-from storylab.theory import ArcFit, arcs, classify_arc, genres, spectrums
-from storylab.theory.spectrums import genre_mapping
-from storylab.validation import validate_file
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from storylab.theory import ArcFit
+
 
 def arcs_table() -> list[dict[str, Any]]:
     """One row per arc: shape, direction, start, turns and end on the arc scale."""
+    from storylab.theory import arcs
+
     rows = []
     for a in arcs():
         turns = ", ".join(f"{t.kind}@{t.position:.1f}={t.value:.2f}" for t in a.turning_points())
@@ -34,6 +36,8 @@ def arcs_table() -> list[dict[str, Any]]:
 
 
 def _run_arcs(args: argparse.Namespace) -> int:
+    from storylab.theory import arcs
+
     if args.plot:
         import matplotlib
 
@@ -41,7 +45,8 @@ def _run_arcs(args: argparse.Namespace) -> int:
         from storylab.viz import plot_arc_gallery
 
         panels = plot_arc_gallery()
-        panels.flat[0].figure.savefig(args.plot, dpi=120)
+        with replacing(args.plot) as tmp:
+            panels.flat[0].figure.savefig(tmp, dpi=120)
     if args.json:
         print_json([a.model_dump(mode="json") for a in arcs()])
     else:
@@ -55,8 +60,7 @@ def _read_csv(path: str) -> pd.DataFrame:
     """A CSV with a header row, or bare numbers (columns then named value, value_2, ...)."""
     import pandas as pd
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{path}: file not found")
+    input_file(path)
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -135,6 +139,8 @@ def _print_fit(fit: ArcFit) -> None:
 
 
 def _run_classify(args: argparse.Namespace) -> int:
+    from storylab.theory import classify_arc
+
     frame = _read_csv(args.file)
     column = _pick_column(frame, args)
     values = _numeric(frame, column, args.file)
@@ -154,9 +160,7 @@ def _run_classify(args: argparse.Namespace) -> int:
 def _run_text(args: argparse.Namespace) -> int:
     from storylab.theory.text import text_arc
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: file not found")
+    path = input_file(args.file)
     try:
         text = path.read_text(encoding="utf-8")
         result = text_arc(
@@ -197,6 +201,9 @@ def _run_text(args: argparse.Namespace) -> int:
 
 
 def _run_spectrums(args: argparse.Namespace) -> int:
+    from storylab.theory import genres, spectrums
+    from storylab.theory.spectrums import genre_mapping
+
     if args.json:
         print_json(
             {
@@ -231,9 +238,10 @@ def _run_spectrums(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    from storylab.validation import validate_paths
+
     failed = 0
-    for path in args.paths:
-        problems = validate_file(path)
+    for path, problems in validate_paths(args.paths):
         if problems:
             failed += 1
             for p in problems:
@@ -245,32 +253,70 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the theory commands."""
-    p = sub.add_parser("arcs", help="the six emotional arcs (table, JSON, gallery), classify")
+    p = sub.add_parser(
+        "arcs",
+        help="the six emotional arcs (table, JSON, gallery), classify",
+        description="Print the six emotional arcs of Reagan et al. (2016): shape, direction "
+        "and turning points; `arcs classify` and `arcs text` fit a trajectory or a text.",
+    )
     p.add_argument("--json", action="store_true", help="print the arcs as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the gallery of six arcs")
     p.set_defaults(run=_run_arcs)
     arcs_sub = p.add_subparsers(dest="arcs_command", metavar="{classify,text}")
 
-    c = arcs_sub.add_parser("classify", help="which arc does a trajectory in a CSV follow?")
-    c.add_argument("file", metavar="FILE.csv")
+    c = arcs_sub.add_parser(
+        "classify",
+        help="which arc does a trajectory in a CSV follow?",
+        description="Fit the six arcs to a column of a CSV file; print the ranked matches, "
+        "the fitted turns, or an abstention with its reason.",
+    )
+    c.add_argument("file", metavar="FILE.csv", help="a CSV with a header, or bare numbers")
     c.add_argument("--column", help="the column of values (default: the only numeric one)")
     c.add_argument("--position", metavar="COLUMN", help="a column of story positions")
     c.add_argument("--json", action="store_true", help="print the fit as JSON")
     c.set_defaults(run=_run_classify)
 
-    c = arcs_sub.add_parser("text", help="the emotional arc of a UTF-8 text (Reagan et al.)")
-    c.add_argument("file", metavar="FILE.txt")
-    c.add_argument("--window", type=int, default=10_000, help="words per window (10000)")
-    c.add_argument("--points", type=int, default=200, help="number of windows (200)")
-    c.add_argument("--shuffles", type=int, default=20, help="word shuffles for the null (20)")
-    c.add_argument("--seed", type=int, default=0, help="seed of the shuffles (0)")
+    c = arcs_sub.add_parser(
+        "text",
+        help="the emotional arc of a UTF-8 text (Reagan et al.)",
+        description="Score a text with the labMT word list in sliding windows, test it "
+        'against word-shuffled copies and classify its arc (needs `pip install "storylab[text]"`).',
+    )
+    c.add_argument("file", metavar="FILE.txt", help="a UTF-8 text file")
+    c.add_argument(
+        "--window", type=bounded_int(1, 10_000_000), default=10_000, help="words per window (10000)"
+    )
+    c.add_argument(
+        "--points",
+        type=bounded_int(2, 10_000),
+        default=200,
+        help="number of windows, 2-10000 (200)",
+    )
+    c.add_argument(
+        "--shuffles",
+        type=bounded_int(1, 1000),
+        default=20,
+        help="word shuffles for the null, 1-1000 (20)",
+    )
+    c.add_argument("--seed", type=seed, default=0, help="seed of the shuffles (0)")
     c.add_argument("--json", action="store_true", help="print the fit and trajectory as JSON")
     c.set_defaults(run=_run_text)
 
-    p = sub.add_parser("spectrums", help="the ten life-value spectrums and the genre table")
+    p = sub.add_parser(
+        "spectrums",
+        help="the ten life-value spectrums and the genre table",
+        description="Print the ten Story Grid life-value spectrums with their stages, and "
+        "which spectrums each genre uses.",
+    )
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(run=_run_spectrums)
 
-    p = sub.add_parser("validate", help="check storylab data files; exit 1 on any problem")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = sub.add_parser(
+        "validate",
+        help="check storylab data files and folders; exit 1 on any problem",
+        description="Check storylab data files (folders recursively: every .yaml, .yml and "
+        ".json in them); print every problem with file, path and expectation. A file's kind "
+        "comes from its `kind:` field, else from its name.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to check")
     p.set_defaults(run=_run_validate)

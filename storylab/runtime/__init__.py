@@ -69,6 +69,7 @@ from storylab.runtime.results import (
     transcript_json,
 )
 from storylab.runtime.state import NarrativeStateComponent, Session
+from storylab.runtime.state_file import StateFile, load_state, parse_state
 from storylab.runtime.store import ConflictError, Event, SessionStore
 from storylab.runtime.templates import Template, compile_template
 from storylab.runtime.working import CallContext, Handler
@@ -124,6 +125,7 @@ __all__ = [
     "Session",
     "SessionStore",
     "SocialContext",
+    "StateFile",
     "StateSnapshot",
     "StepError",
     "Template",
@@ -137,7 +139,9 @@ __all__ = [
     "load_block_library",
     "load_program",
     "load_session",
+    "load_state",
     "parse_program",
+    "parse_state",
     "program_json_schema",
     "read_program",
     "save_session",

@@ -92,8 +92,8 @@ def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
         yield from effects(f"edges[{i}].effects", edge.effects)
 
 
-def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
-    """(path, name) for every variable an effect or call writes."""
+def _effect_groups(program: NarrativeProgram) -> list[tuple[str, Effects]]:
+    """(path, effects) for every block of effects in the program."""
     groups: list[tuple[str, Effects | None]] = []
     for i, node in enumerate(program.nodes):
         groups += [(f"nodes[{i}].on_enter", node.on_enter), (f"nodes[{i}].on_exit", node.on_exit)]
@@ -103,13 +103,18 @@ def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
             groups += [
                 (f"nodes[{i}].choices[{j}].effects", c.effects) for j, c in enumerate(node.choices)
             ]
+    groups += [(f"edges[{i}].effects", e.effects) for i, e in enumerate(program.edges)]
+    return [(path, fx) for path, fx in groups if fx is not None]
+
+
+def _declared_vars(program: NarrativeProgram) -> Iterator[tuple[str, str]]:
+    """(path, name) for every variable an effect or call writes."""
+    for i, node in enumerate(program.nodes):
         if isinstance(node, ExternalCallNode) and node.store_as is not None:
             yield f"nodes[{i}].store_as", node.store_as
-    groups += [(f"edges[{i}].effects", e.effects) for i, e in enumerate(program.edges)]
-    for path, fx in groups:
-        if fx is not None:
-            for name in fx.variables:
-                yield f"{path}.variables.{name}", name
+    for path, fx in _effect_groups(program):
+        for name in fx.variables:
+            yield f"{path}.variables.{name}", name
 
 
 def _structure(program: NarrativeProgram, src: str) -> Iterator[Problem]:
@@ -227,11 +232,38 @@ def _warnings(program: NarrativeProgram, src: str) -> Iterator[Problem]:
             )
 
 
+#: Session state with no default: reading it before anything set it fails the step.
+_NO_DEFAULT = {"player": "player", "quest": "quests"}
+
+
+def _unset_reads(program: NarrativeProgram, src: str) -> Iterator[Problem]:
+    """Warn once per ``player.*``/``quest.*`` name read but set by no effect of the program."""
+    set_here = {("quest", name) for _, fx in _effect_groups(program) for name in fx.quests}
+    warned: set[tuple[str, str]] = set()
+    for path, text, is_template in _texts(program):
+        refs = compile_template(text).refs if is_template else compile_expression(text).refs
+        for ref in sorted(refs):
+            name = (ref[0], ref[-1])
+            if ref[0] in _NO_DEFAULT and name not in set_here and name not in warned:
+                warned.add(name)
+                field = _NO_DEFAULT[ref[0]]
+                yield Problem(
+                    src,
+                    path,
+                    f"state set before play ({ref[0]}.{ref[-1]} is read but no effect sets it;"
+                    f" give it in a state file: {field}: {{{ref[-1]}: ...}})",
+                )
+
+
 def check_program(program: NarrativeProgram, source: str | Path = "<program>") -> ProgramReport:
-    """Every error and warning in ``program``; ``source`` labels the problems."""
+    """Every error and warning in ``program``; ``source`` labels the problems.
+
+    Warnings: unreachable nodes, dead ends, choices that can all be unavailable, and state
+    read with no default (``player.*``, ``quest.*``) that no effect of the program sets.
+    """
     src = str(source)
     errors = [*_structure(program, src), *_expressions(program, src)]
-    warnings = list(_warnings(program, src)) if not errors else []
+    warnings = [*_warnings(program, src), *_unset_reads(program, src)] if not errors else []
     return ProgramReport(tuple(errors), tuple(warnings))
 
 

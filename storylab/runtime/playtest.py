@@ -30,6 +30,7 @@ __all__ = [
     "flatten_env",
     "flatten_state",
     "playtest",
+    "state_diff",
 ]
 
 _ROOTS = {
@@ -100,13 +101,13 @@ def flatten_state(session: Session, npc: str, program: str) -> dict[str, Any]:
 def apply_overrides(
     session: Session,
     npc: str,
-    program: NarrativeProgram,
+    program: NarrativeProgram | None,
     overrides: Mapping[str, Any] | None,
 ) -> Session:
     """A copy of ``session`` with ``overrides`` (flattened names -> values) applied.
 
-    ``var.<name>`` sets ``npc``'s variable of ``program`` (it must be declared). All names
-    are checked before anything is applied.
+    ``var.<name>`` sets ``npc``'s variable of ``program`` (it must be declared; without a
+    program there are none). All names are checked before anything is applied.
 
     Raises
     ------
@@ -121,7 +122,7 @@ def apply_overrides(
         elif root == "rel":
             ok = len(parts) == 2
         elif root == "var":
-            ok = len(parts) == 1 and parts[0] in program.variables
+            ok = len(parts) == 1 and program is not None and parts[0] in program.variables
         else:
             ok = root in _ROOTS and len(parts) == 1
         if not ok or not all(parts):
@@ -136,12 +137,35 @@ def apply_overrides(
             out.world_time = float(value)
         elif root == "rel":
             out.relationships.setdefault(parts[0], {})[parts[1]] = value
-        elif root == "var":
+        elif root == "var" and program is not None:
             comp = out.component(npc)
             comp.variables.setdefault(program.id, dict(program.variables))[parts[0]] = value
         else:
             getattr(out, _ROOTS[root])[parts[0]] = value
     return out
+
+
+def state_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per flattened value that changed: ``name``, ``before``, ``after``, ``delta``
+    (numeric change, else NaN). An unset value shows as conditions read it: 0 for ``rel``,
+    ``inv`` and ``arc``, false for ``flags``, ``None`` otherwise."""
+    rows = []
+    for name in sorted(before.keys() | after.keys()):
+        unset = _UNSET.get(name.split(".", 1)[0])
+        a, b = before.get(name, unset), after.get(name, unset)
+        if a == b and type(a) is type(b):
+            continue
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+        rows.append((name, a, b, b - a if numeric else math.nan))  # type: ignore[operator]
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    return pd.DataFrame(
+        {
+            "name": pd.Series(columns[0], dtype=object),
+            "before": pd.Series(columns[1], dtype=object),
+            "after": pd.Series(columns[2], dtype=object),
+            "delta": pd.Series(columns[3], dtype=float),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +184,10 @@ class PlaytestResult:
         The flattened state before the start, then after each result.
     error : str or None
         Why play stopped early (a choice not on offer, a stuck wait, ...).
+    overrides : dict
+        The overrides the start applied.
+    session : Session or None
+        The played copy of the session, as it ended.
     """
 
     program: str
@@ -169,6 +197,7 @@ class PlaytestResult:
     states: tuple[dict[str, Any], ...]
     error: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    session: Session | None = field(default=None, repr=False, compare=False)
 
     @property
     def transcript(self) -> str:
@@ -182,27 +211,8 @@ class PlaytestResult:
 
     @property
     def diff(self) -> pd.DataFrame:
-        """One row per value that changed: ``name``, ``before``, ``after``, ``delta``
-        (numeric change, else NaN). An unset value shows as conditions read it: 0 for
-        ``rel``, ``inv`` and ``arc``, false for ``flags``, ``None`` otherwise."""
-        before, after = self.states[0], self.states[-1]
-        rows = []
-        for name in sorted(before.keys() | after.keys()):
-            unset = _UNSET.get(name.split(".", 1)[0])
-            a, b = before.get(name, unset), after.get(name, unset)
-            if a == b and type(a) is type(b):
-                continue
-            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
-            rows.append((name, a, b, b - a if numeric else math.nan))  # type: ignore[operator]
-        columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-        return pd.DataFrame(
-            {
-                "name": pd.Series(columns[0], dtype=object),
-                "before": pd.Series(columns[1], dtype=object),
-                "after": pd.Series(columns[2], dtype=object),
-                "delta": pd.Series(columns[3], dtype=float),
-            }
-        )
+        """The :func:`state_diff` of the state before the start and after the last step."""
+        return state_diff(self.states[0], self.states[-1])
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -284,4 +294,5 @@ def playtest(
         tuple(states),
         error,
         dict(overrides or {}),
+        start,
     )

@@ -36,7 +36,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storylab._data import UnknownNameError
+from storylab._data import DataError, Problem, UnknownNameError
 from storylab.runtime.history import History
 from storylab.runtime.persistence import require_json_numbers
 from storylab.runtime.results import NarrativeStepResult
@@ -72,6 +72,31 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+def _open(path: str, timeout: float) -> sqlite3.Connection:
+    """Connect to ``path``, refusing a file that is not a session store (names the path)."""
+    if not path:
+        raise DataError([Problem("(empty path)", "", "the path of a session store file")])
+    if Path(path).is_dir():
+        raise DataError([Problem(path, "", "a session store file, got a directory")])
+    db = None
+    try:
+        db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "sessions" not in tables:  # another tool's file (a sweep cache, ...)
+            shown = ", ".join(sorted(tables))
+            raise DataError([Problem(path, "", f"a session store (this file holds {shown})")])
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    except (sqlite3.Error, DataError) as exc:
+        if db is not None:
+            db.close()
+        if isinstance(exc, DataError):
+            raise
+        raise DataError([Problem(path, "", f"a session store SQLite can open ({exc})")]) from None
+    return db
+
+
 class ConflictError(RuntimeError):
     """A write based on a stale version of a session; nothing was written."""
 
@@ -99,17 +124,16 @@ class SessionStore:
     Parameters
     ----------
     path : str or Path
-        The database file (created when missing).
+        The database file (created when missing). A file that SQLite cannot open, or an
+        SQLite file of another tool (tables but no ``sessions`` table, e.g. a sweep cache),
+        raises :class:`~storylab.DataError` naming the path; nothing is written to it.
     timeout : float
         Seconds to wait for another writer's lock before failing.
     """
 
     def __init__(self, path: str | Path, *, timeout: float = 10.0):
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = _open(self.path, timeout)
         self._committed: dict[str, Session] = {}  # what this store last committed, per id
 
     def __enter__(self) -> SessionStore:
@@ -210,12 +234,20 @@ class SessionStore:
         self._committed.pop(session.id, None)
 
     def save(
-        self, session: Session, op: str = "replace", args: dict[str, Any] | None = None
+        self,
+        session: Session,
+        op: str = "replace",
+        args: dict[str, Any] | None = None,
+        *,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> int:
         """Commit ``session`` if nobody wrote since it was loaded; return the new version.
 
         ``op`` and ``args`` are logged; the default ``replace`` logs the whole state, which
-        is right for changes made outside the engine.
+        is right for changes made outside the engine. ``also``, when given, is called with
+        the store's connection inside the same transaction, after the version check: what
+        it writes commits with the session or not at all, and an exception it raises
+        rolls both back (a layer above keeps its bookkeeping there; see ``docs/intents.md``).
 
         Raises
         ------
@@ -225,7 +257,7 @@ class SessionStore:
         if op == "replace":
             args = {"state": {**session.to_dict(), "version": session.version + 1}}
         self._committed.pop(session.id, None)  # the caller keeps changing its copy
-        return self._write(session, op, args or {}, new=False)
+        return self._write(session, op, args or {}, new=False, also=also)
 
     def _write(
         self,
@@ -235,6 +267,7 @@ class SessionStore:
         *,
         new: bool,
         appended: bool = False,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> int:
         """Commit ``session``; ``appended``: its histories only grew since the stored
         version (an engine call on it), so only their new entries are written."""
@@ -297,6 +330,8 @@ class SessionStore:
             db.execute(
                 "INSERT INTO events VALUES (?,?,?,?)", (sid, version, op, _dumps(args, "event"))
             )
+            if also is not None:
+                also(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -40,6 +40,7 @@ from storylab.storyteller.plan import (
 )
 from storylab.storyteller.planner import PhaseSearch, SearchStats, astar_search, plan_phase
 from storylab.storyteller.progress import ActionCount, ActionCountResolver, StoryProgress
+from storylab.storyteller.resume import ResumeFrom
 from storylab.storyteller.search_space import CostSpec, PhaseProblem, Step
 from storylab.storyteller.simulation import apply_action, apply_chain, can_apply
 from storylab.storyteller.templates import (
@@ -78,6 +79,7 @@ __all__ = [
     "PlanPhase",
     "PlannedAction",
     "PlanningConfig",
+    "ResumeFrom",
     "SearchStats",
     "StateSnapshot",
     "Step",

@@ -30,6 +30,7 @@ from storylab.storyteller.plan import (
 )
 from storylab.storyteller.planner import PhaseSearch, astar_search, search_limits
 from storylab.storyteller.progress import ActionCountResolver, StoryProgress
+from storylab.storyteller.resume import ResumeFrom
 from storylab.storyteller.search_space import CostSpec, PhaseProblem, resolve_costs
 from storylab.storyteller.simulation import apply_action
 from storylab.storyteller.templates import (
@@ -117,6 +118,7 @@ class StorylineComposer:
         actions: int | None = None,
         urgency: Urgency | str = Urgency.MEDIUM,
         seed: int | np.random.Generator | None = None,
+        resume: ResumeFrom | None = None,
     ) -> StorylinePlan:
         """Compose a storyline.
 
@@ -141,6 +143,10 @@ class StorylineComposer:
         seed : int or Generator, optional
             Picks among equally good plans and, with the story's template, genre, subgenre
             and length, makes the plan id; same inputs and seed, same JSON.
+        resume : ResumeFrom, optional
+            Plan only the phases from ``resume.phase`` on, from ``initial`` taken as the world
+            played so far (``resume.ticks_done`` ticks, ``resume.core_events_done`` done):
+            lazy re-planning. The plan then holds only those phases.
         """
         started = time.perf_counter()
         library = self.library or action_library()
@@ -170,17 +176,20 @@ class StorylineComposer:
         core = [a.id for a in library.core_events(genre)]
         assigned = assign_core_events(core, len(tpl.phases))
         progress = StoryProgress(count.resolved, config=config)
-        initial_world = world
+        first = 0 if resume is None else resume.start_index(tpl, core)
+        if resume is not None:
+            progress.ticks_done, progress.phases_completed = resume.ticks_done, first
+        initial_world = world.with_position(progress.position)
         points = [_point(None, None, progress, world)]
         phases: list[PlanPhase] = []
         planned: list[PlannedAction] = []
-        done: set[str] = set()
+        done: set[str] = set(resume.core_events_done if resume is not None else ())
         used: dict[str, int] = {}
         phase_seconds = []
         problems: list[PhaseProblem] = []
         memo = self._phase_memo()
         hits = 0
-        for index, phase in enumerate(tpl.phases):
+        for index, phase in enumerate(tpl.phases[first:], start=first):
             progress.on_phase_generated(
                 tpl.phases[index - 1].transition.position_floor if index else 0.0
             )
@@ -242,6 +251,7 @@ class StorylineComposer:
                     required_core_events=required,
                     actions=tuple(actions_here),
                     cost=search.cost,
+                    variety_cost=round(search.cost - sum(a.cost for a in actions_here), 10),
                     reached=search.reached and result is TransitionResult.READY,
                     transition_result=result,
                     start_position=start,
@@ -304,6 +314,7 @@ def compose(
     actions: int | None = None,
     urgency: Urgency | str = Urgency.MEDIUM,
     seed: int | np.random.Generator | None = 0,
+    resume: ResumeFrom | None = None,
     costs: CostSpec = None,
 ) -> StorylinePlan:
     """Compose a storyline with a default :class:`StorylineComposer` (see
@@ -322,6 +333,7 @@ def compose(
         actions=actions,
         urgency=urgency,
         seed=seed,
+        resume=resume,
     )
 
 

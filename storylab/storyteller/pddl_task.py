@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from storylab._data import Frozen
+from storylab._files import write_atomic
 from storylab.theory.world import Condition, Effect, FactValue
 
 __all__ = ["MacroLink", "MacroStep", "PddlExport", "PhaseTask", "pddl_name"]
@@ -99,10 +100,9 @@ class PddlExport(Frozen):
         """Write ``domain.pddl`` and ``problem.pddl`` into ``outdir`` (created if missing)."""
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
-        domain, problem = out / "domain.pddl", out / "problem.pddl"
-        domain.write_text(self.domain)
-        problem.write_text(self.problem)
-        return domain, problem
+        return write_atomic(out / "domain.pddl", self.domain), write_atomic(
+            out / "problem.pddl", self.problem
+        )
 
     def plan_steps(self, plan: Iterable[str]) -> tuple[tuple[str, ...], ...]:
         """A planner's plan (``(name args)`` or ``name`` lines) as storylab steps (chains)."""

@@ -122,7 +122,8 @@ class PlanPhase(Frozen):
     transition: PhaseTransition
     required_core_events: tuple[str, ...]
     actions: tuple[PlannedAction, ...]
-    cost: float
+    cost: float = Field(description="the actions' costs plus the variety model's penalties")
+    variety_cost: float = Field(default=0.0, description="the penalties within cost")
     reached: bool
     transition_result: TransitionResult
     start_position: float

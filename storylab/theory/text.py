@@ -309,6 +309,8 @@ def text_arc(
     the largest ``spread_p`` that still counts as a shape.
     """
     _check(window, points)
+    if shuffles < 1:
+        raise ValueError(f"shuffles >= 1, got {shuffles}")
     if 1.0 / (1 + shuffles) > alpha:
         raise ValueError(
             f"with {shuffles} shuffles the smallest possible p is {1 / (1 + shuffles):.3f},"

@@ -29,6 +29,7 @@ from storylab.tuning.profiles import (
     read_profile,
     save_profile,
 )
+from storylab.tuning.progress import progress_bar, show_progress
 from storylab.tuning.sweep import sweep
 
 __all__ = [
@@ -48,8 +49,10 @@ __all__ = [
     "plan_quality",
     "plan_runs",
     "profile_name",
+    "progress_bar",
     "read_profile",
     "save_profile",
+    "show_progress",
     "summarize",
     "sweep",
     "trajectory_fit",

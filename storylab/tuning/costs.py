@@ -28,6 +28,7 @@ from storylab._data import Frozen
 from storylab.archives import ArchiveBundle, extract_world_state, load_bundle
 from storylab.storyteller import ActionCategory, StoryAction, StorylineComposer, template_library
 from storylab.tuning.objectives import PLAN_METRICS, plan_metrics, trajectory_on_grid
+from storylab.tuning.progress import progress_bar
 from storylab.tuning.sweep import sweep
 
 __all__ = [
@@ -40,6 +41,10 @@ __all__ = [
     "make_cases",
     "tune_action_costs",
 ]
+
+
+#: The largest cost factor a profile may hold (larger ones overflow summed plan costs).
+MAX_SCALE = 1000.0
 
 
 class ActionCosts(Frozen):
@@ -56,9 +61,9 @@ class ActionCosts(Frozen):
     @field_validator("scale")
     @classmethod
     def _positive(cls, scale: dict[ActionCategory, float]) -> dict[ActionCategory, float]:
-        bad = {k.value: v for k, v in scale.items() if not 0 < v < float("inf")}
+        bad = {k.value: v for k, v in scale.items() if not 0 < v <= MAX_SCALE}
         if bad:
-            raise ValueError(f"positive finite factors (got {bad})")
+            raise ValueError(f"factors above 0 and at most {MAX_SCALE:g} (got {bad})")
         return {c: scale[c] for c in ActionCategory if c in scale}
 
     def __call__(self, action: StoryAction) -> float:
@@ -198,6 +203,7 @@ def tune_action_costs(
     failure_penalty: float = 0.5,
     executor: Executor | None = None,
     callback: Callable[[dict[str, float]], None] | None = None,
+    progress: bool | None = None,
 ) -> CostTuning:
     """Search per-category cost factors in ``[e^-bound, e^bound]`` that minimise
     :func:`cost_objective` on ``train``; score before and after on ``train`` and ``test``.
@@ -207,7 +213,8 @@ def tune_action_costs(
     ``step``: the objective is piecewise constant in the costs (a plan changes only when
     the cheapest path does), and finer changes only reshuffle plans of equal cost. It needs
     no gradient, is deterministic, and stops after ``max_evaluations`` distinct factor
-    sets; the best set seen is returned.
+    sets; the best set seen is returned. A progress bar counts the evaluations (``progress``:
+    see :func:`~storylab.tuning.progress.show_progress`).
     """
     if not train or not test:
         raise ValueError("need at least one training and one held-out case")
@@ -226,6 +233,10 @@ def tune_action_costs(
             scale={c: round(float(np.exp(v)), 4) for c, v in zip(categories, snapped, strict=True)}
         )
 
+    bar = progress_bar(
+        progress=progress, total=max_evaluations, desc="tune_action_costs", unit="evaluation"
+    )
+
     def objective(x: np.ndarray) -> float:
         costs = costs_at(x)
         key = tuple(costs.scale.values())
@@ -235,18 +246,21 @@ def tune_action_costs(
             )
             row = {c.value: costs.scale[c] for c in categories} | {"objective": seen[key]}
             history.append(row)
+            bar.set_postfix(objective=f"{seen[key]:.4f}", refresh=False)
             if callback is not None:
                 callback(row)
+        bar.update()
         return seen[key]
 
     simplex = np.vstack([x0, x0 - first_step * np.eye(len(categories))])
-    minimize(
-        objective,
-        x0,
-        method="Nelder-Mead",
-        bounds=[(-bound, bound)] * len(categories),
-        options={"maxfev": max_evaluations, "initial_simplex": simplex, "xatol": step},
-    )
+    with bar:
+        minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            bounds=[(-bound, bound)] * len(categories),
+            options={"maxfev": max_evaluations, "initial_simplex": simplex, "xatol": step},
+        )
     best = min(history, key=lambda r: r["objective"])
     tuned = ActionCosts(scale={c: best[c.value] for c in categories})
     scores = pd.DataFrame(

@@ -48,6 +48,11 @@ __all__ = [
 ]
 
 
+#: Bounds of a profile's numbers (a 1e308 multiplier would overflow the action count).
+MAX_MULTIPLIER = 100.0
+MAX_DEFAULT_ACTIONS = 10_000
+
+
 class PositionEstimation(Frozen):
     """Genre pacing multipliers and template default action counts (missing = packaged)."""
 
@@ -62,10 +67,10 @@ class PositionEstimation(Frozen):
         unknown += sorted(set(self.default_actions) - set(template_library().names))
         if unknown:
             raise ValueError(f"known genres and template names (got {unknown})")
-        if any(not 0 < m < math.inf for m in self.genre_multipliers.values()):
-            raise ValueError("positive multipliers")
-        if any(n < 1 for n in self.default_actions.values()):
-            raise ValueError("default action counts of at least 1")
+        if any(not 0 < m <= MAX_MULTIPLIER for m in self.genre_multipliers.values()):
+            raise ValueError(f"multipliers above 0 and at most {MAX_MULTIPLIER:g}")
+        if any(not 1 <= n <= MAX_DEFAULT_ACTIONS for n in self.default_actions.values()):
+            raise ValueError(f"default action counts from 1 to {MAX_DEFAULT_ACTIONS}")
         return self
 
     def multiplier(self, genre: str) -> float:

@@ -18,9 +18,7 @@ kinds registered in :data:`PROFILES`.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -31,6 +29,7 @@ import yaml
 from pydantic import BaseModel, PlainValidator, create_model
 
 from storylab._data import DataError, Frozen, Problem, UnknownNameError, parse_model, read_document
+from storylab._files import write_atomic
 from storylab.tuning.grid import SEPARATOR, unflatten
 
 __all__ = [
@@ -174,14 +173,4 @@ def save_profile(
     document = {"kind": f"{name}{_SUFFIX}", "meta": dict(meta or {}), "config": config}
     checked = parse_model(_document_model(type(config), name), document, path)
     dumped = checked.model_dump(mode="json", exclude={"meta"} if not meta else None)
-    text = yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True)
-    target = Path(path)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(path, yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True))

@@ -10,7 +10,9 @@ batch does not matter: a run's result depends only on its parameters and its see
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -21,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from tqdm.auto import tqdm
 
 from storylab.tuning.cache import SweepCache
 from storylab.tuning.grid import Grid, RunPlan, child_seeds, function_identity, plan_runs, run_key
+from storylab.tuning.progress import progress_bar
 
 __all__ = ["RESULT_COLUMNS", "sweep"]
 
@@ -34,6 +36,8 @@ RESULT_COLUMNS = ("seed", "elapsed_s", "status", "error")
 _BATCHES_PER_WORKER = 4
 #: Largest automatic batch, so progress and the cache advance often.
 _MAX_BATCH = 64
+#: Seconds between a pool worker's checks that the process that started it is alive.
+_PARENT_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,9 @@ def _scalar_metrics(out: object) -> dict[str, Any]:
             value = value.item()
         if not (value is None or isinstance(value, str | bool | int | float)):
             raise TypeError(f"metric {name!r} must be a scalar (got {type(value).__name__})")
-        metrics[name] = value
+        # as a plain built-in value: a subclass may not pickle back to the parent process
+        plain = next((t for t in (bool, int, float, str) if isinstance(value, t)), None)
+        metrics[name] = value if plain is None else plain(value)
     return metrics
 
 
@@ -75,6 +81,21 @@ def _run_batch(
             metrics, status, error = {}, "failed", f"{type(exc).__name__}: {exc}"
         outcomes.append(_Outcome(index, status, metrics, error, time.perf_counter() - start))
     return outcomes
+
+
+def _exit_with_parent() -> None:
+    """Pool-worker initializer: end this worker when the process that started it dies.
+
+    A killed sweep (``kill -9``) otherwise leaves its workers running their batches.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="storylab-parent-watch", daemon=True).start()
 
 
 def _worker_count(executor: Executor) -> int:
@@ -100,23 +121,34 @@ def _execute(
         _MAX_BATCH,
         math.ceil(len(pending) / (_BATCHES_PER_WORKER * _worker_count(executor))),
     )
-    futures: set[Future[list[_Outcome]]] = set()
+    futures: dict[Future[list[_Outcome]], list[int]] = {}
     for start in range(0, len(pending), size):
         tasks = [(i, plan.calls[i], seeds[i]) for i in pending[start : start + size]]
-        futures.add(executor.submit(_run_batch, fn, plan.as_model, plan.wants_seed, tasks))
+        future = executor.submit(_run_batch, fn, plan.as_model, plan.wants_seed, tasks)
+        futures[future] = [i for i, _, _ in tasks]
     collected: set[Future[list[_Outcome]]] = set()
     try:
         for future in as_completed(futures):
             collected.add(future)
-            finished(future.result())
+            finished(_batch_outcomes(future, futures[future]))
     except BaseException:
         # Interrupted: drop what has not started, keep what has already finished.
         for future in futures:
             future.cancel()
-        for future in futures - collected:
+        for future in set(futures) - collected:
             if future.done() and not future.cancelled() and future.exception() is None:
                 finished(future.result())
         raise
+
+
+def _batch_outcomes(future: Future[list[_Outcome]], indices: list[int]) -> list[_Outcome]:
+    """A finished batch's outcomes; a batch that failed as a whole (its result would not
+    pickle, its worker died) fails each of its runs, not the sweep."""
+    try:
+        return future.result()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        return [_Outcome(i, "failed", {}, error, 0.0) for i in indices]
 
 
 def _table(plan: RunPlan, seeds: list[int], done: dict[int, _Outcome]) -> pd.DataFrame:
@@ -147,7 +179,7 @@ def sweep(
     executor: Executor | None = None,
     seed: int | np.random.Generator | None = None,
     cache: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     params: type[BaseModel] | None = None,
     workers: int = 2,
     batch_size: int | None = None,
@@ -176,7 +208,8 @@ def sweep(
         An SQLite file of finished runs. Runs found there are not run again; the others are
         stored as their batch finishes, so an interrupted sweep resumes. Needs a fixed seed.
     progress
-        Show a ``tqdm.auto`` progress bar.
+        Show a ``tqdm.auto`` progress bar; ``None``: unless ``STORYLAB_PROGRESS=0`` (see
+        :mod:`storylab.tuning.progress`).
     params
         A pydantic config model; each run (``a__b`` names reach nested fields) must validate
         as one, and ``fn`` receives the model instance.
@@ -231,8 +264,8 @@ def sweep(
         cached = len(done)
         pending = [i for i in range(len(plan.params)) if i not in done]
         label = getattr(fn, "__name__", "sweep")
-        with tqdm(
-            total=len(plan.params), initial=cached, disable=not progress, desc=label, unit="run"
+        with progress_bar(
+            progress=progress, total=len(plan.params), initial=cached, desc=label, unit="run"
         ) as bar:
 
             def finished(outcomes: list[_Outcome]) -> None:
@@ -247,7 +280,11 @@ def sweep(
 
             if pending:
                 own = executor is None
-                pool = ProcessPoolExecutor(max_workers=workers) if own else executor
+                pool = (
+                    ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent)
+                    if own
+                    else executor
+                )
                 try:
                     _execute(fn, plan, seeds, pending, pool, batch_size, finished)
                 finally:

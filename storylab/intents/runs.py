@@ -1,0 +1,330 @@
+"""Runs of intents: claiming, applying each effect exactly once, settling, expiring, recovering.
+
+A *run* is one attempt at an intent's remaining planned effects, owned by one supervisor.
+Applying an effect is one transaction on the session store's connection
+(:meth:`~storylab.runtime.SessionStore.save` with ``also=``): the session's new state and
+version, the effect marked ``applied`` (only if still ``planned``), the turn it added, its
+event, and, for the last effect, the intent ``finished``. The transaction also checks that
+the run still owns the intent (running, before its deadline); if not, or if the session
+moved on since it was loaded (:class:`~storylab.runtime.ConflictError`), nothing is written.
+So a process killed at any instant leaves each effect applied once or still planned.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from storylab.runtime.state import Session
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from storylab.intents.models import Effect, Intent
+    from storylab.intents.store import IntentStore
+
+__all__ = [
+    "RunStopped",
+    "apply_effect",
+    "beat",
+    "change_session",
+    "claim",
+    "expire",
+    "recover",
+    "register",
+    "settle",
+    "unregister",
+]
+
+
+class RunStopped(RuntimeError):
+    """The run no longer owns its intent (settled, expired, cancelled): it writes nothing."""
+
+
+def change_session(session: Session, effect: Effect, output: str | None) -> dict[str, Any] | None:
+    """Apply one effect to a loaded session in place; return the turn it adds, if any."""
+    p = effect.payload
+    if effect.kind in ("insert_turn", "generate_turn"):
+        content = p["content"] if effect.kind == "insert_turn" else output
+        turn_no = int(session.flags.get("intents.turns", 0)) + 1
+        session.flags["intents.turns"] = turn_no
+        session.flags["intents.last_speaker"] = p["participant"]
+        return {
+            "turn_no": turn_no,
+            "participant": p["participant"],
+            "layer": p.get("layer", "presentation"),
+            "content": content or "",
+            "chapter": p.get("chapter"),
+        }
+    if effect.kind == "add_participant":
+        session.relationships.setdefault(p["participant"], {}).setdefault("affinity", 0.0)
+        session.component(p["participant"])
+    elif effect.kind == "set_relationship":
+        fields = session.relationships.setdefault(p["npc"], {})
+        if "value" in p:
+            fields[p["field"]] = p["value"]
+        else:
+            fields[p["field"]] = round(float(fields.get(p["field"], 0.0)) + p["delta"], 10)
+    elif effect.kind == "set_flag":
+        session.flags[p["name"]] = p["value"]
+    else:
+        raise ValueError(f"unknown effect kind {effect.kind!r}")
+    return None
+
+
+def apply_effect(
+    store: IntentStore,
+    run_id: str,
+    intent: Intent,
+    effect: Effect,
+    session: Session,
+    output: str | None = None,
+    generation_id: str | None = None,
+    chunks: Sequence[str] = (),
+) -> int:
+    """Apply ``effect`` to ``session`` (as loaded) and commit it with its bookkeeping.
+
+    ``chunks``: generated chunks not yet recorded as events (recorded in the same
+    transaction). Returns the session's new version.
+
+    Raises
+    ------
+    ConflictError
+        The session changed since it was loaded; nothing was written (load it afresh and
+        apply again).
+    RunStopped
+        The run no longer owns the intent, or the effect is no longer planned; nothing
+        was written.
+    """
+    turn = change_session(session, effect, output)
+    version = session.version + 1
+
+    def bookkeeping(db: sqlite3.Connection) -> None:
+        now = time.time()
+        row = db.execute(
+            "SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)
+        ).fetchone()
+        if row is None or row[0] != "running":
+            raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
+        if row[1] < now:
+            raise RunStopped(f"run {run_id} passed its deadline")
+        cur = db.execute(
+            "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
+            "generation_id=?, output=?, applied_at=?, updated_at=? "
+            "WHERE intent_id=? AND idx=? AND status='planned'",
+            (
+                f"{intent.session_id}@{version}",
+                turn["turn_no"] if turn else None,
+                generation_id,
+                turn["content"] if turn else None,
+                now,
+                now,
+                intent.id,
+                effect.index,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise RunStopped(f"effect {effect.index} of {intent.id} is no longer planned")
+        if turn is not None:
+            db.execute(
+                "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
+                "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (intent.session_id, *turn.values(), intent.id, effect.index, now),
+            )
+        event = store._event
+        for text in chunks:
+            event(db, intent.id, "chunk", index=effect.index, text=text)
+        event(
+            db, intent.id, "effect_applied", index=effect.index, effect=effect.kind, version=version
+        )
+        (left,) = db.execute(
+            "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
+            (intent.id,),
+        ).fetchone()
+        if left == 0:
+            db.execute(
+                "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
+                (now, intent.id),
+            )
+            db.execute(
+                "UPDATE intent_runs SET status='succeeded', finished_at=? WHERE id=?",
+                (now, run_id),
+            )
+            event(db, intent.id, "finished", run=run_id, version=version)
+
+    return store.sessions.save(session, also=bookkeeping)
+
+
+def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:
+    """Start runs for up to ``limit`` pending intents that are due and not running."""
+    now = time.time()
+    started: list[str] = []
+    due = (
+        "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
+        "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
+        "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?"
+    )
+    if not store._db.execute(due, (now, 1)).fetchone():  # no write lock just to find nothing
+        return started
+    with store._tx() as db:
+        rows = db.execute(due, (now, limit)).fetchall()
+        for intent_id, attempts in rows:
+            run_id = f"r-{uuid.uuid4().hex[:16]}"
+            db.execute(
+                "INSERT INTO intent_runs (id, intent_id, attempt, owner, status, started_at, "
+                "deadline_at) VALUES (?,?,?,?, 'running', ?,?)",
+                (run_id, intent_id, attempts + 1, owner, now, now + deadline),
+            )
+            db.execute(
+                "UPDATE intents SET attempts=?, updated_at=? WHERE id=?",
+                (attempts + 1, now, intent_id),
+            )
+            store._event(db, intent_id, "run_started", run=run_id, attempt=attempts + 1)
+            started.append(run_id)
+    return started
+
+
+def settle(
+    store: IntentStore,
+    run_id: str,
+    status: str,
+    error: str,
+    *,
+    max_attempts: int,
+    backoff: Callable[[int], float],
+) -> str | None:
+    """End a running run as ``status`` with ``error``; retry its intent after
+    ``backoff(attempt)`` seconds while attempts remain, else fail it. Returns
+    ``"retried"``, ``"failed"``, or ``None`` when the run had already ended."""
+    now = time.time()
+    running = (
+        "SELECT r.intent_id, r.attempt, i.status FROM intent_runs r "
+        "JOIN intents i ON i.id = r.intent_id WHERE r.id=? AND r.status='running'"
+    )
+    if store._db.execute(running, (run_id,)).fetchone() is None:  # ended: no write lock
+        return None
+    with store._tx() as db:
+        row = db.execute(running, (run_id,)).fetchone()
+        if row is None:
+            return None
+        intent_id, attempt, intent_status = row
+        db.execute(
+            "UPDATE intent_runs SET status=?, error=?, finished_at=? WHERE id=?",
+            (status, error, now, run_id),
+        )
+        if intent_status != "pending":
+            return None
+        if attempt < max_attempts:
+            delay = backoff(attempt)
+            db.execute(
+                "UPDATE intents SET next_attempt_at=?, error=?, updated_at=? WHERE id=?",
+                (now + delay, error, now, intent_id),
+            )
+            store._event(
+                db,
+                intent_id,
+                "retried",
+                run=run_id,
+                run_status=status,
+                attempt=attempt,
+                error=error,
+                delay=delay,
+            )
+            return "retried"
+        db.execute(
+            "UPDATE intents SET status='failed', error=?, updated_at=? WHERE id=?",
+            (error, now, intent_id),
+        )
+        db.execute(
+            "UPDATE intent_effects SET status='failed', error=?, updated_at=? "
+            "WHERE intent_id=? AND status='planned'",
+            (error, now, intent_id),
+        )
+        store._event(db, intent_id, "failed", run=run_id, attempts=attempt, error=error)
+        return "failed"
+
+
+def expire(store: IntentStore, **settling: Any) -> list[tuple[str, str | None]]:
+    """Settle every running run past its deadline as ``expired``; (run, outcome) pairs."""
+    rows = store._db.execute(
+        "SELECT id, deadline_at - started_at FROM intent_runs "
+        "WHERE status='running' AND deadline_at<?",
+        (time.time(),),
+    ).fetchall()
+    return [
+        (run, settle(store, run, "expired", f"run passed its deadline of {s:g} s", **settling))
+        for run, s in rows
+    ]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def recover(
+    store: IntentStore, owner: str, *, lease: float, **settling: Any
+) -> list[tuple[str, str | None]]:
+    """Settle runs left ``running`` by a supervisor that is gone (stopped, its process
+    dead on this host, or silent for ``lease`` seconds) as ``crashed``, naming it; their
+    intents are retried from their first planned effect, or fail when out of attempts."""
+    now, host = time.time(), socket.gethostname()
+    rows = store._db.execute(
+        "SELECT r.id, r.owner, s.host, s.pid, s.heartbeat_at, s.stopped_at FROM intent_runs r "
+        "LEFT JOIN intent_supervisors s ON s.id = r.owner "
+        "WHERE r.status='running' AND r.owner != ?",
+        (owner,),
+    ).fetchall()
+    out = []
+    for run, who, their_host, pid, heartbeat, stopped in rows:
+        if pid is None:
+            why = f"its supervisor {who} is unknown"
+        elif stopped is not None:
+            why = f"its supervisor {who} stopped"
+        elif their_host == host and not _alive(pid):
+            why = f"its supervisor {who} (pid {pid}) died"
+        elif heartbeat < now - lease:
+            why = f"its supervisor {who} was silent for {now - heartbeat:.1f} s"
+        else:
+            continue
+        error = f"run {run} left running: {why}"
+        intent_id = store._db.execute(
+            "SELECT intent_id FROM intent_runs WHERE id=?", (run,)
+        ).fetchone()[0]
+        with store._tx() as db:
+            store._event(db, intent_id, "recovered", run=run, reason=why)
+        out.append((run, settle(store, run, "crashed", error, **settling)))
+    return out
+
+
+def register(store: IntentStore) -> str:
+    """Record a new supervisor (this process) and return its id."""
+    sup_id, now = f"s-{uuid.uuid4().hex[:12]}", time.time()
+    with store._tx() as db:
+        db.execute(
+            "INSERT INTO intent_supervisors (id, host, pid, started_at, heartbeat_at) "
+            "VALUES (?,?,?,?,?)",
+            (sup_id, socket.gethostname(), os.getpid(), now, now),
+        )
+    return sup_id
+
+
+def beat(store: IntentStore, sup_id: str) -> None:
+    """The supervisor is alive."""
+    with store._tx() as db:
+        db.execute("UPDATE intent_supervisors SET heartbeat_at=? WHERE id=?", (time.time(), sup_id))
+
+
+def unregister(store: IntentStore, sup_id: str) -> None:
+    """The supervisor stopped cleanly."""
+    with store._tx() as db:
+        db.execute("UPDATE intent_supervisors SET stopped_at=? WHERE id=?", (time.time(), sup_id))
