@@ -58,7 +58,7 @@ class ExactLimits(Frozen):
 
     max_iterations: int = Field(default=200_000, gt=0, le=100_000_000)
     max_seconds: float = Field(default=30.0, gt=0.0, le=86_400.0)
-    max_nodes: int = Field(default=2_000_000, gt=0, le=100_000_000)
+    max_nodes: int = Field(default=500_000, gt=0, le=100_000_000)
     intent_urgency: float = Field(default=0.6, ge=0.0, le=1.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -214,6 +215,10 @@ class StorylinePlan(Frozen):
         return self.model_dump_json(indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> StorylinePlan:
-        """A plan from :meth:`to_json` output."""
-        return cls.model_validate_json(text)
+    def from_json(cls, text: str | bytes) -> StorylinePlan:
+        """A plan from :meth:`to_json` output (or ``storylab compose --json``, whose
+        ``quality`` block is derived from the plan and left out)."""
+        data = json.loads(text)
+        if isinstance(data, dict):
+            data.pop("quality", None)
+        return cls.model_validate(data)
