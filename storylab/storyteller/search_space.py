@@ -272,7 +272,8 @@ _DOMAINS: dict[tuple, SearchDomain] = {}
 
 
 def clear_caches() -> None:
-    """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
+    """Forget memoised search domains and relaxation tables (for cold-start measurements;
+    the phase memo has its own ``phase_memo().clear()``)."""
     _DOMAINS.clear()
     clear_cost_to_go()
     clear_bounded_tables()
