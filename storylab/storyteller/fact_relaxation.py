@@ -34,10 +34,12 @@ from collections.abc import Sequence
 
 from storylab.theory import Condition, Effect
 
-__all__ = ["MAX_VALUES", "FactRelaxation"]
+__all__ = ["MAX_VALUES", "FactRelaxation", "PatternDatabase"]
 
 #: Values per fact slot the relaxation tracks at most; a slot that may take more is free.
 MAX_VALUES = 256
+
+_MISSING = object()
 
 
 def _number(value: object) -> bool:
@@ -135,6 +137,8 @@ class FactRelaxation:
         self._events = tuple(
             (bit, tuple(local_of[i] for i in steps if i in local_of)) for bit, steps in events
         )
+        self._after_memo: dict[tuple, object] = {}  # (step, slot, value) -> value after
+        self._test_memo: dict[tuple, bool] = {}  # (step or -1 - goal no., cond no., value)
 
     def _norm(self, slot: int, value: object) -> object:
         limit = self._limit.get(slot)
@@ -142,10 +146,22 @@ class FactRelaxation:
             return limit + 1
         return value
 
-    def _after(self, slot: int, effects: list[Effect], value: object) -> object:
-        for effect in effects:
-            value = self._norm(slot, effect.apply({} if value is None else {effect.key: value}))
-        return value
+    def _after(self, k: int, slot: int, value: object) -> object:
+        key = (k, slot, value)
+        found = self._after_memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = value
+            for effect in self._steps[k][2][slot]:
+                found = self._norm(slot, effect.apply({} if found is None else {effect.key: found}))
+            self._after_memo[key] = found
+        return found
+
+    def _passes(self, k: int, j: int, cond: Condition, value: object) -> bool:
+        key = (k, j, value)
+        found = self._test_memo.get(key)
+        if found is None:
+            found = self._test_memo[key] = cond.test(value)
+        return found
 
     def __call__(self, facts: tuple, done: int) -> float:
         """The h-max estimate from ``facts`` with the required events in ``done`` performed."""
@@ -166,27 +182,39 @@ class FactRelaxation:
         ]
         push, pop = heapq.heappush, heapq.heappop
 
+        after, passes = self._after, self._passes
+        goals_left = len(self._goal)
+        event_best = [math.inf] * len(pending)
+
         def fire(k: int, at: float) -> None:
             ready[k] = at
             index, _, per_slot = steps[k]
-            for slot, effects in per_slot.items():
+            for e, (_, options) in enumerate(pending):
+                if k in options:
+                    event_best[e] = min(event_best[e], costs[index] + at)
+            for slot in per_slot:
                 for value, cost in reached[slot].items():
-                    after = self._after(slot, effects, value)
-                    push(heap, (costs[index] + max(at, cost), next(counter), slot, after))
+                    push(
+                        heap,
+                        (costs[index] + max(at, cost), next(counter), slot, after(k, slot, value)),
+                    )
 
         for k, n in enumerate(need):
             if n == 0:
                 fire(k, 0.0)
         while heap:
             cost, _, slot, value = pop(heap)
+            if not goals_left and all(b <= cost for b in event_best):
+                break  # every later value costs at least this much: the estimate is final
             if value in reached[slot]:
                 continue
             reached[slot][value] = cost
             for j in self._goal_by_slot.get(slot, ()):
-                if goal_cost[j] == math.inf and self._goal[j][1].test(value):
+                if goal_cost[j] == math.inf and passes(-1 - j, 0, self._goal[j][1], value):
                     goal_cost[j] = cost
+                    goals_left -= 1
             for k, j in self._readers.get(slot, ()):
-                if not met[k][j] and steps[k][1][j][1].test(value):
+                if not met[k][j] and passes(k, j, steps[k][1][j][1], value):
                     met[k][j] = True
                     need[k] -= 1
                     if need[k] == 0:
@@ -194,14 +222,95 @@ class FactRelaxation:
             for k in self._writers.get(slot, ()):
                 at = ready[k]
                 if at is not None:
-                    index, _, per_slot = steps[k]
-                    after = self._after(slot, per_slot[slot], value)
-                    push(heap, (costs[index] + max(at, cost), next(counter), slot, after))
-        h = max(goal_cost, default=0.0)
-        for _, options in pending:
-            best = min(
-                (costs[steps[k][0]] + ready[k] for k in options if ready[k] is not None),
-                default=math.inf,
-            )
-            h = max(h, best)
-        return h
+                    index = steps[k][0]
+                    push(
+                        heap,
+                        (costs[index] + max(at, cost), next(counter), slot, after(k, slot, value)),
+                    )
+        return max([*goal_cost, *event_best], default=0.0)
+
+
+class PatternDatabase:
+    """A pattern database over the goal's fact slots (Culberson & Schaeffer 1998; Edelkamp
+    2001): the exact cost to the goal conditions in the problem projected onto a few slots.
+
+    The pattern is the goal's slots, then the slots the steps writing them read, while the
+    projected state space stays under ``max_states``. Projecting drops every precondition and
+    effect on other slots, so each real plan is a projected plan of the same cost and the
+    projected cost-to-go (backward Dijkstra, once) is admissible and consistent. Values keep
+    to each slot's values reachable from the start (counters cut as in
+    :class:`FactRelaxation`), so every state of the phase has an entry.
+    """
+
+    def __init__(
+        self,
+        relaxation: FactRelaxation,
+        start: tuple,
+        goal: Sequence[tuple[int, Condition]],
+        max_states: int = 4_000,
+    ):
+        rel = relaxation
+        steps = rel._steps
+        pattern = [s for s in dict.fromkeys(slot for slot, _ in goal) if not rel.free[s]]
+        domains = {s: self._closure(rel, s, start[s]) for s in pattern}
+        for slot in pattern:
+            for k in rel._writers.get(slot, ()):
+                for other, _ in steps[k][1]:
+                    if other in domains or rel.free[other]:
+                        continue
+                    values = self._closure(rel, other, start[other])
+                    if math.prod(len(v) for v in domains.values()) * len(values) <= max_states:
+                        domains[other] = values
+        self.pattern = tuple(domains)
+        self.ok = 0 < math.prod(len(v) for v in domains.values()) <= max_states
+        self._table: dict[tuple, float] = {}
+        if not self.ok:
+            return
+        states = list(itertools.product(*(domains[s] for s in self.pattern)))
+        where = {s: i for i, s in enumerate(self.pattern)}
+        back: dict[tuple, list[tuple[tuple, float]]] = {}
+        for k, (index, conds, per_slot) in enumerate(steps):
+            mine = [(where[s], c) for s, c in conds if s in where]
+            writes = [where[s] for s in per_slot if s in where]
+            for state in states:
+                if not all(c.test(state[i]) for i, c in mine):
+                    continue
+                nxt = list(state)
+                for i in writes:
+                    nxt[i] = rel._after(k, self.pattern[i], state[i])
+                back.setdefault(tuple(nxt), []).append((state, rel._costs[index]))
+        mine_goal = [(where[s], c) for s, c in goal if s in where]
+        heap = [
+            (0.0, i, s) for i, s in enumerate(states) if all(c.test(s[j]) for j, c in mine_goal)
+        ]
+        heapq.heapify(heap)
+        counter = itertools.count(len(states))
+        while heap:
+            cost, _, state = heapq.heappop(heap)
+            if state in self._table:
+                continue
+            self._table[state] = cost
+            for before, step_cost in back.get(state, ()):
+                if before not in self._table:
+                    heapq.heappush(heap, (cost + step_cost, next(counter), before))
+        self._norm = rel._norm
+
+    @staticmethod
+    def _closure(rel: FactRelaxation, slot: int, value: object) -> list:
+        seen = [rel._norm(slot, value)]
+        frontier = list(seen)
+        while frontier and len(seen) <= MAX_VALUES:
+            nxt = []
+            for k in rel._writers.get(slot, ()):
+                for v in frontier:
+                    after = rel._after(k, slot, v)
+                    if after not in seen and after not in nxt:
+                        nxt.append(after)
+            seen += nxt
+            frontier = nxt
+        return seen
+
+    def __call__(self, facts: tuple) -> float:
+        """The projected cost from ``facts`` to the goal conditions (``inf``: none)."""
+        key = tuple(self._norm(s, facts[s]) for s in self.pattern)
+        return self._table.get(key, math.inf)

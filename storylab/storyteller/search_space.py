@@ -33,7 +33,7 @@ from storylab.storyteller.bounded_relaxation import (
     enablers,
 )
 from storylab.storyteller.config import PlanningConfig, VarietyModel, planning_config
-from storylab.storyteller.fact_relaxation import FactRelaxation
+from storylab.storyteller.fact_relaxation import FactRelaxation, PatternDatabase
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
 from storylab.storyteller.use_bounds import step_limiters, use_bound
@@ -269,12 +269,14 @@ def _nothing(facts: tuple) -> tuple:
 _MAX_FACTS = 200_000
 _MAX_DOMAINS = 64
 _DOMAINS: dict[tuple, SearchDomain] = {}
+_PATTERNS: dict[tuple, PatternDatabase] = {}
 
 
 def clear_caches() -> None:
     """Forget memoised search domains and relaxation tables (for cold-start measurements;
     the phase memo has its own ``phase_memo().clear()``)."""
     _DOMAINS.clear()
+    _PATTERNS.clear()
     clear_cost_to_go()
     clear_bounded_tables()
 
@@ -430,6 +432,7 @@ class PhaseProblem:
         #: goal reads facts or the problem is facts-only.
         self.uses_facts = bool(self._goal) or self.facts_only
         self._fact_h: FactRelaxation | None = None
+        self._pdb: PatternDatabase | None = None
         self._fact_memo: dict[tuple[int, int], float] = {}
         self._grid_max = config.grid_max
         if self.facts_only:
@@ -560,7 +563,9 @@ class PhaseProblem:
         )
 
     def fact_estimate(self, state: SearchState) -> float:
-        """The h-max estimate over facts and required events (memoised per facts and events)."""
+        """The estimate over facts (memoised per facts and events): the pattern database
+        over the goal's fact slots when it fits, with h-max for the required events still to
+        do; h-max over everything otherwise (:mod:`.fact_relaxation`)."""
         key = (state[0], state[3])
         h = self._fact_memo.get(key)
         if h is None:
@@ -577,8 +582,35 @@ class PhaseProblem:
                     self._goal,
                     events,
                 )
-            h = self._fact_memo[key] = self._fact_h(self.domain.facts(state[0]), state[3])
+                self._pdb = self._pattern_database() if self._goal else None
+            facts = self.domain.facts(state[0])
+            pending = self.full & ~state[3]
+            if self._pdb is not None and self._pdb.ok:
+                h = self._pdb(facts)
+                if pending and h < math.inf:  # the events' preconditions: h-max
+                    h = max(h, self._fact_h(facts, state[3]))
+            else:
+                h = self._fact_h(facts, state[3])
+            self._fact_memo[key] = h
         return h
+
+    def _pattern_database(self) -> PatternDatabase:
+        """The goal's pattern database, shared by problems that agree on everything it reads
+        (the domain, the goal, the usable steps and their costs, the start's facts)."""
+        key = (
+            self.domain,
+            tuple((c.key, c.op, type(c.value).__name__, c.value) for c in self.goal_facts),
+            self._allowed,
+            self._step_cost,
+            tuple((type(v).__name__, v) for v in self.domain.facts(self.initial[0])),
+        )
+        found = _PATTERNS.get(key)
+        if found is None:
+            if len(_PATTERNS) >= _MAX_DOMAINS:
+                _PATTERNS.clear()
+            start = self.domain.facts(self.initial[0])
+            found = _PATTERNS[key] = PatternDatabase(self._fact_h, start, self._goal)
+        return found
 
     def free_bound(self, state: SearchState) -> float:
         """An admissible estimate that holds without the corridor (for the optimality check
