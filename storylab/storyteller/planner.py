@@ -138,7 +138,9 @@ def astar_search(
         Stop (``time_limit``) after this much wall time; the clock is read every
         256 expansions, so where the search stops may vary from run to run.
     max_nodes : int, optional
-        Stop (``memory_limit``) once this many states are stored.
+        Stop (``memory_limit``) once this many states are stored; by default the planning
+        configuration's ``exact.max_nodes`` (500,000 states, about 210 MB), so no search
+        grows without bound.
     check_corridor : bool
         Exact search only: when the bounds cannot show that the corridor cost nothing,
         search again without it (see the module docstring) before flagging ``optimal``.
@@ -147,6 +149,8 @@ def astar_search(
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
         heuristic = heuristic or problem.exact_heuristic
+        if max_nodes is None:
+            max_nodes = (problem.config or planning_config()).exact.max_nodes
         limits = (max_iterations, beam_width, max_seconds, max_nodes)
         result, unproven = _astar(problem, limits, ranks, heuristic)
         if unproven and check_corridor:
