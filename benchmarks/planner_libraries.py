@@ -12,8 +12,9 @@ like a file) and a phase problem on it:
   narrow primary range away from the start, a position floor) or ``both``.
 
 Problems are kept only if storylab's exact search solves them within its bound with at least
-:data:`MIN_STEPS` steps, so every one has a plan and none is trivial; the spectrum corridor is off (it is storylab's story-shaping choice, not part of
-a foreign problem), as is the variety model. :func:`export` writes each one as PDDL.
+:data:`MIN_STEPS` steps, so every one has a plan and none is trivial; the spectrum corridor is
+off (it is storylab's story-shaping choice, not part of a foreign problem), as is the variety
+model. :func:`export` writes each one as PDDL.
 
 >>> problems = generate_problems(3, seed=1)
 >>> [p.name for p in problems]
