@@ -1,6 +1,9 @@
 """Exactly once under SIGKILL: a supervisor process killed at random instants, restarted."""
 
 import sqlite3
+import sys
+
+import pytest
 
 from storylab.intents import IntentStore, Supervisor
 from storylab.intents.torture import (
@@ -54,3 +57,8 @@ def test_killed_workers_apply_every_effect_exactly_once(tmp_path):
     # the kills did interrupt runs, which the next worker recovered
     # every interrupted run was settled (crashed and retried), none is left running
     assert set(runs.status) <= {"succeeded", "crashed"}
+
+
+def test_a_worker_that_fails_on_its_own_is_reported_not_retried_forever():
+    with pytest.raises(RuntimeError, match=r"(?s)exit 1.*No module named"):
+        kill_repeatedly([sys.executable, "-c", "import no_such_module_here"], kills=3)

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -106,22 +107,28 @@ def kill_repeatedly(
 ) -> int:
     """Start ``command``, wait for its ``ready`` line, kill it with SIGKILL after a random
     0..``max_delay`` seconds; repeat ``kills`` times or until ``more()`` is false (called
-    before each start: it may add work). Returns the number of kills made."""
+    before each start: it may add work). Returns the number of kills made; a worker that
+    fails on its own raises ``RuntimeError`` with the end of its error output."""
     rng = np.random.default_rng(seed)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     made = 0
     while made < kills and more():
-        proc = subprocess.Popen(
-            list(command), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-        )
-        try:
-            assert proc.stdout is not None
-            proc.stdout.readline()
-            time.sleep(float(rng.uniform(0.0, max_delay)))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                made += 1
-        finally:
-            proc.wait()
-            proc.stdout.close()  # type: ignore[union-attr]
+        with tempfile.TemporaryFile("w+") as errors:
+            proc = subprocess.Popen(
+                list(command), stdout=subprocess.PIPE, stderr=errors, env=env, text=True
+            )
+            try:
+                assert proc.stdout is not None
+                proc.stdout.readline()
+                time.sleep(float(rng.uniform(0.0, max_delay)))
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    made += 1
+            finally:
+                proc.wait()
+                proc.stdout.close()  # type: ignore[union-attr]
+            if proc.returncode not in (0, -signal.SIGKILL):
+                errors.seek(0)
+                tail = errors.read()[-500:].strip()
+                raise RuntimeError(f"the worker failed (exit {proc.returncode}): {tail}")
     return made
