@@ -209,7 +209,7 @@ class StorylineComposer:
                 library=library,
                 config=config,
                 previous=planned[-1].action_id if planned else None,
-                used=used,
+                used=dict(used),  # a snapshot: the story goes on using actions
             )
             problems.append(problem)
             ranks = rng.permutation(len(problem.steps)).tolist()
