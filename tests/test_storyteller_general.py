@@ -2,6 +2,7 @@
 libraries from Python objects, facts-only problems, honest optimality flags, the exact bound,
 the variety model, and exact costs against a brute-force search on small random libraries."""
 
+import dataclasses
 import heapq
 import itertools
 
@@ -339,3 +340,12 @@ def test_exact_costs_equal_brute_force_and_plans_replay(
             )
     assert lo - 1e-9 <= world.narrative.primary_value <= hi + 1e-9
     assert ticks >= prob.floor_ticks and all(world.satisfies(c) for c in prob.goal_facts)
+
+
+def test_a_composed_phase_problem_rebuilds_as_it_was_posed():
+    composer = StorylineComposer()
+    composer.compose("rags_to_riches", "love", seed=0)
+    for posed in composer.problems_:
+        again = dataclasses.replace(posed)
+        steps = range(len(posed.steps))
+        assert [again.step_cost(i) for i in steps] == [posed.step_cost(i) for i in steps]
