@@ -211,7 +211,8 @@ def test_a_composed_plans_intents_become_stored_intents(store):
 
     plan = compose("man_in_a_hole", "crime", seed=7, actants={"opponent": "Vex"})
     kinds = []
-    for i, story_intent in enumerate(plan.intents[:6]):
+    spawn = next(i for i in plan.intents if i.type.value == "spawn_character")
+    for i, story_intent in enumerate([*plan.intents[:5], spawn]):
         kind, inputs = composer_inputs(story_intent)
         intent = store.create_intent(f"phase-{i}", kind, inputs, session_id="tavern")
         kinds.append((intent.kind, [e.kind for e in intent.effects]))

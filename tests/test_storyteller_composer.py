@@ -50,7 +50,8 @@ def replay(plan: StorylinePlan) -> WorldState:
     assert world.facts == plan.projected_end_state.to_world().facts
     assert world.narrative == plan.projected_end_state.to_world().narrative
     for phase in plan.phases:
-        assert phase.cost == pytest.approx(sum(a.cost for a in phase.actions))
+        paid = sum(a.cost for a in phase.actions) + phase.variety_cost
+        assert phase.cost == pytest.approx(paid) and phase.variety_cost >= 0
         if phase.reached:
             end = phase.actions[-1].primary_value
             lo = max(phase.target_state.primary_min, phase.transition.primary_min or -1)
@@ -62,7 +63,8 @@ def replay(plan: StorylinePlan) -> WorldState:
         assert set(phase.required_core_events) <= {a.action_id for a in phase.actions} or (
             not phase.reached
         )
-    assert plan.total_cost == pytest.approx(sum(a.cost for a in actions))
+    penalties = sum(p.variety_cost for p in plan.phases)
+    assert plan.total_cost == pytest.approx(sum(a.cost for a in actions) + penalties)
     present = {a.action_id for a in actions if a.core_event}
     assert set(plan.missing_core_events) == set(plan.required_core_events) - present
     return world

@@ -40,7 +40,7 @@ def _paths(exc):
 
 def test_action_library_shape():
     lib = action_library()
-    assert len(lib) == 46
+    assert len(lib) == 65
     assert {a.category for a in lib} == set(ActionCategory)
     assert all(("Propp" in a.description) or ("Story Grid" in a.description) for a in lib)
     assert lib.external_facts == (
@@ -108,10 +108,10 @@ def test_templates_follow_their_arcs():
 
 def test_planning_urgency_limits():
     cfg = planning_config()
-    assert (cfg.limits("low").max_iterations, cfg.limits("low").beam_width) == (1000, 20)
-    assert (cfg.limits("medium").max_iterations, cfg.limits("medium").beam_width) == (500, 15)
-    assert (cfg.limits("high").max_iterations, cfg.limits("high").beam_width) == (200, 10)
-    with pytest.raises(UnknownNameError, match="known: high, low, medium"):
+    assert (cfg.limits("low").max_iterations, cfg.limits("low").beam_width) == (3000, 20)
+    assert (cfg.limits("medium").max_iterations, cfg.limits("medium").beam_width) == (1500, 15)
+    assert (cfg.limits("high").max_iterations, cfg.limits("high").beam_width) == (600, 10)
+    with pytest.raises(UnknownNameError, match="known: exact, high, low, medium"):
         cfg.limits("panic")
 
 
@@ -166,7 +166,7 @@ def test_precondition_key_must_be_produced_or_external(tmp_path):
     with pytest.raises(DataError, match=r"actions\[0\]\.preconditions\[0\]\.key"):
         load_actions(_write(tmp_path, "story-actions.yaml", data))
     data["external_facts"].append({"key": "dragon.slain", "description": "from the archives"})
-    assert len(load_actions(_write(tmp_path, "story-actions.yaml", data))) == 46
+    assert len(load_actions(_write(tmp_path, "story-actions.yaml", data))) == 65
 
 
 def test_delta_off_grid_and_unknown_genre(tmp_path):

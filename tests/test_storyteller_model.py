@@ -86,13 +86,13 @@ def test_compact_encoding_matches_world_state():
     tpl = template_library().get("man_in_a_hole")
     start = world("crime", 0.2, **{"protagonist.has_ally": True, "unread": 3})
     problem = PhaseProblem(world=start, phase=tpl.phase(1), genre="crime", total_ticks=80)
-    facts_id, primary, ticks, done = problem.initial
+    facts_id, primary, ticks, done, _ = problem.initial
     decoded = dict(zip(problem.keys, problem.domain.facts(facts_id), strict=True))
     assert decoded["protagonist.has_ally"] is True
     assert "unread" not in problem.keys  # no precondition reads it
     assert (primary, ticks, done) == (4, 0, 0)
     lib = action_library()
-    for index, (f2, p2, t2, _) in problem.successors(problem.initial):
+    for index, (f2, p2, t2, _, _) in problem.successors(problem.initial):
         step = problem.steps[index]
         replayed = apply_chain(start, step.actions, "crime")[-1]
         after = dict(zip(problem.keys, problem.domain.facts(f2), strict=True))

@@ -56,7 +56,7 @@ def phase_rows(plan: StorylinePlan) -> list[dict[str, Any]]:
     ]
 
 
-def _print_plan(plan: StorylinePlan) -> None:
+def _print_plan(plan: StorylinePlan, quality: dict[str, float | None]) -> None:
     sub = f" / {plan.subgenre}" if plan.subgenre else ""
     count = plan.action_count
     print(f"plan {plan.id}")
@@ -81,8 +81,22 @@ def _print_plan(plan: StorylinePlan) -> None:
     print(
         f"total cost {plan.total_cost:g} · intents {len(plan.intents)} · complete {plan.complete}"
     )
+    print(
+        "quality: "
+        + " · ".join(f"{k} {'-' if v is None else format(v, '.3g')}" for k, v in quality.items())
+        + " (see docs/storyteller.md, variety)"
+    )
     for note in plan.notes + tuple(p.note for p in plan.phases if p.note):
         print(f"note: {note}")
+
+
+def _quality(plan: StorylinePlan) -> dict[str, float | None]:
+    """The plan's quality metrics (``storylab.tuning.plan_quality``); NaN becomes None."""
+    import math
+
+    from storylab.tuning.objectives import plan_quality
+
+    return {k: None if math.isnan(v) else v for k, v in plan_quality(plan).items()}
 
 
 def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
@@ -156,10 +170,15 @@ def _run_compose(args: argparse.Namespace) -> int:
             f"program written to {args.program} (play it: storylab play {args.program})",
             file=sys.stderr,
         )
+    quality = _quality(plan)
     if args.json:
-        print(plan.to_json())
+        import json
+
+        data = json.loads(plan.to_json())
+        data["quality"] = quality  # StorylinePlan.from_json reads the document with it
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        _print_plan(plan)
+        _print_plan(plan, quality)
         if args.plot:
             print(f"\nplot written to {args.plot}")
     if args.timings:  # on stderr, so stdout stays the plan (one JSON document with --json)
@@ -193,7 +212,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="target action count, 1-10000 (clamped to the template's range)",
     )
     p.add_argument(
-        "--urgency", choices=[u.value for u in Urgency], default="medium", help="search limits"
+        "--urgency",
+        choices=[u.value for u in Urgency],
+        default="medium",
+        help="search limits per phase: beam searches (low, medium, high) or exact A* within"
+        " the exact bound of planning.yaml (exact)",
     )
     p.add_argument(
         "--seed", type=seed, default=0, help="tie-break and plan-id seed, 0 or more (default 0)"

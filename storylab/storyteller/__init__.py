@@ -19,13 +19,16 @@ from storylab.storyteller.actions import (
     StoryAction,
     StoryIntentType,
     action_library,
+    build_actions,
     load_actions,
 )
 from storylab.storyteller.composer import StorylineComposer, assign_core_events, compose
 from storylab.storyteller.config import (
+    ExactLimits,
     PlanningConfig,
     Urgency,
     UrgencyLimits,
+    VarietyModel,
     load_planning,
     planning_config,
 )
@@ -38,10 +41,16 @@ from storylab.storyteller.plan import (
     StorylinePlan,
     TrajectoryPoint,
 )
-from storylab.storyteller.planner import PhaseSearch, SearchStats, astar_search, plan_phase
+from storylab.storyteller.planner import (
+    PhaseSearch,
+    SearchStats,
+    astar_search,
+    plan_phase,
+    search_limits,
+)
 from storylab.storyteller.progress import ActionCount, ActionCountResolver, StoryProgress
 from storylab.storyteller.resume import ResumeFrom
-from storylab.storyteller.search_space import CostSpec, PhaseProblem, Step
+from storylab.storyteller.search_space import CostSpec, PhaseProblem, Step, clear_caches
 from storylab.storyteller.simulation import apply_action, apply_chain, can_apply
 from storylab.storyteller.templates import (
     GenreCompatibility,
@@ -64,6 +73,7 @@ __all__ = [
     "ActionLibrary",
     "ActionVariant",
     "CostSpec",
+    "ExactLimits",
     "ExternalFact",
     "GenreCompatibility",
     "IncompatibleTemplateError",
@@ -96,12 +106,15 @@ __all__ = [
     "TransitionResult",
     "Urgency",
     "UrgencyLimits",
+    "VarietyModel",
     "action_library",
     "apply_action",
     "apply_chain",
     "assign_core_events",
     "astar_search",
+    "build_actions",
     "can_apply",
+    "clear_caches",
     "compose",
     "load_actions",
     "load_planning",
@@ -110,5 +123,6 @@ __all__ = [
     "phase_memo",
     "plan_phase",
     "planning_config",
+    "search_limits",
     "template_library",
 ]

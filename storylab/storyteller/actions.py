@@ -7,7 +7,7 @@ spectrums and the story position, an optional chained follow-up, and per-genre v
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -39,6 +39,7 @@ __all__ = [
     "StoryAction",
     "StoryIntentType",
     "action_library",
+    "build_actions",
     "load_actions",
 ]
 
@@ -135,6 +136,10 @@ class StoryAction(Frozen):
     effects: tuple[Effect, ...] = ()
     narrative_effect: NarrativeEffect
     chained_action: str | None = None
+    standalone: bool = Field(
+        default=False,
+        description="a chain follow-up that may also start a step on its own",
+    )
     description: str = Field(min_length=1)
     variants: tuple[ActionVariant, ...] = ()
     intents: tuple[IntentSpec, ...] = ()
@@ -197,8 +202,8 @@ class StoryActionsData(Frozen):
     """The contents of ``story-actions.yaml``."""
 
     version: int
-    external_facts: tuple[ExternalFact, ...] = ()
-    actions: tuple[StoryAction, ...] = Field(min_length=1)
+    external_facts: tuple[ExternalFact, ...] = Field(default=(), max_length=10_000)
+    actions: tuple[StoryAction, ...] = Field(min_length=1, max_length=10_000)
 
 
 class ActionLibrary:
@@ -366,12 +371,52 @@ def load_actions(
         Listing every problem with the file, the path in it and what was expected.
     """
     source = str(path or packaged_path("story-actions.yaml"))
-    data = parse_model(StoryActionsData, read_document(source), source)
+    return _validated(read_document(source), source, planning)
+
+
+def build_actions(
+    actions: Sequence[StoryAction | Mapping[str, Any]],
+    *,
+    external_facts: Sequence[ExternalFact | Mapping[str, Any]] = (),
+    planning: PlanningConfig | None = None,
+    source: str = "actions",
+) -> ActionLibrary:
+    """A library from Python objects (actions or mappings), validated exactly like a file.
+
+    ``source`` names the library in error messages (``actions[3].chained_action: ...``).
+
+    >>> lib = build_actions([{"id": "meet", "category": "relationship", "cost": 1.0,
+    ...     "core_event": False, "genres": "all", "description": "Two people meet.",
+    ...     "narrative_effect": {"primary_delta": 0.1}}])
+    >>> lib.ids
+    ('meet',)
+
+    Raises
+    ------
+    DataError
+        Listing every problem with the source, the path and what was expected.
+    """
+    document = {
+        "version": 1,
+        "external_facts": [_as_data(f) for f in external_facts],
+        "actions": [_as_data(a) for a in actions],
+    }
+    return _validated(document, source, planning)
+
+
+def _validated(document: Any, source: str, planning: PlanningConfig | None) -> ActionLibrary:
+    """The library of a parsed document, every field and cross-reference checked."""
+    data = parse_model(StoryActionsData, document, source)
     step = (planning or planning_config()).spectrum_step
     problems = _library_problems(data, source, step)
     if problems:
         raise DataError(problems)
     return ActionLibrary(data, source)
+
+
+def _as_data(item: Any) -> Any:
+    """A model as plain data (so it is validated again, like a file's content)."""
+    return item.model_dump(mode="json") if isinstance(item, Frozen) else item
 
 
 @cache

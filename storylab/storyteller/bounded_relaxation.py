@@ -120,10 +120,12 @@ class BoundedCostToGo:
                 left -= take
                 copies *= 2
         self._table = table.tolist()
+        self.d_max = d_max
 
     def __call__(self, k: int, r: int, d: int) -> float:
-        """The least cost of ``k`` core events, ``r`` ticks and ``d`` grid steps."""
-        return self._table[k][r][d]
+        """The least cost of ``k`` core events, ``r`` ticks and ``d`` grid steps (a need
+        past the table's largest ``d`` is priced as the largest: still a lower bound)."""
+        return self._table[k][r][min(d, self.d_max)]
 
 
 def bounded_table(problem: Any, facts: tuple, usable: Sequence[bool], *, down: bool):

@@ -7,6 +7,7 @@ state (checking every precondition), check the hybrid transition, and go on.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from storylab.storyteller.plan import (
     StorylinePlan,
     TrajectoryPoint,
 )
-from storylab.storyteller.planner import PhaseSearch, astar_search
+from storylab.storyteller.planner import PhaseSearch, astar_search, search_limits
 from storylab.storyteller.progress import ActionCountResolver, StoryProgress
 from storylab.storyteller.resume import ResumeFrom
 from storylab.storyteller.search_space import CostSpec, PhaseProblem, resolve_costs
@@ -136,10 +137,12 @@ class StorylineComposer:
             Actant role -> character name, passed into the intents.
         actions : int, optional
             Requested action count (clamped to the template's range, reported).
-        urgency : {"low", "medium", "high"}
-            Search limits per phase.
+        urgency : {"low", "medium", "high", "exact"}
+            Search limits per phase; ``exact`` is exact A* within the planning
+            configuration's ``exact`` bound (optimal phases, slower).
         seed : int or Generator, optional
-            Picks among equally good plans and makes the plan id; same seed, same JSON.
+            Picks among equally good plans and, with the story's template, genre, subgenre
+            and length, makes the plan id; same inputs and seed, same JSON.
         resume : ResumeFrom, optional
             Plan only the phases from ``resume.phase`` on, from ``initial`` taken as the world
             played so far (``resume.ticks_done`` ticks, ``resume.core_events_done`` done):
@@ -155,6 +158,7 @@ class StorylineComposer:
         )
         tpl.require_compatible(genre, subgenre)
         limits = config.limits(urgency)  # unknown levels list the known ones
+        search_kw = search_limits(config, urgency)
         urgency = Urgency(urgency)
         roles = {ActantRole(k): str(v) for k, v in (actants or {}).items()}
         resolve_costs(library.for_genre(genre), self.costs, known=library.ids)  # fail early
@@ -166,7 +170,9 @@ class StorylineComposer:
         world, notes = _initial_world(initial, tpl, primary, secondary, config)
         notes = ([count.note] if count.note else []) + notes
         rng = np.random.default_rng(seed)
-        plan_id = str(uuid.UUID(bytes=rng.bytes(16), version=4))
+        story = f"{tpl.code}|{genre}|{subgenre}|{count.resolved}".encode()
+        digest = hashlib.sha256(rng.bytes(16) + story).digest()
+        plan_id = str(uuid.UUID(bytes=digest[:16], version=4))
         core = [a.id for a in library.core_events(genre)]
         assigned = assign_core_events(core, len(tpl.phases))
         progress = StoryProgress(count.resolved, config=config)
@@ -178,6 +184,7 @@ class StorylineComposer:
         phases: list[PlanPhase] = []
         planned: list[PlannedAction] = []
         done: set[str] = set(resume.core_events_done if resume is not None else ())
+        used: dict[str, int] = {}
         phase_seconds = []
         problems: list[PhaseProblem] = []
         memo = self._phase_memo()
@@ -201,23 +208,15 @@ class StorylineComposer:
                 costs=self.costs,
                 library=library,
                 config=config,
+                previous=planned[-1].action_id if planned else None,
+                used=dict(used),  # a snapshot: the story goes on using actions
             )
             problems.append(problem)
             ranks = rng.permutation(len(problem.steps)).tolist()
             if memo is None:
-                search = astar_search(
-                    problem,
-                    max_iterations=limits.max_iterations,
-                    beam_width=limits.beam_width,
-                    ranks=ranks,
-                )
+                search = astar_search(problem, ranks=ranks, **search_kw)
             else:
-                search, hit = memo.search_counted(
-                    problem,
-                    max_iterations=limits.max_iterations,
-                    beam_width=limits.beam_width,
-                    ranks=ranks,
-                )
+                search, hit = memo.search_counted(problem, ranks=ranks, **search_kw)
                 hits += hit
             phase_seconds.append(search.elapsed_s)
             costs = {s.ids[i]: s.link_costs[i] for s in problem.steps for i in range(len(s.ids))}
@@ -235,10 +234,12 @@ class StorylineComposer:
                 points,
             )
             done.update(a.action_id for a in actions_here if a.core_event)
+            for a in actions_here:
+                used[a.action_id] = used.get(a.action_id, 0) + 1
             planned.extend(actions_here)
             raw = progress.ticks_done / progress.total_ticks
             assert world.narrative is not None
-            result = phase.check_transition(raw, world.narrative)
+            result = phase.check_transition(raw, world.narrative, world)
             phases.append(
                 PlanPhase(
                     number=phase.number,
@@ -250,6 +251,7 @@ class StorylineComposer:
                     required_core_events=required,
                     actions=tuple(actions_here),
                     cost=search.cost,
+                    variety_cost=round(search.cost - sum(a.cost for a in actions_here), 10),
                     reached=search.reached and result is TransitionResult.READY,
                     transition_result=result,
                     start_position=start,
@@ -302,15 +304,37 @@ class StorylineComposer:
         raise TypeError(f"memo must be a bool or a PhaseMemo, got {self.memo!r}")
 
 
-def compose(template: str | StoryTemplate, genre: str, **kwargs: Any) -> StorylinePlan:
-    """Compose a storyline with a default :class:`StorylineComposer` (``costs=`` accepted).
+def compose(
+    template: str | StoryTemplate,
+    genre: str,
+    *,
+    subgenre: str | None = None,
+    initial: WorldState | ArchiveBundle | Mapping[str, Any] | None = None,
+    actants: Mapping[ActantRole | str, str] | None = None,
+    actions: int | None = None,
+    urgency: Urgency | str = Urgency.MEDIUM,
+    seed: int | np.random.Generator | None = 0,
+    resume: ResumeFrom | None = None,
+    costs: CostSpec = None,
+) -> StorylinePlan:
+    """Compose a storyline with a default :class:`StorylineComposer` (see
+    :meth:`StorylineComposer.compose`); seeded with 0 by default, like ``storylab compose``.
 
     >>> plan = compose("man_in_a_hole", "action", seed=7)
     >>> plan.complete, plan.missing_core_events
     (True, ())
     """
-    costs = kwargs.pop("costs", None)
-    return StorylineComposer(costs=costs).compose(template, genre, **kwargs)
+    return StorylineComposer(costs=costs).compose(
+        template,
+        genre,
+        subgenre=subgenre,
+        initial=initial,
+        actants=actants,
+        actions=actions,
+        urgency=urgency,
+        seed=seed,
+        resume=resume,
+    )
 
 
 def _initial_world(

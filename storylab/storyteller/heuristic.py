@@ -102,7 +102,7 @@ def clear_cost_to_go() -> None:
     _TABLES.clear()
 
 
-def ratio_heuristic(problem: Any) -> Callable[[tuple[int, int, int, int]], float]:
+def ratio_heuristic(problem: Any) -> Callable[[tuple[int, ...]], float]:
     """The textbook bound for a phase problem, for comparison with the table.
 
     max(grid steps still to move / best movement per unit cost, ticks still needed / best
@@ -113,8 +113,8 @@ def ratio_heuristic(problem: Any) -> Callable[[tuple[int, int, int, int]], float
     move = max(max(s.gain_up, s.gain_down) / s.cost for s in steps)
     ticks = max(s.ticks / s.cost for s in steps)
 
-    def h(state: tuple[int, int, int, int]) -> float:
-        _, p, t, _ = state
+    def h(state: tuple[int, ...]) -> float:
+        _, p, t, _, _ = state
         d = max(0, problem.goal_lo - p, p - problem.goal_hi)
         return max(d / move, max(0, problem.floor_ticks - t) / ticks)
 

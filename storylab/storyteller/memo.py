@@ -11,10 +11,14 @@ ranks. :class:`PhaseMemo` keys a search by exactly those values:
   values, so a callable cost (such as ``ActionCosts``) is keyed by what it returned, never
   by identity;
 - the start state: the values (with their types) of the facts the search reads, the primary
-  spectrum on the grid, and the ticks already done;
-- the phase as the search sees it: goal range, position floor and ceiling in ticks, the
-  corridor, the required core events (in order) and the excluded ones;
-- the limits (max iterations, beam width) and the tie-break ranks.
+  spectrum on the grid, the ticks already done, and the step taken last (repeat penalty);
+- the phase as the search sees it: goal range and fact conditions, position floor and
+  ceiling in ticks, the corridor (and whether it is on), whether the goal is facts-only, the
+  required core events (in order) and the excluded ones, each step's cost with the reuse
+  penalty and the repeat penalty;
+- the limits (max iterations, beam width, the exact bound) and the tie-break ranks.
+
+A search stopped by its time limit depends on the clock, so it is never stored.
 
 Anything else in a world (facts no precondition reads, the secondary spectrum) cannot
 change the search, so worlds that differ only there share an entry. The memo is per process,
@@ -74,26 +78,35 @@ def memo_key(
     max_iterations: int | None,
     beam_width: int | None,
     ranks: Sequence[int] | None,
+    max_seconds: float | None = None,
+    max_nodes: int | None = None,
 ) -> tuple:
     """The key that determines ``astar_search(problem, ...)`` (with the problem's heuristic).
 
     Two problems with equal keys give the same search, step for step.
     """
     domain = problem.domain
-    fid, primary, ticks, done = problem.initial
+    fid, primary, ticks, done, last = problem.initial
     facts = tuple((type(v).__name__, v) for v in domain.facts(fid))
+    goal = tuple((c.key, c.op, type(c.value).__name__, c.value) for c in problem.goal_facts)
     return (
         _domain_key(domain, problem.library),
         facts,
         primary,
         ticks,
         done,
+        last,
         (problem.goal_lo, problem.goal_hi, problem.floor_ticks, problem.ceiling_ticks),
-        (problem.corridor_lo, problem.corridor_hi),
+        (problem.corridor, problem.corridor_lo, problem.corridor_hi, problem.facts_only),
+        goal,
         problem.required,
         tuple(sorted(problem.excluded)),
+        tuple(problem.step_cost(i) for i in range(len(domain.steps))),
+        problem.repeat_penalty,
         max_iterations,
         beam_width,
+        max_seconds,
+        max_nodes,
         tuple(ranks) if ranks is not None else None,
     )
 
@@ -137,13 +150,20 @@ class PhaseMemo:
         max_iterations: int | None = None,
         beam_width: int | None = None,
         ranks: Sequence[int] | None = None,
+        max_seconds: float | None = None,
+        max_nodes: int | None = None,
     ) -> PhaseSearch:
         """``astar_search(problem, ...)``, from the memo when the same search was done before.
 
         A hit returns the stored result with ``elapsed_s`` set to the time of the look-up.
         """
         return self.search_counted(
-            problem, max_iterations=max_iterations, beam_width=beam_width, ranks=ranks
+            problem,
+            max_iterations=max_iterations,
+            beam_width=beam_width,
+            ranks=ranks,
+            max_seconds=max_seconds,
+            max_nodes=max_nodes,
         )[0]
 
     def search_counted(
@@ -153,17 +173,23 @@ class PhaseMemo:
         max_iterations: int | None = None,
         beam_width: int | None = None,
         ranks: Sequence[int] | None = None,
+        max_seconds: float | None = None,
+        max_nodes: int | None = None,
     ) -> tuple[PhaseSearch, bool]:
         """Like :meth:`search`, and whether the result came from the memo."""
+        limits = {
+            "max_iterations": max_iterations,
+            "beam_width": beam_width,
+            "ranks": ranks,
+            "max_seconds": max_seconds,
+            "max_nodes": max_nodes,
+        }
         if self.maxsize == 0:
             with self._lock:
                 self.misses += 1
-            result = astar_search(
-                problem, max_iterations=max_iterations, beam_width=beam_width, ranks=ranks
-            )
-            return result, False
+            return astar_search(problem, **limits), False
         started = time.perf_counter()
-        key = memo_key(problem, max_iterations=max_iterations, beam_width=beam_width, ranks=ranks)
+        key = memo_key(problem, **limits)
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
@@ -179,9 +205,11 @@ class PhaseMemo:
                 elapsed_s=time.perf_counter() - started,
             )
             return result, True
-        result = astar_search(
-            problem, max_iterations=max_iterations, beam_width=beam_width, ranks=ranks
-        )
+        result = astar_search(problem, **limits)
+        if result.stats.stop_reason == "time_limit":
+            with self._lock:
+                self.misses += 1
+            return result, False
         stored = (
             result.steps,
             result.cost,

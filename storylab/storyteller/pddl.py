@@ -41,8 +41,12 @@ def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
     Steps using an excluded action are left out, as the planner never takes them.
     """
     config = problem.config or planning_config()
+    if problem.facts_only:
+        raise ValueError("a facts-only phase problem has no PDDL export (it drops the grid)")
     facts = {k: problem.world.facts[k] for k in problem.keys if k in problem.world.facts}
     excluded = set(problem.excluded)
+    kept = [s.index for s in problem.steps if not excluded & set(s.ids)]
+    last = problem.initial[4]
     steps = tuple(
         MacroStep(
             links=tuple(
@@ -54,11 +58,11 @@ def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
                 )
                 for action, delta in zip(step.actions, step.link_deltas, strict=True)
             ),
-            cost=step.cost,
+            cost=problem.step_cost(step.index),
             ticks=step.ticks,
+            tracked=problem.tracked(step.index),
         )
-        for step in problem.steps
-        if not excluded & set(step.ids)
+        for step in (problem.steps[i] for i in kept)
     )
     return PhaseTask(
         name=name,
@@ -76,6 +80,9 @@ def phase_task(problem: PhaseProblem, name: str = "phase") -> PhaseTask:
         corridor_hi=problem.corridor_hi,
         grid_step=config.spectrum_step,
         total_ticks=problem.total_ticks,
+        goal_facts=problem.goal_facts,
+        repeat_penalty=problem.repeat_penalty,
+        last=kept.index(last) if last in kept else None,
     )
 
 

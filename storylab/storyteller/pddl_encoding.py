@@ -24,7 +24,12 @@ encoding keeps that grid (``docs/performance.md (Planner)`` has the long version
   denominator of the steps' decimal costs.
 * The goal is reached by a zero-cost ``accept`` action, applicable after at least one step
   (``moved``) where the primary is in the target range, the position at or past the floor,
-  and every required core event done (``did-*``); the PDDL goal is ``(done)``.
+  every required core event done (``did-*``) and the goal's fact conditions met (one
+  ``accept`` schema per combination of passing values); the PDDL goal is ``(done)``.
+* The variety model's repeat penalty: the step taken last is a finite-domain variable
+  (``last`` over ``memo`` constants, one per tracked step and ``after-other``); a tracked
+  step has a *fresh* schema (the last step was another one) and a *repeat* schema that
+  costs the penalty more.
 
 ``costs="unit"`` compiles the action costs away for planners without ``:action-costs``
 (pyperplan): a step of scaled cost ``c`` becomes ``c`` unit steps (the step itself,
@@ -65,6 +70,7 @@ def _saturation(task: PhaseTask) -> dict[str, float]:
     out = {}
     effects = [e for step in task.steps for link in step.links for e in link.effects]
     conditions = [c for step in task.steps for link in step.links for c in link.preconditions]
+    conditions += task.goal_facts
     for key in {e.key for e in effects if e.cardinality == "additive"}:
         adds = [e.value for e in effects if e.key == key and e.cardinality == "additive"]
         if all(_number(v) and v > 0 for v in adds):
@@ -148,7 +154,8 @@ def _positions(task: PhaseTask) -> tuple[list[int], int]:
 
 
 def _read_keys(task: PhaseTask) -> list[str]:
-    return sorted({c.key for step in task.steps for link in step.links for c in link.preconditions})
+    read = {c.key for step in task.steps for link in step.links for c in link.preconditions}
+    return sorted(read | {c.key for c in task.goal_facts})
 
 
 def _fact_domains(
@@ -235,20 +242,22 @@ def encode_phase_task(
     ValueError
         When a step has cost 0 under ``costs="unit"``, or a fact takes too many values.
     """
-    scale = _scale(s.cost for s in task.steps)
+    scale = _scale([*(s.cost for s in task.steps), task.repeat_penalty])
     scaled = [int(_cost_fraction(s.cost) * scale) for s in task.steps]
+    penalty = int(_cost_fraction(task.repeat_penalty) * scale)
     if costs == "unit" and task.steps:
         if min(scaled) == 0:
             raise ValueError("a unit-cost compilation needs every step to cost more than 0")
         factor = -(-2 // min(scaled))
         scale *= factor
         scaled = [c * factor for c in scaled]
+        penalty *= factor
     primaries, shift_maps = _primary_levels(task)
     positions, longest = _positions(task)
     saturation = _saturation(task)
     domains = _fact_domains(task, _read_keys(task), longest, saturation)
     names = _Names(task, primaries, positions, domains, list(shift_maps), saturation)
-    return _render(task, costs, scale, scaled, names, shift_maps)
+    return _render(task, costs, scale, (scaled, penalty), names, shift_maps)
 
 
 def _unique(name: str, used: set[str]) -> str:
@@ -284,6 +293,13 @@ class _Names:
                 self.constants.append(constant)
                 self.fact[(key, value)] = f"{self.predicate[key]} {constant}"
         self.domains = domains
+        self.memo: dict[int | None, str] = {}
+        if task.repeat_penalty > 0 and any(s.tracked for s in task.steps):
+            self.memo[None] = _unique("after-other", used)
+            for i, step in enumerate(task.steps):
+                if step.tracked:
+                    base = "--".join(pddl_name(a) for a in step.action_ids)
+                    self.memo[i] = _unique(f"after-{base}", used)
 
     def fact_effects(self, before: dict[str, _Value], after: dict[str, _Value]) -> list[str]:
         """Add and delete effects that take the facts from ``before`` to ``after``."""
@@ -298,25 +314,43 @@ class _Names:
         return out
 
 
+def _memo_variants(names, index: int, cost: int, penalty: int) -> list[tuple]:
+    """(name suffix, parameters, preconditions, effects, cost) of each way to take a step
+    as the repeat penalty sees it (one way, with no penalty)."""
+    if not names.memo:
+        return [("", "", [], [], cost)]
+    mark = names.memo.get(index, names.memo[None])
+    fresh_pre = ["(last ?m)"] + ([f"(other-{mark} ?m)"] if index in names.memo else [])
+    out = [("", " ?m - memo", fresh_pre, ["(not (last ?m))", f"(last {mark})"], cost)]
+    if index in names.memo:
+        out.append(("-repeat", "", [f"(last {mark})"], [], cost + penalty))
+    return out
+
+
 def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     unit = costs == "unit"
+    scaled, penalty = scaled
     actions, schemas, schema_costs = [], {}, {}
-    for step, cost in zip(task.steps, scaled, strict=True):
+    top = 2
+    for index, (step, step_cost) in enumerate(zip(task.steps, scaled, strict=True)):
         variants = _variants(step, names.domains, names.saturation)
         base = "--".join(pddl_name(i) for i in step.action_ids)
         shift = names.shift[tuple(link.primary_delta for link in step.links)]
         move = names.move[step.ticks]
         did = [f"({names.did[r]})" for r in task.required if r in step.action_ids]
         for i, (before, after) in enumerate(variants):
-            name = base if len(variants) == 1 else f"{base}-v{i + 1}"
-            schemas[name], schema_costs[name] = step.action_ids, 1 if unit else cost
-            pre = ["(ready)", "(primary ?s1)", f"({shift} ?s1 ?s2)"]
-            pre += [f"({names.fact[(k, v)]})" for k, v in before.items()]
-            eff = ["(not (ready))", "(not (primary ?s1))", "(primary ?s2)", "(moved)", *did]
-            eff += [*names.fact_effects(before, after), f"(pending-{move})"]
-            eff.append(f"(owe-{cost - 2})" if unit else f"(increase (total-cost) {cost})")
-            actions.append(_action(name, "?s1 ?s2 - level", pre, eff))
-    top = max(scaled, default=2)
+            for suffix, params, memo_pre, memo_eff, cost in _memo_variants(
+                names, index, step_cost, penalty
+            ):
+                name = (base if len(variants) == 1 else f"{base}-v{i + 1}") + suffix
+                schemas[name], schema_costs[name] = step.action_ids, 1 if unit else cost
+                top = max(top, cost)
+                pre = ["(ready)", "(primary ?s1)", f"({shift} ?s1 ?s2)", *memo_pre]
+                pre += [f"({names.fact[(k, v)]})" for k, v in before.items()]
+                eff = ["(not (ready))", "(not (primary ?s1))", "(primary ?s2)", "(moved)", *did]
+                eff += [*names.fact_effects(before, after), f"(pending-{move})", *memo_eff]
+                eff.append(f"(owe-{cost - 2})" if unit else f"(increase (total-cost) {cost})")
+                actions.append(_action(name, f"?s1 ?s2 - level{params}", pre, eff))
     actions += _bookkeeping(names, top if unit else 0, schemas, schema_costs)
     preds = ["(primary ?s - level)", "(at ?p - step)", "(target ?s - level)", "(window ?p - step)"]
     preds += [f"({n} ?a ?b - level)" for n in names.shift.values()]
@@ -325,24 +359,30 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
     preds += [f"({n} ?v - value)" for n in names.predicate.values()]
     preds += [f"({n})" for n in names.did.values()]
     preds += ["(ready)", "(moved)", "(done)"]
+    if names.memo:
+        preds.append("(last ?m - memo)")
+        preds += [f"(other-{m} ?m - memo)" for i, m in names.memo.items() if i is not None]
     preds += [f"(owe-{n})" for n in range(top - 1)] if unit else []
     accept_pre = ["(ready)", "(moved)", "(primary ?s)", "(target ?s)", "(at ?p)", "(window ?p)"]
     accept_pre += [f"({n})" for n in names.did.values()]
     accept_eff = ["(done)"] + ([] if unit else ["(increase (total-cost) 0)"])
-    actions.append(_action("accept", "?s - level ?p - step", accept_pre, accept_eff))
-    schemas["accept"], schema_costs["accept"] = (), 0
+    goals = _goal_combinations(task, names)
+    for i, combo in enumerate(goals):
+        name = "accept" if len(goals) == 1 else f"accept-v{i + 1}"
+        pre = accept_pre + [f"({names.fact[(k, v)]})" for k, v in combo]
+        actions.append(_action(name, "?s - level ?p - step", pre, accept_eff))
+        schemas[name], schema_costs[name] = (), 0
     reqs = ":strips :typing" + ("" if unit else " :action-costs")
+    types = "level step value" + (" memo" if names.memo else "")
+    constants = [f"    {c} - value" for c in names.constants]
+    constants += [f"    {m} - memo" for m in names.memo.values()]
     domain = "\n".join(
         [
             f"; storylab phase problem {task.name}: costs x{scale} ({costs})",
             f"(define (domain {pddl_name(task.name)})",
             f"  (:requirements {reqs})",
-            "  (:types level step value)",
-            *(
-                ["  (:constants", *(f"    {c} - value" for c in names.constants), "  )"]
-                if names.constants
-                else []
-            ),
+            f"  (:types {types})",
+            *(["  (:constants", *constants, "  )"] if constants else []),
             "  (:predicates",
             *(f"    {p}" for p in preds),
             "  )",
@@ -360,6 +400,16 @@ def _render(task, costs, scale, scaled, names, shift_maps) -> PddlExport:
         schemas=schemas,
         schema_costs=schema_costs,
     )
+
+
+def _goal_combinations(task, names) -> list[tuple[tuple[str, _Value], ...]]:
+    """Every combination of fact values that meets the goal's fact conditions."""
+    keys = sorted({c.key for c in task.goal_facts})
+    allowed = [
+        [v for v in names.domains[k] if all(c.test(v) for c in task.goal_facts if c.key == k)]
+        for k in keys
+    ]
+    return [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*allowed)]
 
 
 def _action(name: str, params: str, pre: list[str], eff: list[str]) -> str:
@@ -413,6 +463,15 @@ def _problem(task, names, shift_maps, unit) -> str:
             if t + size in names.step
         ]
     init.append("(ready)")
+    if names.memo:
+        init.append(f"(last {names.memo.get(task.last, names.memo[None])})")
+        init += [
+            f"(other-{m} {other})"
+            for i, m in names.memo.items()
+            if i is not None
+            for other in names.memo.values()
+            if other != m
+        ]
     if not unit:
         init.append("(= (total-cost) 0)")
     objects = [f"{n} - level" for n in names.level.values()]

@@ -36,6 +36,9 @@ class MacroStep(Frozen):
 
     links: tuple[MacroLink, ...] = Field(min_length=1)
     cost: float = Field(ge=0.0)
+    tracked: bool = Field(
+        default=False, description="taking it right after itself pays the repeat penalty"
+    )
     ticks: int = Field(gt=0, description="story position advance of the whole step")
 
     @property
@@ -50,8 +53,10 @@ class PhaseTask(Frozen):
     The primary spectrum is an integer in ``[-grid_max, grid_max]`` and the position a
     count of ticks. A plan is a non-empty sequence of steps, none of which reaches
     ``ceiling_ticks`` or leaves the primary ``corridor``, ending with the primary in
-    ``[primary_min, primary_max]``, at least ``floor_ticks`` ticks, and every ``required``
-    action performed.
+    ``[primary_min, primary_max]``, at least ``floor_ticks`` ticks, every ``required``
+    action performed and every ``goal_facts`` condition met. A ``tracked`` step taken right
+    after itself costs ``repeat_penalty`` more (``last``: the step taken just before the
+    start, if tracked).
     """
 
     name: str = Field(min_length=1)
@@ -69,6 +74,9 @@ class PhaseTask(Frozen):
     corridor_hi: int | None = Field(default=None, description="highest primary after a step")
     grid_step: float = Field(default=1.0, gt=0.0, description="spectrum value of one grid step")
     total_ticks: int | None = Field(default=None, gt=0, description="ticks of the whole story")
+    goal_facts: tuple[Condition, ...] = ()
+    repeat_penalty: float = Field(default=0.0, ge=0.0)
+    last: int | None = Field(default=None, ge=0, description="index of the step taken before")
 
     @property
     def corridor(self) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,8 @@ class PlanPhase(Frozen):
     transition: PhaseTransition
     required_core_events: tuple[str, ...]
     actions: tuple[PlannedAction, ...]
-    cost: float
+    cost: float = Field(description="the actions' costs plus the variety model's penalties")
+    variety_cost: float = Field(default=0.0, description="the penalties within cost")
     reached: bool
     transition_result: TransitionResult
     start_position: float
@@ -213,6 +215,10 @@ class StorylinePlan(Frozen):
         return self.model_dump_json(indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> StorylinePlan:
-        """A plan from :meth:`to_json` output."""
-        return cls.model_validate_json(text)
+    def from_json(cls, text: str | bytes) -> StorylinePlan:
+        """A plan from :meth:`to_json` output (or ``storylab compose --json``, whose
+        ``quality`` block is derived from the plan and left out)."""
+        data = json.loads(text)
+        if isinstance(data, dict):
+            data.pop("quality", None)
+        return cls.model_validate(data)

@@ -1,16 +1,31 @@
-"""The GOAP planner: A* over a compiled phase problem, with urgency limits.
+"""The GOAP planner: A* over a compiled phase problem, with urgency limits or the exact bound.
 
-:func:`astar_search` is exact A* when no limit is given (optimal, since the heuristic is
-consistent); it then uses the phase problem's stronger ``exact_heuristic``, while the
-urgency-limited searches keep its ``heuristic`` (their plans do not depend on the stronger
-one). Urgency adds two limits: ``max_iterations`` caps node expansions and
-``beam_width`` keeps only that many best open nodes after each expansion. Ties are broken
+:func:`astar_search` without a beam is exact A* (optimal: the heuristic is admissible, and
+closed states reached again more cheaply are reopened). Every search uses the phase
+problem's ``exact_heuristic`` unless given another (the beam searches of the urgency levels
+too: with the variety model's penalties their plans stay complete only with the stronger
+estimate). Urgency adds two limits: ``max_iterations`` caps node expansions and
+``beam_width`` keeps only that many best open nodes after each expansion. Exact search is
+bounded too (``max_iterations``, ``max_seconds``, ``max_nodes``: the planning
+configuration's ``exact`` block) and says which limit stopped it. Ties are broken
 deterministically: lower ``f``, then lower ``h`` (deeper), then a seeded rank of the step
 that produced the node, then insertion order.
+
+``optimal`` in the statistics is true only for a plan that is least-cost: the goal reached
+with nothing dropped by a beam, no limit hit, and, when the problem keeps the spectrum in a
+corridor, a proof that no plan leaving it is cheaper. The proof first keeps, for every
+state the corridor cut and every state still open at the end, ``g`` plus a corridor-free
+admissible bound (``PhaseProblem.free_bound``): any cheaper plan leaves the explored region
+through such a state and costs at least that much, so if the least of them reaches the
+plan's cost, it is optimal. Otherwise exact A* searches again without the corridor, keeping
+only nodes with ``f`` below the plan's cost: if that finds no plan, the corridor cost
+nothing (``check_corridor=False`` skips this second search and flags the result not
+optimal instead).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import heapq
 import itertools
@@ -24,14 +39,32 @@ from pydantic import Field
 
 from storylab._data import Frozen
 from storylab.storyteller.actions import ActionLibrary
-from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
+from storylab.storyteller.config import ExactLimits, PlanningConfig, Urgency, planning_config
 from storylab.storyteller.search_space import CostSpec, PhaseProblem, SearchState
 from storylab.storyteller.templates import StoryPhase
 from storylab.theory import WorldState
 
-__all__ = ["PhaseSearch", "SearchStats", "StopReason", "astar_search", "plan_phase"]
+__all__ = [
+    "BYTES_PER_NODE",
+    "PhaseSearch",
+    "SearchStats",
+    "StopReason",
+    "astar_search",
+    "plan_phase",
+    "search_limits",
+]
 
-StopReason = Literal["goal", "max_iterations", "exhausted", "beam_exhausted"]
+StopReason = Literal[
+    "goal", "max_iterations", "exhausted", "beam_exhausted", "time_limit", "memory_limit"
+]
+
+#: Bytes one stored search node takes, about (its state tuple, its entries in the cost and
+#: parent maps and the open heap, its heuristic memo entries), measured with ``tracemalloc``
+#: on the planner benchmark's largest searches.
+BYTES_PER_NODE = 420
+
+#: Expansions between two looks at the clock and the node count.
+_CHECK_EVERY = 256
 
 
 class SearchStats(Frozen):
@@ -43,7 +76,12 @@ class SearchStats(Frozen):
     stop_reason: StopReason
     max_iterations: int | None
     beam_width: int | None
-    optimal: bool = Field(description="goal reached with nothing pruned: the cost is least")
+    optimal: bool = Field(description="a plan of least cost: nothing pruned could be cheaper")
+    corridor_cut: int = Field(default=0, ge=0, description="successors outside the corridor")
+    peak_nodes: int = Field(default=0, ge=0, description="most states stored at once")
+    peak_memory_mb: float = Field(
+        default=0.0, ge=0.0, description="peak_nodes times BYTES_PER_NODE, in MB"
+    )
 
 
 class PhaseSearch(Frozen):
@@ -77,6 +115,9 @@ def astar_search(
     beam_width: int | None = None,
     ranks: Sequence[int] | None = None,
     heuristic: Callable[[SearchState], float] | None = None,
+    max_seconds: float | None = None,
+    max_nodes: int | None = None,
+    check_corridor: bool = True,
 ) -> PhaseSearch:
     """A* from ``problem.initial`` to a goal state; never raises for "no plan".
 
@@ -87,21 +128,39 @@ def astar_search(
     max_iterations : int, optional
         Most node expansions (no limit when ``None``).
     beam_width : int, optional
-        Open nodes kept after each expansion (no limit when ``None``).
+        Open nodes kept after each expansion (no beam when ``None``: exact A*).
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     heuristic : callable, optional
-        State -> estimate; when ``None``, ``problem.exact_heuristic`` without limits and
-        ``problem.heuristic`` with any (``optimal`` in the statistics assumes the heuristic is
-        admissible).
+        State -> estimate; ``problem.exact_heuristic`` when ``None`` (``optimal`` in the
+        statistics assumes the heuristic is admissible).
+    max_seconds : float, optional
+        Stop (``time_limit``) after this much wall time; the clock is read every
+        256 expansions, so where the search stops may vary from run to run.
+    max_nodes : int, optional
+        Stop (``memory_limit``) once this many states are stored; by default the planning
+        configuration's ``exact.max_nodes`` (500,000 states, about 210 MB), so no search
+        grows without bound.
+    check_corridor : bool
+        Exact search only: when the bounds cannot show that the corridor cost nothing,
+        search again without it (see the module docstring) before flagging ``optimal``.
     """
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        if heuristic is None:
-            limited = max_iterations is not None or beam_width is not None
-            heuristic = problem.heuristic if limited else problem.exact_heuristic
-        return _astar(problem, max_iterations, beam_width, ranks, heuristic)
+        heuristic = heuristic or problem.exact_heuristic
+        if max_nodes is None:
+            max_nodes = (problem.config or planning_config()).exact.max_nodes
+        limits = (max_iterations, beam_width, max_seconds, max_nodes)
+        result, unproven = _astar(problem, limits, ranks, heuristic)
+        if unproven and check_corridor:
+            free = dataclasses.replace(problem, corridor=False)
+            proof, _ = _astar(free, limits, ranks, free.exact_heuristic, cap=result.cost)
+            stats = result.stats.model_copy(
+                update={"optimal": proof.stats.stop_reason in ("exhausted", "beam_exhausted")}
+            )
+            result = result.model_copy(update={"stats": stats})
+        return result
     finally:
         if collecting:
             gc.enable()
@@ -109,12 +168,17 @@ def astar_search(
 
 def _astar(
     problem: PhaseProblem,
-    max_iterations: int | None,
-    beam_width: int | None,
+    limits: tuple,
     ranks: Sequence[int] | None,
     estimate: Callable[[SearchState], float],
-) -> PhaseSearch:
+    cap: float = math.inf,
+) -> tuple[PhaseSearch, bool]:
+    """The search, and whether only the corridor stands between the plan and ``optimal``.
+
+    Nodes with ``f`` at or above ``cap`` (less a rounding margin) are not kept.
+    """
     started = time.perf_counter()
+    max_iterations, beam_width, max_seconds, max_nodes = limits
     ranks = tuple(ranks) if ranks is not None else tuple(range(len(problem.steps)))
     counter = itertools.count()
     start = problem.initial
@@ -126,17 +190,32 @@ def _astar(
         open_heap.append((h0, h0, -1, next(counter), start))
     closed: set[SearchState] = set()
     best_h, best_g, best_state = h0, 0.0, start
-    expanded = generated = pruned = 0
+    expanded = generated = pruned = cut = 0
+    peak = 1
     reason: StopReason = "exhausted"
     goal: SearchState | None = None
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
+    repeat = problem.repeat_penalty
     push, pop, inf = heapq.heappush, heapq.heappop, math.inf
-    successors, is_goal, known = problem.successors, problem.is_goal, g_best.get
-    reopen = max_iterations is None and beam_width is None  # exact: h need not be consistent
+    expand, is_goal, known = problem.expand, problem.is_goal, g_best.get
+    exact = beam_width is None  # h need not be consistent: reopen closed states
+    check = problem.corridor and exact  # keep what the optimality check needs
+    free = problem.free_bound
+    escape = inf  # least g + corridor-free bound over the states the corridor cut
+    reopened = False
+    deadline = started + max_seconds if max_seconds is not None else inf
     while open_heap:
         if max_iterations is not None and expanded >= max_iterations:
             reason = "max_iterations"
             break
+        if expanded % _CHECK_EVERY == 0 and expanded:
+            peak = max(peak, len(g_best) + len(open_heap))
+            if max_nodes is not None and peak >= max_nodes:
+                reason = "memory_limit"
+                break
+            if time.perf_counter() > deadline:
+                reason = "time_limit"
+                break
         state = pop(open_heap)[-1]
         if state in closed:
             continue
@@ -146,15 +225,27 @@ def _astar(
             break
         closed.add(state)
         expanded += 1
-        moves = successors(state)
-        generated += len(moves)
+        moves, escapes = expand(state)
+        generated += len(moves) + len(escapes)
+        cut += len(escapes)
+        last = state[4]
+        if check:
+            for index, nxt in escapes:
+                cost = g + step_cost[index] + (repeat if index == last else 0.0)
+                escape = min(escape, cost + free(nxt))
         for index, nxt in moves:
-            g2 = g + step_cost[index]
-            if g2 >= known(nxt, inf) or (nxt in closed and not reopen):
+            g2 = g + step_cost[index] + (repeat if index == last else 0.0)
+            if g2 >= known(nxt, inf):
                 continue
-            closed.discard(nxt)
+            if nxt in closed:
+                if not exact:
+                    reopened = True
+                    continue
+                closed.discard(nxt)
             h2 = estimate(nxt)
-            if h2 == inf:
+            if h2 == inf or g2 + h2 >= cap - 1e-9:
+                if check and h2 == inf:
+                    escape = min(escape, g2 + free(nxt))
                 continue
             g_best[nxt] = g2
             parents[nxt] = (state, index)
@@ -167,8 +258,20 @@ def _astar(
             del open_heap[beam_width:]
     else:
         reason = "beam_exhausted" if pruned else "exhausted"
+    peak = max(peak, len(g_best) + len(open_heap))
     end = goal if goal is not None else best_state
     indices = _path(parents, end)
+    cost = g_best[end] if goal is not None else _cost_of(problem, indices)
+    optimal = goal is not None and pruned == 0 and not reopened
+    unproven = False
+    if optimal and problem.corridor:
+        if not check:
+            optimal = cut == 0
+        else:
+            left = (g_best[s] + free(s) for *_, s in open_heap if s not in closed)
+            bound = min(left, default=inf)
+            optimal = min(escape, bound) >= cost - 1e-9
+            unproven = not optimal
     stats = SearchStats(
         expanded=expanded,
         generated=generated,
@@ -176,15 +279,28 @@ def _astar(
         stop_reason=reason,
         max_iterations=max_iterations,
         beam_width=beam_width,
-        optimal=goal is not None and pruned == 0,
+        optimal=optimal,
+        corridor_cut=cut,
+        peak_nodes=peak,
+        peak_memory_mb=round(peak * BYTES_PER_NODE / 1e6, 3),
     )
-    return PhaseSearch(
+    result = PhaseSearch(
         steps=tuple(problem.steps[i].ids for i in indices),
-        cost=float(sum(step_cost[i] for i in indices)),
+        cost=float(cost),
         reached=goal is not None,
         stats=stats,
         elapsed_s=time.perf_counter() - started,
     )
+    return result, unproven
+
+
+def _cost_of(problem: PhaseProblem, indices: Sequence[int]) -> float:
+    """The cost of taking steps ``indices`` from the start (repeat penalties included)."""
+    state, total = problem.initial, 0.0
+    for index in indices:
+        total += problem.move_cost(state, index)
+        state = next(nxt for i, nxt in problem.expand(state)[0] if i == index)
+    return total
 
 
 def plan_phase(
@@ -202,8 +318,8 @@ def plan_phase(
 ) -> PhaseSearch:
     """Plan one phase from ``world`` (its position gives the ticks already done).
 
-    ``urgency=None`` lifts the limits (exact A*). ``seed`` only permutes tie-breaks between
-    equally good plans.
+    ``urgency=None`` (or ``"exact"``) is exact A* within the planning configuration's
+    ``exact`` bound. ``seed`` only permutes tie-breaks between equally good plans.
 
     >>> from storylab.storyteller import template_library
     >>> from storylab.theory import NarrativeState
@@ -226,11 +342,18 @@ def plan_phase(
         library=library,
         config=config,
     )
-    limits = config.limits(urgency) if urgency is not None else None
     rng = np.random.default_rng(seed)
-    return astar_search(
-        problem,
-        max_iterations=limits.max_iterations if limits else None,
-        beam_width=limits.beam_width if limits else None,
-        ranks=rng.permutation(len(problem.steps)).tolist(),
-    )
+    ranks = rng.permutation(len(problem.steps)).tolist()
+    return astar_search(problem, ranks=ranks, **search_limits(config, urgency))
+
+
+def search_limits(config: PlanningConfig, urgency: Urgency | str | None) -> dict:
+    """The keyword limits of :func:`astar_search` for ``urgency`` (``None``: exact)."""
+    limits = config.limits(urgency)
+    if isinstance(limits, ExactLimits):
+        return {
+            "max_iterations": limits.max_iterations,
+            "max_seconds": limits.max_seconds,
+            "max_nodes": limits.max_nodes,
+        }
+    return {"max_iterations": limits.max_iterations, "beam_width": limits.beam_width}

@@ -1,21 +1,27 @@
 """A phase problem compiled for fast search.
 
-A search state is a tuple of four ints ``(facts, primary, ticks, done)``:
+A search state is a tuple of five ints ``(facts, primary, ticks, done, last)``:
 
-- ``facts``: the id of the tuple of values of the fact keys some precondition reads, in a
-  fixed key order (facts nothing reads cannot change what is applicable, so they are left out
-  of the search; tuples are interned to ids so states hash fast);
+- ``facts``: the id of the tuple of values of the fact keys some precondition or the goal
+  reads, in a fixed key order (facts nothing reads cannot change what is applicable, so they
+  are left out of the search; tuples are interned to ids so states hash fast);
 - ``primary``: the primary spectrum as an integer index on the planning grid;
 - ``ticks``: story position as an integer count of position ticks;
-- ``done``: a bitmask of the phase's required core events already performed.
+- ``done``: a bitmask of the phase's required core events already performed;
+- ``last``: the index of the step taken last when the variety model's repeat penalty is on
+  (a repeat of it costs more), else ``-1``.
 
-The secondary spectrum is left out too: no precondition, goal or cost reads it. Applicability
-and effects depend on the facts alone, so they are memoised per facts tuple.
+A *facts-only* problem (``facts_only=True``: the goal is about facts and events alone) keeps
+``primary`` and ``ticks`` at 0: the spectrum, the position, the corridor and the ceiling drop
+out of the search. The secondary spectrum is left out too: no precondition, goal or cost
+reads it. Applicability and effects depend on the facts alone, so they are memoised per facts
+tuple.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,11 +32,12 @@ from storylab.storyteller.bounded_relaxation import (
     clear_bounded_tables,
     enablers,
 )
-from storylab.storyteller.config import PlanningConfig, planning_config
+from storylab.storyteller.config import PlanningConfig, VarietyModel, planning_config
+from storylab.storyteller.fact_relaxation import FactRelaxation, PatternDatabase
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
 from storylab.storyteller.use_bounds import step_limiters, use_bound
-from storylab.theory import WorldState
+from storylab.theory import Condition, WorldState
 
 __all__ = [
     "CostSpec",
@@ -45,13 +52,17 @@ __all__ = [
 
 #: Per-action costs: a mapping id -> cost (missing ids keep their YAML cost) or a callable.
 CostSpec = Mapping[str, float] | Callable[[StoryAction], float] | None
-SearchState = tuple[int, int, int, int]
+SearchState = tuple[int, int, int, int, int]
+
+#: Largest cost one action may have after overrides (a bound that keeps sums finite).
+MAX_COST = 1e6
 
 
 def resolve_costs(
     actions: Sequence[StoryAction], costs: CostSpec, *, known: Iterable[str] | None = None
 ) -> dict[str, float]:
-    """The cost of each of ``actions`` under ``costs``; costs must be positive and finite.
+    """The cost of each of ``actions`` under ``costs``; costs must be positive and at most
+    :data:`MAX_COST`.
 
     A mapping may name any action in ``known`` (the library's ids; by default ``actions``'),
     so one cost profile serves every genre.
@@ -69,8 +80,11 @@ def resolve_costs(
             value = float(costs(action))
         else:
             value = float(costs.get(action.id, action.cost))
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"cost of action {action.id!r} must be positive, got {value}")
+        if not (math.isfinite(value) and 0 < value <= MAX_COST):
+            raise ValueError(
+                f"cost of action {action.id!r} must be positive and at most {MAX_COST:g},"
+                f" got {value}"
+            )
         out[action.id] = value
     return out
 
@@ -120,6 +134,7 @@ class SearchDomain:
         genre: str,
         cost_of: Mapping[str, float],
         config: PlanningConfig,
+        goal_keys: Iterable[str] = (),
     ):
         self.genre = genre
         self.config = config
@@ -127,7 +142,7 @@ class SearchDomain:
         follow_ups = {a.chained_action for a in actions if a.chained_action}
         self.core = tuple(a.id for a in library.core_events(genre))
         steps = []
-        for head in (a for a in actions if a.id not in follow_ups):
+        for head in (a for a in actions if a.id not in follow_ups or a.standalone):
             chain = library.chain(head.id)
             effects = [a.narrative_effect_for(genre) for a in chain]
             steps.append(
@@ -142,10 +157,12 @@ class SearchDomain:
             )
         self.steps = tuple(steps)
         self.keys = tuple(
-            sorted({p.key for s in steps for a in s.actions for p in a.preconditions})
+            sorted(
+                {p.key for s in steps for a in s.actions for p in a.preconditions} | set(goal_keys)
+            )
         )
         slot = {k: i for i, k in enumerate(self.keys)}
-        self._links = [
+        self.links = [
             [
                 (
                     tuple((slot[p.key], p) for p in a.preconditions),
@@ -170,13 +187,17 @@ class SearchDomain:
         self.down: CostToGo = cost_to_go(
             [(s.cost, s.ticks, s.gain_down, s.core) for s in self.steps], len(self.core), 2 * g
         )
-        self.limiters = step_limiters(self._links)
-        self.enablers = enablers(self._links)
+        self.limiters = step_limiters(self.links)
+        self.enablers = enablers(self.links)
         self._touched = [
             tuple(sorted({i for pres, effects in links for i, _ in (*pres, *effects)}))
-            for links in self._links
+            for links in self.links
         ]
-        self._outcomes: list[dict[tuple, tuple[tuple[int, object], ...] | None]] = [
+        # what a step's outcome depends on, read with one C call per step
+        self._readers = [
+            operator.itemgetter(*touched) if touched else _nothing for touched in self._touched
+        ]
+        self._outcomes: list[dict[object, tuple[tuple[int, object], ...] | None]] = [
             {} for _ in self.steps
         ]
         self._ids: dict[tuple, int] = {}
@@ -202,12 +223,12 @@ class SearchDomain:
             return found
         facts = self._facts[fid]
         out = []
-        for index, touched in enumerate(self._touched):
-            seen = tuple([facts[i] for i in touched])
-            memo = self._outcomes[index]
-            if seen in memo:
-                writes = memo[seen]
-            else:
+        outcomes = self._outcomes
+        for index, read in enumerate(self._readers):
+            seen = read(facts)
+            memo = outcomes[index]
+            writes = memo.get(seen, _UNKNOWN)
+            if writes is _UNKNOWN:
                 writes = memo[seen] = self._outcome(index, facts)
             if writes is not None:
                 current = list(facts)
@@ -223,7 +244,7 @@ class SearchDomain:
         It depends only on the slots the step reads or writes, so it is memoised on those.
         """
         current = list(facts)
-        for pres, effects in self._links[index]:
+        for pres, effects in self.links[index]:
             if not all(cond.test(current[i]) for i, cond in pres):
                 return None
             for i, effect in effects:
@@ -237,35 +258,51 @@ class SearchDomain:
         return len(self._facts) > _MAX_FACTS
 
 
+_UNKNOWN = object()
+
+
+def _nothing(facts: tuple) -> tuple:
+    return ()
+
+
 #: Facts tuples interned per domain at most; domains kept at most.
 _MAX_FACTS = 200_000
 _MAX_DOMAINS = 64
 _DOMAINS: dict[tuple, SearchDomain] = {}
+_PATTERNS: dict[tuple, PatternDatabase] = {}
 
 
 def clear_caches() -> None:
-    """Forget memoised search domains and cost-to-go tables (for cold-start measurements)."""
+    """Forget memoised search domains and relaxation tables (for cold-start measurements;
+    the phase memo has its own ``phase_memo().clear()``)."""
     _DOMAINS.clear()
+    _PATTERNS.clear()
     clear_cost_to_go()
     clear_bounded_tables()
 
 
 def search_domain(
-    library: ActionLibrary, genre: str, cost_of: Mapping[str, float], config: PlanningConfig
+    library: ActionLibrary,
+    genre: str,
+    cost_of: Mapping[str, float],
+    config: PlanningConfig,
+    goal_keys: Iterable[str] = (),
 ) -> SearchDomain:
-    """The (memoised) search domain of ``genre`` under these costs."""
+    """The (memoised) search domain of ``genre`` under these costs (with the fact keys a
+    goal reads besides the preconditions' ones)."""
     sizes = config.position_advance
     key = (
         library,
         genre,
         tuple(sorted(cost_of.items())),
         (config.spectrum_step, sizes.micro, sizes.standard, sizes.macro),
+        tuple(sorted(set(goal_keys))),
     )
     domain = _DOMAINS.get(key)
     if domain is None or domain.overgrown:
         if len(_DOMAINS) >= _MAX_DOMAINS:
             _DOMAINS.clear()
-        domain = _DOMAINS[key] = SearchDomain(library, genre, cost_of, config)
+        domain = _DOMAINS[key] = SearchDomain(library, genre, cost_of, config, key[-1])
     return domain
 
 
@@ -278,7 +315,8 @@ class PhaseProblem:
     world : WorldState
         Where the phase starts; its narrative state's primary spectrum is the one planned on.
     phase : StoryPhase
-        The phase whose goal is planned toward.
+        The phase whose goal is planned toward (its target range, its transition and the
+        fact conditions of its target state).
     genre : str
         Only actions of this genre (with their genre variants) are used.
     total_ticks : int
@@ -291,6 +329,21 @@ class PhaseProblem:
         Actions the phase may not use (core events kept for later phases).
     costs : mapping or callable, optional
         Per-action cost overrides.
+    goal_facts : sequence of Condition
+        Fact conditions the goal needs besides the phase target's own ``facts``.
+    facts_only : bool
+        The goal is the fact conditions and the required events alone: the spectrum and the
+        position (with the corridor and the ceiling) drop out of the search state.
+    corridor : bool
+        Keep the primary spectrum inside the phase's corridor (below). Whether the corridor
+        cost optimality is checked: a result is flagged optimal only when no plan leaving
+        the corridor can be cheaper (see :func:`~storylab.storyteller.astar_search`).
+    previous : str, optional
+        The action that came just before the phase (a repeat of it pays the repeat penalty).
+    used : mapping of str to int, optional
+        How often the story used each action before this phase (the reuse penalty).
+    variety : VarietyModel, optional
+        The variety model (the planning configuration's by default).
 
     Besides the goal, every state after a step must stay inside the phase's *corridor*: the
     primary range from the start value to the goal range, widened by the planning
@@ -307,14 +360,21 @@ class PhaseProblem:
     costs: CostSpec = None
     library: ActionLibrary | None = None
     config: PlanningConfig | None = None
+    goal_facts: tuple[Condition, ...] = ()
+    facts_only: bool = False
+    corridor: bool = True
+    previous: str | None = None
+    used: Mapping[str, int] | None = None
+    variety: VarietyModel | None = None
     domain: SearchDomain = field(init=False)
     initial: SearchState = field(init=False)
 
     def __post_init__(self) -> None:
         library = self.library = self.library or action_library()
         config = self.config = self.config or planning_config()
+        variety = self.variety = self.variety or config.variety
         narrative = self.world.narrative
-        if narrative is None:
+        if narrative is None and not self.facts_only:
             raise ValueError("the phase's starting world needs a narrative state")
         if self.total_ticks < 1 or self.start_ticks < 0:
             raise ValueError("total_ticks must be positive and start_ticks non-negative")
@@ -330,38 +390,84 @@ class PhaseProblem:
         clash = set(self.required) & set(self.excluded)
         if clash:
             raise ValueError(f"actions both required and excluded: {sorted(clash)}")
+        self.goal_facts = (*self.phase.target_state.facts, *self.goal_facts)
         domain = self.domain = search_domain(
-            library, self.genre, resolve_costs(actions, self.costs, known=library.ids), config
+            library,
+            self.genre,
+            resolve_costs(actions, self.costs, known=library.ids),
+            config,
+            {c.key for c in self.goal_facts},
         )
+        used = self.used or {}
+        unknown = sorted(set(used) - set(library.ids))
+        if unknown:
+            raise UnknownNameError("action in used counts", unknown[0], library.ids)
+        cap = variety.reuse_cap
+        reuse = {a: variety.reuse_penalty * min(cap, max(0, int(n))) for a, n in used.items()}
         bit = {rid: 1 << i for i, rid in enumerate(self.required)}
         self._bits = tuple(sum(bit.get(i, 0) for i in set(step.ids)) for step in domain.steps)
-        self._step_cost = tuple(s.cost for s in domain.steps)
+        self._step_cost = tuple(
+            s.cost + sum(reuse.get(i, 0.0) for i in s.ids) for s in domain.steps
+        )
+        self.repeat_penalty = variety.repeat_penalty
+        # a step that disables itself (a one-shot flag, or a condition it clears) can never
+        # follow itself: remembering it as the last step would only split states
+        self._last = tuple(
+            i
+            if self.repeat_penalty > 0
+            and domain.enablers[i] is None
+            and not any(limiter[0] == "once" for limiter in domain.limiters[i])
+            else -1
+            for i in range(len(domain.steps))
+        )
         self._allowed = tuple(
             not any(a.id in self.excluded for a in step.actions) for step in domain.steps
         )
         self._h: dict[tuple[int, int, int], float] = {}
         self.full = (1 << len(self.required)) - 1
-        lo, hi = self.phase.goal_range()
-        self.goal_lo = math.ceil(lo / config.spectrum_step - 1e-6)
-        self.goal_hi = math.floor(hi / config.spectrum_step + 1e-6)
-        self.floor_ticks = math.ceil(self.phase.transition.position_floor * self.total_ticks - 1e-9)
-        self.ceiling_ticks = math.ceil(
-            self.phase.transition.position_ceiling * self.total_ticks - 1e-9
-        )
+        slot = {k: i for i, k in enumerate(domain.keys)}
+        self._goal = tuple((slot[c.key], c) for c in self.goal_facts)
+        self._goal_ok: dict[int, bool] = {}
+        #: Whether the estimates add the fact relaxation (:mod:`.fact_relaxation`): when the
+        #: goal reads facts or the problem is facts-only.
+        self.uses_facts = bool(self._goal) or self.facts_only
+        self._fact_h: FactRelaxation | None = None
+        self._pdb: PatternDatabase | None = None
+        self._fact_memo: dict[tuple[int, int], float] = {}
         self._grid_max = config.grid_max
-        p0 = config.to_grid(narrative.primary_value)
+        if self.facts_only:
+            self.goal_lo, self.goal_hi = -config.grid_max, config.grid_max
+            self.floor_ticks, self.ceiling_ticks = 0, math.inf
+            p0, self.corridor = 0, False
+        else:
+            assert narrative is not None
+            lo, hi = self.phase.goal_range()
+            self.goal_lo = math.ceil(lo / config.spectrum_step - 1e-6)
+            self.goal_hi = math.floor(hi / config.spectrum_step + 1e-6)
+            transition = self.phase.transition
+            self.floor_ticks = math.ceil(transition.position_floor * self.total_ticks - 1e-9)
+            self.ceiling_ticks = math.ceil(transition.position_ceiling * self.total_ticks - 1e-9)
+            p0 = config.to_grid(narrative.primary_value)
         margin = round(config.corridor_margin / config.spectrum_step)
-        self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
-        self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
+        if self.corridor:
+            self.corridor_lo = max(-config.grid_max, min(p0, self.goal_lo) - margin)
+            self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
+        else:
+            self.corridor_lo, self.corridor_hi = -config.grid_max, config.grid_max
         self._pending = self._required_bounds(self._allowed)
         self._exact: tuple | None = None
         self._bounded: list = [None, None]
         self._exact_memo: dict[tuple[int, int, int], float] = {}
+        self._free: tuple | None = None
+        self._free_memo: dict[tuple[int, int, int], float] = {}
+        heads = [s.index for s in domain.steps if s.ids[0] == self.previous]
+        last = self._last[heads[0]] if heads else -1
         self.initial = (
             domain.intern(tuple(self.world.facts.get(k) for k in domain.keys)),
             p0,
-            self.start_ticks,
+            0 if self.facts_only else self.start_ticks,
             0,
+            last,
         )
 
     def _required_bounds(self, usable: Sequence[bool]) -> tuple[tuple[int, tuple], ...]:
@@ -392,37 +498,157 @@ class PhaseProblem:
         """The fact keys in a search state's facts tuple, in order."""
         return self.domain.keys
 
-    def successors(self, state: SearchState) -> list[tuple[int, SearchState]]:
-        """``(step index, next state)`` of every allowed, applicable step that stays below the
-        position ceiling and inside the corridor."""
-        facts, p, ticks, done = state
+    def expand(
+        self, state: SearchState
+    ) -> tuple[list[tuple[int, SearchState]], list[tuple[int, SearchState]]]:
+        """``(moves, escapes)``: the :meth:`successors` of ``state``, and the states that
+        allowed, applicable steps below the ceiling reach outside the corridor."""
+        facts, p, ticks, done, _ = state
         domain = self.domain
+        bits, allowed, last = self._bits, self._allowed, self._last
+        out: list[tuple[int, SearchState]] = []
+        if self.facts_only:
+            for index, after in domain.moves(facts):
+                if allowed[index]:
+                    out.append((index, (after, 0, 0, done | bits[index], last[index])))
+            return out, []
         g = self._grid_max
         ceiling, lo, hi = self.ceiling_ticks, self.corridor_lo, self.corridor_hi
         steps = domain.steps
         after_p = domain.primary_after
-        bits, allowed = self._bits, self._allowed
-        out = []
+        escapes = []
         for index, after in domain.moves(facts):
             t = ticks + steps[index].ticks
+            if t >= ceiling or not allowed[index]:
+                continue
             p2 = after_p[index][p + g]
-            if t < ceiling and lo <= p2 <= hi and allowed[index]:
-                out.append((index, (after, p2, t, done | bits[index])))
-        return out
+            nxt = (after, p2, t, done | bits[index], last[index])
+            if lo <= p2 <= hi:
+                out.append((index, nxt))
+            else:
+                escapes.append((index, nxt))
+        return out, escapes
+
+    def successors(self, state: SearchState) -> list[tuple[int, SearchState]]:
+        """``(step index, next state)`` of every allowed, applicable step that stays below the
+        position ceiling and inside the corridor."""
+        return self.expand(state)[0]
+
+    def tracked(self, index: int) -> bool:
+        """Whether a repeat of step ``index`` is remembered (and pays the repeat penalty)."""
+        return self._last[index] != -1
+
+    def move_cost(self, state: SearchState, index: int) -> float:
+        """The cost of step ``index`` taken from ``state`` (the repeat penalty included)."""
+        extra = self.repeat_penalty if index == state[4] else 0.0
+        return self._step_cost[index] + extra
+
+    def goal_facts_hold(self, fid: int) -> bool:
+        """Whether the facts with id ``fid`` meet the goal's fact conditions."""
+        found = self._goal_ok.get(fid)
+        if found is None:
+            facts = self.domain.facts(fid)
+            found = self._goal_ok[fid] = all(c.test(facts[i]) for i, c in self._goal)
+        return found
 
     def is_goal(self, state: SearchState) -> bool:
-        """Primary in the goal range, position at or past the floor, required events done."""
-        _, p, ticks, done = state
-        return self.goal_lo <= p <= self.goal_hi and ticks >= self.floor_ticks and done == self.full
+        """Primary in the goal range, position at or past the floor, required events done,
+        the goal's fact conditions met (only the events and facts when facts-only)."""
+        fid, p, ticks, done, _ = state
+        return (
+            self.goal_lo <= p <= self.goal_hi
+            and ticks >= self.floor_ticks
+            and done == self.full
+            and (not self._goal or self.goal_facts_hold(fid))
+        )
+
+    def fact_estimate(self, state: SearchState) -> float:
+        """The estimate over facts (memoised per facts and events): the pattern database
+        over the goal's fact slots when it fits, with h-max for the required events still to
+        do; h-max over everything otherwise (:mod:`.fact_relaxation`)."""
+        key = (state[0], state[3])
+        h = self._fact_memo.get(key)
+        if h is None:
+            if self._fact_h is None:
+                events = [
+                    (1 << i, [s.index for s in self.steps if rid in s.ids])
+                    for i, rid in enumerate(self.required)
+                ]
+                self._fact_h = FactRelaxation(
+                    self.domain.links,
+                    self._step_cost,
+                    self._allowed,
+                    len(self.keys),
+                    self._goal,
+                    events,
+                )
+                self._pdb = self._pattern_database() if self._goal else None
+            facts = self.domain.facts(state[0])
+            pending = self.full & ~state[3]
+            if self._pdb is not None and self._pdb.ok:
+                h = self._pdb(facts)
+                if pending and h < math.inf:  # the events' preconditions: h-max
+                    h = max(h, self._fact_h(facts, state[3]))
+            else:
+                h = self._fact_h(facts, state[3])
+            self._fact_memo[key] = h
+        return h
+
+    def _pattern_database(self) -> PatternDatabase:
+        """The goal's pattern database, shared by problems that agree on everything it reads
+        (the domain, the goal, the usable steps and their costs, the start's facts)."""
+        key = (
+            self.domain,
+            tuple((c.key, c.op, type(c.value).__name__, c.value) for c in self.goal_facts),
+            self._allowed,
+            self._step_cost,
+            tuple((type(v).__name__, v) for v in self.domain.facts(self.initial[0])),
+        )
+        found = _PATTERNS.get(key)
+        if found is None:
+            if len(_PATTERNS) >= _MAX_DOMAINS:
+                _PATTERNS.clear()
+            start = self.domain.facts(self.initial[0])
+            found = _PATTERNS[key] = PatternDatabase(self._fact_h, start, self._goal)
+        return found
+
+    def free_bound(self, state: SearchState) -> float:
+        """An admissible estimate that holds without the corridor (for the optimality check
+        of :func:`~storylab.storyteller.astar_search`): :meth:`exact_heuristic` with the
+        required events' moves bounded over the whole grid instead of the corridor."""
+        if self._free is None:
+            if self._exact is None:
+                self._exact = self._usable_relaxation()
+            lo, hi = self.corridor_lo, self.corridor_hi
+            self.corridor_lo, self.corridor_hi = -self._grid_max, self._grid_max
+            self._free = self._required_bounds(self._exact[4])
+            self.corridor_lo, self.corridor_hi = lo, hi
+        up, down, _, facts, usable = self._exact
+        h = self._estimate(state, up, down, self._free, self._free_memo)
+        _, p, ticks, done, _ = state
+        away = p > self.goal_hi
+        table = self._bounded[away]
+        if table is None:
+            table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
+        d = p - self.goal_hi if away else max(0, self.goal_lo - p)
+        k = (self.full & ~done).bit_count()
+        h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
+        if self.uses_facts:
+            h = max(h, self.fact_estimate(state))
+        return h
 
     def heuristic(self, state: SearchState) -> float:
         """Admissible estimate of the cost to the goal (``inf`` for dead ends).
 
         The larger of the cost-to-go table (:mod:`storylab.storyteller.heuristic`) and, for
         each required event still to do, its step's cost plus the table's cost of what the
-        other steps must still supply once that step's own (possibly adverse) move is made.
+        other steps must still supply once that step's own (possibly adverse) move is made;
+        with a goal on facts, also the fact relaxation (:meth:`fact_estimate`).
         """
-        return self._estimate(state, self.domain.up, self.domain.down, self._pending, self._h)
+        h = self._estimate(state, self.domain.up, self.domain.down, self._pending, self._h)
+        if self.uses_facts:
+            h = max(h, self.fact_estimate(state))
+        return h
 
     def exact_heuristic(self, state: SearchState) -> float:
         """A stronger admissible estimate, used by exact A* (which reopens states).
@@ -430,25 +656,28 @@ class PhaseProblem:
         The larger of :meth:`heuristic` over only the steps still usable from the start (a
         step whose use bound, :mod:`storylab.storyteller.use_bounds`, is zero there can never
         be applied in this phase: its one-shot flag is set, its counter is used up, it reads
-        a fact nothing writes and fails, or it is excluded) and the bounded relaxation of
-        :mod:`storylab.storyteller.bounded_relaxation`. The urgency-limited searches keep
-        :meth:`heuristic`, so their plans do not change.
+        a fact nothing writes and fails, or it is excluded), the bounded relaxation of
+        :mod:`storylab.storyteller.bounded_relaxation` and, with a goal on facts, the fact
+        relaxation. The urgency-limited searches keep :meth:`heuristic`.
         """
-        h = self._exact_memo.get(state[1:])
+        h = self._exact_memo.get(state[1:4])
         if h is None:
             if self._exact is None:
                 self._exact = self._usable_relaxation()
             up, down, pending, facts, usable = self._exact
             h = self._estimate(state, up, down, pending, self._exact_memo)
-            _, p, ticks, done = state
-            away = p > self.goal_hi
-            table = self._bounded[away]
-            if table is None:
-                table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
-            d = p - self.goal_hi if away else max(0, self.goal_lo - p)
-            k = (self.full & ~done).bit_count()
-            h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
-            self._exact_memo[state[1:]] = h
+            if not self.facts_only:
+                _, p, ticks, done, _ = state
+                away = p > self.goal_hi
+                table = self._bounded[away]
+                if table is None:
+                    table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
+                d = p - self.goal_hi if away else max(0, self.goal_lo - p)
+                k = (self.full & ~done).bit_count()
+                h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
+            self._exact_memo[state[1:4]] = h
+        if self.uses_facts:
+            h = max(h, self.fact_estimate(state))
         return h
 
     def _usable_relaxation(self) -> tuple:
@@ -466,9 +695,9 @@ class PhaseProblem:
         return up, down, self._required_bounds(usable), facts, usable
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
-        key = state[1:]
+        key = state[1:4]
         h = memo.get(key)
-        _, p, ticks, done = state
+        _, p, ticks, done, _ = state
         if h is None:
             lo, hi = self.goal_lo, self.goal_hi
             k = (self.full & ~done).bit_count()
@@ -494,5 +723,6 @@ class PhaseProblem:
         return h
 
     def step_cost(self, index: int) -> float:
-        """The cost of step ``index``."""
+        """The cost of step ``index`` (with the reuse penalty; a repeat adds
+        ``repeat_penalty``, see :meth:`move_cost`)."""
         return self._step_cost[index]

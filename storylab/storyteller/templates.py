@@ -19,7 +19,16 @@ from storylab._data import (
     read_document,
 )
 from storylab.storyteller.actions import ActionLibrary, action_library
-from storylab.theory import ArcDirection, ArcType, NarrativeState, arc, genre_mapping, genres
+from storylab.theory import (
+    ArcDirection,
+    ArcType,
+    Condition,
+    NarrativeState,
+    WorldState,
+    arc,
+    genre_mapping,
+    genres,
+)
 from storylab.theory.arcs import to_spectrum
 
 __all__ = [
@@ -73,11 +82,13 @@ class PhasePosition(Frozen):
 
 
 class PhaseTargetState(Frozen):
-    """The range the primary spectrum must reach by the end of a phase."""
+    """The range the primary spectrum must reach by the end of a phase, and optionally fact
+    conditions that must hold then (``antagonist.defeated == true``, ``clue_hunts >= 3``)."""
 
     primary_min: float = Field(ge=-1.0, le=1.0)
     primary_max: float = Field(ge=-1.0, le=1.0)
     description: str = ""
+    facts: tuple[Condition, ...] = Field(default=(), max_length=64)
 
     @model_validator(mode="after")
     def _ordered(self) -> PhaseTargetState:
@@ -129,11 +140,14 @@ class StoryPhase(Frozen):
             hi = min(hi, self.transition.primary_max)
         return lo, hi
 
-    def check_transition(self, position: float, narrative: NarrativeState) -> TransitionResult:
+    def check_transition(
+        self, position: float, narrative: NarrativeState, world: WorldState | None = None
+    ) -> TransitionResult:
         """The hybrid transition check.
 
-        ``FORCED_ADVANCE`` at or past the position ceiling; ``NOT_READY`` below the floor or
-        with the primary spectrum outside the phase's goal range; else ``READY``.
+        ``FORCED_ADVANCE`` at or past the position ceiling; ``NOT_READY`` below the floor,
+        with the primary spectrum outside the phase's goal range, or (given the ``world``)
+        with a fact condition of the target unmet; else ``READY``.
         """
         if position >= self.transition.position_ceiling:
             return TransitionResult.FORCED_ADVANCE
@@ -141,6 +155,8 @@ class StoryPhase(Frozen):
             return TransitionResult.NOT_READY
         lo, hi = self.goal_range()
         if not lo - 1e-9 <= narrative.primary_value <= hi + 1e-9:
+            return TransitionResult.NOT_READY
+        if world is not None and not all(world.satisfies(c) for c in self.target_state.facts):
             return TransitionResult.NOT_READY
         return TransitionResult.READY
 
@@ -338,6 +354,17 @@ def _template_problems(
                         f" the phase's end {phase.position.ceiling} (got [{lo}, {hi}])",
                     )
                 )
+            produced = actions.produced_keys() | set(actions.external_facts)
+            for m, cond in enumerate(phase.target_state.facts):
+                if cond.key not in produced:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}.phases[{k}].target_state.facts[{m}].key",
+                            "a fact some action produces or a declared external fact"
+                            f" (got {cond.key!r})",
+                        )
+                    )
             glo, ghi = phase.goal_range()
             if glo > ghi:
                 problems.append(

@@ -11,12 +11,19 @@ can be computed in a sweep's worker and averaged afterwards:
 - core-event coverage: share of the genre's core events the plan contains;
 - plan cost: the sum of the planned actions' costs;
 - position-estimation error: how far the position estimated while composing was from
-  the position known once the story is complete.
+  the position known once the story is complete;
+- variety (:func:`action_variety`): the share of consecutive action pairs that repeat the
+  same action, the longest run of one action, the share of distinct actions, and how evenly
+  the five action categories are used (Shannon entropy of their counts over its maximum,
+  log 5: 1 is even, 0 is one category).
+
+:func:`plan_quality` is the designer's view: variety plus arc fit (``QUALITY_METRICS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,8 +38,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLAN_METRICS",
+    "QUALITY_METRICS",
     "TRAJECTORY_PREFIX",
+    "action_variety",
     "plan_metrics",
+    "plan_quality",
     "summarize",
     "trajectory_fit",
     "trajectory_on_grid",
@@ -55,7 +65,58 @@ PLAN_METRICS = (
     "position_error",
     "position_error_max",
     "complete",
+    "repeat_rate",
+    "longest_run",
+    "distinct_share",
+    "category_balance",
 )
+
+#: The metrics :func:`plan_quality` returns, in order.
+QUALITY_METRICS = (
+    "repeat_rate",
+    "longest_run",
+    "distinct_share",
+    "category_balance",
+    "fit_rmse",
+    "fit_corr",
+)
+
+#: Action categories (``storylab.storyteller.ActionCategory``), for the balance's maximum.
+_CATEGORIES = 5
+
+
+def action_variety(
+    actions: Sequence[str], categories: Sequence[str] | None = None
+) -> dict[str, float]:
+    """Variety of an action sequence: repeat rate, longest run, distinct share, balance.
+
+    ``repeat_rate`` is the share of consecutive pairs that repeat an action (0 for fewer
+    than two actions), ``longest_run`` the most consecutive uses of one action,
+    ``distinct_share`` distinct actions over actions, ``category_balance`` the entropy of
+    the ``categories`` (one per action; NaN without them) over log 5.
+
+    >>> v = action_variety(["a", "a", "b", "a"], ["conflict"] * 3 + ["mystery"])
+    >>> v["repeat_rate"], v["longest_run"], v["distinct_share"]
+    (0.3333333333333333, 2.0, 0.5)
+    """
+    ids = list(actions)
+    if categories is not None and len(categories) != len(ids):
+        raise ValueError(f"one category per action (got {len(categories)} for {len(ids)})")
+    pairs = list(itertools.pairwise(ids))
+    longest = run = 0
+    for i, action in enumerate(ids):
+        run = run + 1 if i and action == ids[i - 1] else 1
+        longest = max(longest, run)
+    balance = float("nan")
+    if categories is not None and ids:
+        counts = np.unique(np.asarray(categories), return_counts=True)[1] / len(ids)
+        balance = float(-(counts * np.log(counts)).sum() / np.log(_CATEGORIES)) + 0.0
+    return {
+        "repeat_rate": sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0,
+        "longest_run": float(longest),
+        "distinct_share": len(set(ids)) / len(ids) if ids else 0.0,
+        "category_balance": balance,
+    }
 
 
 def trajectory_fit(shares: ArrayLike, values: ArrayLike, arc_name: str) -> dict[str, float]:
@@ -110,7 +171,17 @@ def plan_metrics(plan: StorylinePlan) -> dict[str, float]:
         "position_error": float(error.mean()),
         "position_error_max": float(error.max()),
         "complete": float(plan.complete),
+        **action_variety(
+            [a.action_id for a in plan.actions], [a.category.value for a in plan.actions]
+        ),
     }
+
+
+def plan_quality(plan: StorylinePlan) -> dict[str, float]:
+    """What a designer would judge a plan by (see :data:`QUALITY_METRICS`): variety and arc
+    fit."""
+    metrics = plan_metrics(plan)
+    return {name: metrics[name] for name in QUALITY_METRICS}
 
 
 def trajectory_on_grid(plan: StorylinePlan, points: int = 21) -> dict[str, float]:
