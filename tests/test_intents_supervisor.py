@@ -61,7 +61,9 @@ def test_a_direct_control_intent_runs_to_the_end_and_answers_after_a_restart(sto
     with IntentStore(store.path) as again:
         result = again.result(intent.id)
         assert result.status == "finished" and result.texts == ["Hi", "bo: reply to the player"]
-        assert [e.result_ref for e in result.effects] == ["inn@2", "inn@3"]
+        # both effects commit in one transaction: one session version
+        assert [e.result_ref for e in result.effects] == ["inn@2", "inn@2"]
+        assert again.sessions.version("inn") == 2
         progress = again.progress(intent.id)
         assert (progress.applied, progress.planned, progress.done) == (2, 0, True)
         assert list(again.turns("inn").participant) == ["ann", "bo"]
@@ -83,6 +85,17 @@ def test_a_failing_provider_is_retried_then_the_intent_fails_with_its_error(stor
     assert [e.kind for e in events] == ["retried", "failed"]
     assert events[0].data["attempt"] == 1 and "call 1" in events[0].data["error"]
     assert list(store.runs(doomed.id).status) == ["failed", "failed"]
+
+
+def test_a_failed_generation_still_commits_the_effects_before_it(store):
+    intent = store.create_intent("inn", "direct_control", {"author": "ann", "text": "Hi"})
+    stats = _fast(store, Failing(99), max_attempts=1).run(once=True, timeout=30)
+    assert stats.failed == 1
+    result = store.result(intent.id)
+    assert [e.status for e in result.effects] == ["applied", "failed"]
+    assert result.effects[0].result_ref == "inn@2" and "call 1" in result.error
+    assert list(store.turns("inn").content) == ["Hi"]
+    assert store.sessions.load("inn").flags["intents.turns"] == 1
 
 
 def test_backoff_doubles_up_to_its_cap(store):

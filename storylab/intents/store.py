@@ -136,9 +136,20 @@ class IntentStore:
 
     @staticmethod
     def _event(db: sqlite3.Connection, intent_id: str, event: str, **data: Any) -> None:
-        db.execute(
+        IntentStore._events(db, intent_id, [(event, data)])
+
+    @staticmethod
+    def _events(
+        db: sqlite3.Connection,
+        intent_id: str,
+        events: list[tuple[str, dict[str, Any]]],
+        at: float | None = None,
+    ) -> None:
+        """Append ``(kind, data)`` events of one intent, in order (one statement)."""
+        at = time.time() if at is None else at
+        db.executemany(
             "INSERT INTO intent_events (intent_id, kind, data, at) VALUES (?,?,?,?)",
-            (intent_id, event, _json(data), time.time()),
+            [(intent_id, kind, _json(data), at) for kind, data in events],
         )
 
     # -- creating -------------------------------------------------------------------------
@@ -195,14 +206,18 @@ class IntentStore:
                     "VALUES (?,?,?,?, 'pending', ?,?, 0, ?,?,?)",
                     (intent_id, scenario, sid, kind, _json(stored), workflow_id, now, now, now),
                 )
-                self._event(db, intent_id, "created", scenario=scenario, kind=kind)
-                for e in effects:
-                    db.execute(
-                        "INSERT INTO intent_effects (intent_id, idx, kind, status, payload, "
-                        "created_at, updated_at) VALUES (?,?,?, 'planned', ?,?,?)",
-                        (intent_id, e.index, e.kind, _json(e.payload), now, now),
-                    )
-                    self._event(db, intent_id, "effect_planned", index=e.index, effect=e.kind)
+                db.executemany(
+                    "INSERT INTO intent_effects (intent_id, idx, kind, status, payload, "
+                    "created_at, updated_at) VALUES (?,?,?, 'planned', ?,?,?)",
+                    [(intent_id, e.index, e.kind, _json(e.payload), now, now) for e in effects],
+                )
+                self._events(
+                    db,
+                    intent_id,
+                    [("created", {"scenario": scenario, "kind": kind})]
+                    + [("effect_planned", {"index": e.index, "effect": e.kind}) for e in effects],
+                    now,
+                )
         except sqlite3.IntegrityError:  # a racing writer's pending intent won
             self._refuse_pending(self._db, scenario)
             raise
