@@ -154,6 +154,41 @@ def _make(
     return made, None
 
 
+@dataclass
+class _Prepared:
+    """A run's effects made in memory, ready to commit."""
+
+    run_id: str
+    intent: Intent
+    session: Session
+    made: list[Made]
+    error: BaseException | None  # the failure that stopped the making (after ``made``)
+
+
+def _prepare(
+    store: IntentStore, run_id: str, provider: GenerationProvider, window: int
+) -> _Prepared:
+    """Load the run's intent and session and make its planned effects in memory."""
+    (intent_id,) = store._db.execute(
+        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
+    ).fetchone()
+    intent = store.intent(intent_id)
+    planned = [e for e in intent.effects if e.status == "planned"]
+    session = store.sessions.load(intent.session_id)
+    made, error = _make(store, run_id, intent, planned, session, provider, window)
+    return _Prepared(run_id, intent, session, made, error)
+
+
+def _commit(store: IntentStore, p: _Prepared) -> dict[str, Any]:
+    """Commit what ``p`` made (raising its error afterwards); the run's outcome."""
+    if p.made:
+        commit_effects(store, p.run_id, p.intent, p.session, p.made)
+    if p.error is not None:
+        raise p.error
+    # every planned effect committed: that transaction finished the intent
+    return {"run": p.run_id, "applied": len(p.made), "finished": bool(p.made)}
+
+
 def execute_run(
     path: str, run_id: str, provider: GenerationProvider, window: int = 8
 ) -> dict[str, Any]:
@@ -164,48 +199,72 @@ def execute_run(
     (:func:`~storylab.intents.runs.commit_effects`); if the session moved on meanwhile,
     they are generated again from the fresh state. When a generation fails, the effects
     before it are committed and the error is raised (the supervisor retries the rest).
-    Returns ``{"run": ..., "applied": n}``, or ``{"run": ..., "stopped": reason}`` when
-    the run lost its intent (cancelled, expired, recovered by another supervisor).
+    Returns ``{"run": ..., "applied": n, "finished": bool}``, or ``{"run": ...,
+    "stopped": reason}`` when the run lost its intent (cancelled, expired, recovered by
+    another supervisor).
     """
     store = _store(path)
-    (intent_id,) = store._db.execute(
-        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    intent = store.intent(intent_id)
-    planned = [e for e in intent.effects if e.status == "planned"]
     try:
         for _ in range(_CONFLICT_RETRIES):
-            session = store.sessions.load(intent.session_id)
-            made, error = _make(store, run_id, intent, planned, session, provider, window)
+            p = _prepare(store, run_id, provider, window)
             try:
-                if made:
-                    commit_effects(store, run_id, intent, session, made)
+                return _commit(store, p)
             except ConflictError:
                 continue
-            if error is not None:
-                raise error
-            # every planned effect committed: that transaction finished the intent
-            return {"run": run_id, "applied": len(made), "finished": bool(made)}
-        raise ConflictError(
-            f"session {intent.session_id!r} kept changing: the effects of {intent.id} "
-            f"not applied after {_CONFLICT_RETRIES} fresh loads"
-        )
     except RunStopped as stop:
-        return {"run": run_id, "applied": 0, "stopped": str(stop)}
+        return _failure(run_id, stop)
+    raise ConflictError(
+        f"session {p.intent.session_id!r} kept changing: the effects of {p.intent.id} "
+        f"not applied after {_CONFLICT_RETRIES} fresh loads"
+    )
+
+
+def _failure(run_id: str, exc: Exception) -> dict[str, Any]:
+    """A run's outcome when it raised: stopped (it lost its intent) or an error."""
+    if isinstance(exc, RunStopped):
+        return {"run": run_id, "applied": 0, "stopped": str(exc)}
+    return {"run": run_id, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def execute_runs(
     path: str, run_ids: list[str], provider: GenerationProvider, window: int = 8
 ) -> list[dict[str, Any]]:
-    """:func:`execute_run` for each run in turn (one worker task); a run that raises is
-    reported as ``{"run": ..., "error": "Type: message"}`` and the next one goes on."""
-    out = []
-    for run_id in run_ids:
-        try:
-            out.append(execute_run(path, run_id, provider, window))
-        except Exception as exc:  # the supervisor settles the run as failed with it
-            out.append({"run": run_id, "error": f"{type(exc).__name__}: {exc}"})
-    return out
+    """Execute several runs (one worker task), committing them in groups.
+
+    The runs made within ``_FLUSH`` seconds commit in one transaction
+    (:meth:`~storylab.runtime.SessionStore.transaction`), each in a savepoint of it: one
+    whose session moved on rolls back alone and is then executed on its own
+    (:func:`execute_run`); one that lost its intent is reported stopped. A run that
+    raises is reported as ``{"run": ..., "error": "Type: message"}``; the others go on.
+    Returns the outcomes in the order of ``run_ids``.
+    """
+    store = _store(path)
+    out: dict[str, dict[str, Any]] = {}
+    todo = list(run_ids)
+    while todo:
+        group: list[_Prepared] = []
+        started = time.monotonic()
+        while todo and (not group or time.monotonic() - started < _FLUSH):
+            run_id = todo.pop(0)
+            try:
+                group.append(_prepare(store, run_id, provider, window))
+            except Exception as exc:
+                out[run_id] = _failure(run_id, exc)
+        conflicted = []
+        with store.sessions.transaction():
+            for p in group:
+                try:
+                    out[p.run_id] = _commit(store, p)
+                except ConflictError:
+                    conflicted.append(p.run_id)
+                except Exception as exc:
+                    out[p.run_id] = _failure(p.run_id, exc)
+        for run_id in conflicted:
+            try:
+                out[run_id] = execute_run(path, run_id, provider, window)
+            except Exception as exc:
+                out[run_id] = _failure(run_id, exc)
+    return [out[r] for r in run_ids]
 
 
 @dataclass

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -161,7 +162,9 @@ class SessionStore:
     def load(self, session_id: str) -> Session:
         """The last committed state of a session (one consistent read)."""
         db = self._db
-        db.execute("BEGIN")
+        outer = db.in_transaction  # inside transaction(): already one consistent read
+        if not outer:
+            db.execute("BEGIN")
         try:
             row = db.execute(
                 "SELECT version, world_time, facts FROM sessions WHERE id=?", (session_id,)
@@ -186,7 +189,8 @@ class SessionStore:
                 (session_id,),
             ).fetchall()
         finally:
-            db.execute("COMMIT")
+            if not outer:
+                db.execute("COMMIT")
         facts = json.loads(row[2])
         relationships: dict[str, dict[str, Any]] = {}
         for npc, field, value in rels:
@@ -227,6 +231,23 @@ class SessionStore:
         return [Event(session_id, seq, op, json.loads(args)) for seq, op, args in rows]
 
     # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[SessionStore]:
+        """Commit the writes made inside the block together, in one transaction.
+
+        A write inside that raises (:class:`ConflictError`, or an exception of a ``save``'s
+        ``also``) rolls back alone and the others go on; an exception leaving the block
+        rolls back them all. Nothing is durable before the block ends.
+        """
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
     def create(self, session: Session) -> None:
         """Store a new session at version 1 (its first event holds the whole state)."""
         session.version = 0
@@ -272,7 +293,8 @@ class SessionStore:
         """Commit ``session``; ``appended``: its histories only grew since the stored
         version (an engine call on it), so only their new entries are written."""
         db, sid = self._db, session.id
-        db.execute("BEGIN IMMEDIATE")
+        nested = db.in_transaction  # inside transaction(): a savepoint of it
+        db.execute("SAVEPOINT session_write" if nested else "BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT version FROM sessions WHERE id=?", (sid,)).fetchone()
             if new and row is not None:
@@ -332,9 +354,11 @@ class SessionStore:
             )
             if also is not None:
                 also(db)
-            db.execute("COMMIT")
+            db.execute("RELEASE session_write" if nested else "COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO session_write" if nested else "ROLLBACK")
+            if nested:
+                db.execute("RELEASE session_write")
             raise
         session.version = version
         return version
