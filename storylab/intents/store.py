@@ -187,8 +187,7 @@ class IntentStore:
             raise ValueError(f"scenario must be a name of 1 to {_MAX_SCENARIO} characters")
         parsed = parse_inputs(kind, inputs, f"intent inputs ({kind})")
         sid = session_id or scenario
-        session = self._session(sid)
-        participants = tuple(sorted(set(session.relationships) | set(session.components)))
+        participants = tuple(self._characters(sid))
         last = self._db.execute(
             "SELECT participant FROM intent_turns WHERE session_id=? ORDER BY turn_no DESC LIMIT 1",
             (sid,),
@@ -227,13 +226,14 @@ class IntentStore:
             effects=tuple(rows),
         )  # fmt: skip
 
-    def _session(self, sid: str) -> Session:
+    def _characters(self, sid: str) -> list[str]:
+        """The session's characters, creating the session (empty) when missing."""
         try:
-            return self.sessions.load(sid)
+            return self.sessions.characters(sid)
         except UnknownNameError:
             with suppress(ConflictError):  # created meanwhile by another writer
                 self.sessions.create(Session(sid))
-            return self.sessions.load(sid)
+            return self.sessions.characters(sid)
 
     @staticmethod
     def _refuse_pending(db: sqlite3.Connection, scenario: str) -> None:

@@ -159,6 +159,19 @@ class SessionStore:
             raise UnknownNameError("session", session_id, self.ids())
         return int(row[0])
 
+    def characters(self, session_id: str) -> list[str]:
+        """The characters of a stored session (with relationship fields or a narrative
+        component), sorted: ``sorted(set(s.relationships) | set(s.components))`` of its
+        :meth:`load`, without loading it."""
+        rows = self._db.execute(
+            "SELECT npc FROM relationships WHERE session_id=? UNION "
+            "SELECT npc FROM components WHERE session_id=? ORDER BY npc",
+            (session_id, session_id),
+        ).fetchall()
+        if not rows:
+            self.version(session_id)  # names an unknown session
+        return [r[0] for r in rows]
+
     def load(self, session_id: str) -> Session:
         """The last committed state of a session (one consistent read)."""
         db = self._db
