@@ -148,6 +148,11 @@ def test_cli_ingest_and_show(tmp_path, capsys):
     assert main(["graph", "show", db, "nobody"]) == 2
     assert "unknown character 'template:nobody'" in capsys.readouterr().err
     assert main(["graph", "check", str(tmp_path / "missing")]) == 2
+    assert main(["graph", "show", str(tmp_path / "none.db"), "x"]) == 2
+    assert "no graph database" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
+    assert main(["graph", "show", str(Path(__file__)), "x"]) == 2
+    assert "a SQLite database" in capsys.readouterr().err
 
 
 def test_character_browser_and_neighbourhood_drawing(harbor):

@@ -107,3 +107,21 @@ def test_shares_a_file_with_other_layers_and_refuses_another_schema_version(tmp_
     db.close()
     with pytest.raises(DataError, match="graph schema version 1 \\(got 99\\)"):
         CharacterGraph(path)
+
+
+def test_a_scene_is_defined_by_every_program_launching_it():
+    def program(name):
+        return _frag(
+            name,
+            "1",
+            [GraphNode(f"program:{name}"), GraphNode("scene:s")],
+            [GraphEdge(f"program:{name}", "scene:s", "contains")],
+        )
+
+    with CharacterGraph() as g:
+        g.ingest([program("p"), program("q")])
+        assert g.check().empty  # no "defined twice" for a shared scene
+        g.remove_source("p")
+        assert g.check(["dangling"]).empty  # q still launches it
+        g.remove_source("q")
+        assert _count(g, "graph_nodes") == 0

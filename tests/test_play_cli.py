@@ -1,4 +1,7 @@
-"""``storylab compose --program`` writes a playable program; ``storylab play`` plays it."""
+"""``storylab compose --program`` writes a playable program; ``storylab play`` plays it;
+``storylab simulate-players`` compares re-planning on and off."""
+
+import json
 
 from storylab.cli import main
 from storylab.runtime import check_program, load_program
@@ -20,8 +23,34 @@ def test_compose_writes_a_program_that_checks_and_plays(tmp_path, capsys):
     assert "ana: [update_personality · subject: ana]" in played  # the cast speaks its intents
 
 
-def test_a_program_path_that_cannot_be_written_is_one_line(tmp_path, capsys):
-    args = ["compose", "--template", "icarus", "--genre", "status", "--program", str(tmp_path)]
-    assert main(args) != 0
+def test_a_program_path_that_cannot_be_written_is_one_line_and_writes_nothing(tmp_path, capsys):
+    plot = tmp_path / "plan.png"
+    args = ["compose", "--template", "icarus", "--genre", "status", "--plot", str(plot)]
+    assert main([*args, "--program", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "directory" in err[0]
+    assert list(tmp_path.iterdir()) == []  # the plot is not written either
+    assert main([*args, "--program", str(tmp_path / "s.program.yaml")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.png", "s.program.yaml"]
+
+
+def test_simulate_players_prints_the_shares_and_draws_them(tmp_path, capsys):
+    plot = tmp_path / "shares.png"
+    args = ["simulate-players", "--template", "tragedy", "--genre", "status"]
+    assert main([*args, "--players", "6", "--json", "--plot", str(plot)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["replanning"] for s in data["settings"]] == [False, True]
+    assert all(s["players"] == 6 for s in data["settings"])
+    assert data["settings"][1]["follows_template"] >= data["settings"][0]["follows_template"]
+    assert plot.stat().st_size > 0
+    assert main([*args, "--players", "6", "--weight", "continue=1000000"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("tragedy · status · plan ") and len(table) == 5
+
+
+def test_simulate_players_refuses_bad_weights_on_one_line(capsys):
+    args = ["simulate-players", "--template", "tragedy", "--genre", "status"]
+    for bad in ("continue", "=2", "continue=-1", "continue=nan"):
+        assert main([*args, "--players", "2", "--weight", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--weight" in err[0]

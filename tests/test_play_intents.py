@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from storylab.intents import IntentStore
 from storylab.play import (
     AssignBehavior,
     ModifyRelationship,
@@ -138,8 +139,7 @@ def test_the_player_makes_each_phase_intents_when_the_phase_is_reached(plan):
 
 
 def test_the_player_persists_phase_intents_in_the_intents_store(plan, tmp_path):
-    intents_layer = pytest.importorskip("storylab.intents")
-    store = intents_layer.IntentStore(tmp_path / "play.sqlite")
+    store = IntentStore(tmp_path / "play.sqlite")
     player = StoryPlayer(plan, store=store)
     result = player.start()
     player.step(next(c.id for c in result.choices if c.id.startswith("deviate.")))

@@ -102,19 +102,36 @@ def test_played_state_reads_the_session():
     assert state.key() == played_state(plan, session).key()
 
 
-def test_unreachable_core_events_and_targets_say_why():
+def _started(plan):
+    program = to_program(plan)
+    session = Session()
+    NarrativeEngine([program]).start(session, "npc", program.id)  # phase 1 played
+    return session
+
+
+def test_an_unreachable_core_event_says_why():
     plan = compose("man_in_a_hole", "action", seed=0)
-    session, _ = _deviate_after_first_phase(plan)
-    session.quests[COMPLETED_QUEST] = len(plan.phases) - 1  # only the last phase is left
-    session.flags.pop(core_flag(plan.required_core_events[-1]), None)
-    composer = StorylineComposer()
-    new = replan(plan, session, composer=composer)
-    assert new.resumed_at == len(plan.phases)
-    for item in new.unreached:
-        assert item.reason and item.name
-    kinds = {u.kind: u for u in new.unreached}
-    if new.plan.missing_core_events:
-        assert kinds["core_event"].name in new.plan.missing_core_events
+    session = _started(plan)
+    session.flags["hero__at_mercy"] = True  # the host's world blocks the climax
+    new = replan(plan, session)
+    assert new.plan.missing_core_events == ("hero_at_mercy_of_villain",)
+    missing = next(u for u in new.unreached if u.kind == "core_event")
+    assert missing.name == "hero_at_mercy_of_villain" and missing.phase == len(plan.phases)
+    assert "needs hero.at_mercy != True" in missing.reason
+    assert "no action of the genre makes true" in missing.reason
+    assert not new.reaches_everything
+
+
+def test_unreachable_targets_say_where_the_phase_ended_and_why():
+    plan = compose("man_in_a_hole", "action", seed=0)
+    session = _started(plan)
+    session.arcs[TICKS_ARC] = 300  # the story has run far past its length
+    new = replan(plan, session)
+    targets = [u for u in new.unreached if u.kind == "target"]
+    assert targets[0].name == "fall_into_the_hole" and targets[0].phase == 2
+    assert targets[0].reason.startswith("has no action, target [-0.75, -0.45]")
+    assert "forced_advance" in targets[0].reason
+    assert all(u.reason for u in targets)
 
 
 def test_candidates_keep_the_story_closest_to_its_arc():

@@ -40,13 +40,23 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from storylab.cli import archives, graph, intents, pddl, runtime, storyteller, theory, world
+from storylab.cli import (
+    archives,
+    graph,
+    intents,
+    pddl,
+    play,
+    runtime,
+    storyteller,
+    theory,
+    world,
+)
 from storylab.cli._output import missing_extra, one_line
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
-COMMAND_GROUPS = [theory, storyteller, pddl, archives, runtime, world, intents, graph]
+COMMAND_GROUPS = [theory, storyteller, pddl, archives, runtime, play, world, intents, graph]
 
 #: Exit status of a refused input (bad argument, bad file, library error).
 EXIT_USAGE = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from storylab.cli._output import print_json, print_table
 
@@ -24,6 +25,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
 def _run_show(args: argparse.Namespace) -> int:
     from storylab.graph import CharacterGraph
 
+    if not Path(args.db).is_file():
+        raise FileNotFoundError(f"{args.db}: no graph database (build one with 'graph ingest')")
     filters = {"world": args.world, "tag": args.tag, "arc": args.arc, "rating": args.rating}
     with CharacterGraph(args.db) as graph:
         uses = graph.uses(args.character, **filters)

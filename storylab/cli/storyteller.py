@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from storylab._files import replacing, write_atomic
+from storylab._files import replacing
 from storylab.cli._args import bounded_int, seed
 from storylab.cli._output import print_table
 from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
@@ -134,18 +135,23 @@ def _run_compose(args: argparse.Namespace) -> int:
         urgency=args.urgency,
         seed=args.seed,
     )
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from storylab.viz.plans import plot_plan
-
-        with replacing(args.plot) as tmp:
-            plot_plan(plan).figure.savefig(tmp, dpi=120)
+    program = None
     if args.program:
         from storylab.play import program_yaml, to_program
 
-        write_atomic(args.program, program_yaml(to_program(plan)))
+        program = program_yaml(to_program(plan))
+    with contextlib.ExitStack() as outputs:  # both files are written, or neither
+        if args.plot:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            from storylab.viz.plans import plot_plan
+
+            tmp = outputs.enter_context(replacing(args.plot))
+            plot_plan(plan).figure.savefig(tmp, dpi=120)
+        if program is not None:
+            outputs.enter_context(replacing(args.program)).write_text(program, encoding="utf-8")
+    if program is not None:
         print(
             f"program written to {args.program} (play it: storylab play {args.program})",
             file=sys.stderr,

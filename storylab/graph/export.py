@@ -17,6 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["neighbourhood", "to_networkx", "write_graphml"]
 
 
+def _networkx() -> Any:
+    try:
+        import networkx
+    except ImportError:
+        raise ImportError(
+            "the graph as networkx needs networkx: pip install 'storylab[graph]'"
+        ) from None
+    return networkx
+
+
 def to_networkx(graph: CharacterGraph, keys: Iterable[str] | None = None) -> nx.MultiDiGraph:
     """The graph (or the part among ``keys``) as a ``networkx.MultiDiGraph``.
 
@@ -24,7 +34,7 @@ def to_networkx(graph: CharacterGraph, keys: Iterable[str] | None = None) -> nx.
     separated) and ``defined`` attributes; edges carry ``kind``, ``world``, ``source``,
     ``at`` and ``data`` (JSON text).
     """
-    import networkx as nx
+    nx = _networkx()
 
     db = graph._db
     db.execute("DROP TABLE IF EXISTS temp.graph_pick")
@@ -75,7 +85,7 @@ def neighbourhood(graph: CharacterGraph, character: str, depth: int = 0) -> nx.M
 
 def write_graphml(graph: CharacterGraph, path: str | Path) -> Path:
     """Write the whole graph as GraphML (atomically); return the path."""
-    import networkx as nx
+    nx = _networkx()
 
     g = to_networkx(graph)
     text = "\n".join(nx.generate_graphml(g)) + "\n"

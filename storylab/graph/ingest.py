@@ -24,13 +24,14 @@ def ingest(
     whose own intents are read too when it holds an intents store).
 
     Only sources whose content changed are written again; with ``prune``, sources no
-    longer among ``paths`` are removed.
+    longer among ``paths`` are removed. Every source is read (and validated) before
+    anything is written, so a bad file leaves the graph as it was.
     """
+    own = [] if isinstance(graph, CharacterGraph) else intents_fragments(graph)
+    fragments = list(chain(own, collect_fragments(paths)))
     if isinstance(graph, CharacterGraph):
-        return graph.ingest(collect_fragments(paths), prune=prune, progress=progress)
-    own = intents_fragments(graph)
+        return graph.ingest(fragments, prune=prune, progress=progress)
     with CharacterGraph(graph) as opened:
-        fragments = chain(own, collect_fragments(paths))
         return opened.ingest(fragments, prune=prune, progress=progress)
 
 

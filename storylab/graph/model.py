@@ -52,7 +52,11 @@ EDGE_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("role",),
         "the world binds the role to this character (edge world = the binding world)",
     ),
-    "appears_in": (("npc", "template"), ("program",), "a cast member or speaker of a program"),
+    "appears_in": (
+        ("instance", "npc", "template"),
+        ("program",),
+        "a cast member or speaker of a program (as resolved in a world)",
+    ),
     "uses_block": (("program",), ("block",), "an action-block node names the block"),
     "produced": (("generation",), ("asset",), "the generation produced the asset"),
     "for": (
@@ -61,13 +65,17 @@ EDGE_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         "content made for a character, scene or arc (from its tags)",
     ),
     "related_to": (
-        ("template", "instance"),
-        ("template", "instance"),
+        ("instance", "npc", "template"),
+        ("instance", "npc", "template"),
         "a relationship between characters (data: the relationship axes)",
     ),
     "runs": (("world",), ("program",), "an interaction of the world starts the program"),
     "contains": (("program",), ("scene",), "a scene node of the program launches the scene"),
-    "has_role": (("scene",), ("role",), "the scene declares the role (bound by worlds)"),
+    "has_role": (
+        ("scene", "program"),
+        ("role",),
+        "the scene (or the program's cast) declares the role (bound by worlds)",
+    ),
     "names": (
         ("scene",),
         ("npc", "template"),

@@ -22,6 +22,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -31,7 +32,11 @@ from storylab.graph.export import to_networkx, write_graphml
 from storylab.graph.model import EDGE_KINDS, Fragment, GraphNode, key_kind
 from storylab.graph.queries import QueriesMixin
 
-__all__ = ["SCHEMA_VERSION", "CharacterGraph", "IngestReport"]
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+__all__ = ["LAYER", "SCHEMA_VERSION", "SHARED_KINDS", "CharacterGraph", "IngestReport"]
 
 #: The row this layer owns in ``storylab_schema`` (one version per layer of a shared file).
 LAYER = "graph"
@@ -114,12 +119,20 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
     def __init__(self, path: str | Path = ":memory:", *, timeout: float = 10.0):
         self.path = str(path)
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
-        self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
-        self._db.executescript(_SCHEMA)
+        try:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
+        try:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
+            self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
         self._db.execute("CREATE TEMP TABLE graph_candidates (id INTEGER PRIMARY KEY)")
         row = self._db.execute(
             "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
@@ -140,7 +153,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         """Close the connection."""
         self._db.close()
 
-    def to_networkx(self, keys: Iterable[str] | None = None):  # -> networkx.MultiDiGraph
+    def to_networkx(self, keys: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """The graph (or the part among ``keys``) for networkx; see
         :func:`storylab.graph.to_networkx`."""
         return to_networkx(self, keys)
@@ -182,7 +195,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
             db.execute("COMMIT")  # what was ingested before a failure stays
         return report
 
-    def sources(self):  # -> pandas.DataFrame
+    def sources(self) -> pd.DataFrame:
         """The stored sources: ``name``, ``kind``, ``hash``, with their node and edge counts."""
         import pandas as pd
 

@@ -178,13 +178,16 @@ def _why_missing(event: str, plan: StorylinePlan, library: ActionLibrary) -> Unr
     action = library.get(event)
     end = plan.projected_end_state.to_world()
     failing = [p for p in action.preconditions if not end.satisfies(p)]
-    genre = library.for_genre(plan.genre)
-    makers = {e.key for a in genre for e in a.effects}
-    stuck = [p for p in failing if p.key not in makers]
+    effects = [e for a in library.for_genre(plan.genre) for e in a.effects]
+    stuck = [
+        p for p in failing if not any(p.test(e.apply(end.facts)) for e in effects if e.key == p.key)
+    ]
     phase = next((p.number for p in plan.phases if event in p.required_core_events), None)
     if stuck:
         shown = ", ".join(f"{p.key} {p.op} {p.value!r}" for p in stuck)
-        reason = f"needs {shown}, which the played world lacks and no action of the genre makes"
+        reason = (
+            f"needs {shown}, which the played world lacks and no action of the genre makes true"
+        )
     elif phase is None:
         reason = "the phases where it belongs were already played without it"
     else:
