@@ -13,6 +13,7 @@ from storylab.intents import (
     build_context,
 )
 from storylab.intents.runs import claim, register
+from storylab.intents.supervisor import execute_runs
 from storylab.runtime import ConflictError, OfflineProvider, Session
 
 
@@ -260,3 +261,24 @@ def test_runs_execute_in_worker_processes_too(store):
         stats = _fast(store, executor=pool).run(once=True, timeout=120)
     assert stats.finished == 3 and {store.result(i).status for i in ids} == {"finished"}
     assert store.turns("p0").participant.tolist() == ["narrator"]  # no cast: the narrator
+
+
+def test_a_group_commit_redoes_alone_a_run_whose_session_another_run_changed(store):
+    first = store.create_intent("inn", "direct_control", {"author": "ann", "text": "One"})
+    second = store.create_intent(
+        "inn-2", "direct_control", {"author": "ann", "text": "Two"}, session_id="inn"
+    )
+    runs = claim(store, register(store), limit=5, deadline=60)
+    # made from the same version, the second conflicts in the group and is redone alone
+    # (or, on a slow machine, is made after the first committed): either way, in order
+    outcomes = execute_runs(store.path, runs, OfflineProvider())
+    assert [o["finished"] for o in outcomes] == [True, True]
+    assert {store.result(i.id).status for i in (first, second)} == {"finished"}
+    assert list(store.turns("inn").content) == [
+        "One",
+        "bo: reply to the player",
+        "Two",
+        "bo: reply to the player",
+    ]
+    assert store.sessions.version("inn") == 3
+    assert [e.result_ref for e in store.result(second.id).effects] == ["inn@3", "inn@3"]
