@@ -23,7 +23,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ from storylab.intents.models import (
 )
 from storylab.intents.schema import StoreFileError, check_file, create_tables
 from storylab.runtime.state import Session
-from storylab.runtime.store import ConflictError, SessionStore
+from storylab.runtime.store import ConflictError, SessionStore, immediate_transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,17 +126,9 @@ class IntentStore:
         self._db.close()
         self.sessions.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction on this store's connection (rolled back on error)."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return immediate_transaction(self._db)
 
     @staticmethod
     def _event(db: sqlite3.Connection, intent_id: str, event: str, **data: Any) -> None:

@@ -46,7 +46,7 @@ from storylab.runtime.state import SESSION_FORMAT, NarrativeStateComponent, Sess
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
 
-__all__ = ["ConflictError", "Event", "SessionStore"]
+__all__ = ["ConflictError", "Event", "SessionStore", "immediate_transaction"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -96,6 +96,19 @@ def _open(path: str, timeout: float) -> sqlite3.Connection:
             raise
         raise DataError([Problem(path, "", f"a session store SQLite can open ({exc})")]) from None
     return db
+
+
+@contextmanager
+def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (an autocommit connection), taking the write lock
+    at once; committed when the block ends, rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class ConflictError(RuntimeError):
@@ -252,14 +265,8 @@ class SessionStore:
         ``also``) rolls back alone and the others go on; an exception leaving the block
         rolls back them all. Nothing is durable before the block ends.
         """
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self._db):
             yield self
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     def create(self, session: Session) -> None:
         """Store a new session at version 1 (its first event holds the whole state)."""
