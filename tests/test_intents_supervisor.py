@@ -13,6 +13,7 @@ from storylab.intents import (
     build_context,
 )
 from storylab.intents.runs import claim, register
+from storylab.intents.supervisor import execute_runs
 from storylab.runtime import ConflictError, OfflineProvider, Session
 
 
@@ -61,7 +62,9 @@ def test_a_direct_control_intent_runs_to_the_end_and_answers_after_a_restart(sto
     with IntentStore(store.path) as again:
         result = again.result(intent.id)
         assert result.status == "finished" and result.texts == ["Hi", "bo: reply to the player"]
-        assert [e.result_ref for e in result.effects] == ["inn@2", "inn@3"]
+        # both effects commit in one transaction: one session version
+        assert [e.result_ref for e in result.effects] == ["inn@2", "inn@2"]
+        assert again.sessions.version("inn") == 2
         progress = again.progress(intent.id)
         assert (progress.applied, progress.planned, progress.done) == (2, 0, True)
         assert list(again.turns("inn").participant) == ["ann", "bo"]
@@ -83,6 +86,17 @@ def test_a_failing_provider_is_retried_then_the_intent_fails_with_its_error(stor
     assert [e.kind for e in events] == ["retried", "failed"]
     assert events[0].data["attempt"] == 1 and "call 1" in events[0].data["error"]
     assert list(store.runs(doomed.id).status) == ["failed", "failed"]
+
+
+def test_a_failed_generation_still_commits_the_effects_before_it(store):
+    intent = store.create_intent("inn", "direct_control", {"author": "ann", "text": "Hi"})
+    stats = _fast(store, Failing(99), max_attempts=1).run(once=True, timeout=30)
+    assert stats.failed == 1
+    result = store.result(intent.id)
+    assert [e.status for e in result.effects] == ["applied", "failed"]
+    assert result.effects[0].result_ref == "inn@2" and "call 1" in result.error
+    assert list(store.turns("inn").content) == ["Hi"]
+    assert store.sessions.load("inn").flags["intents.turns"] == 1
 
 
 def test_backoff_doubles_up_to_its_cap(store):
@@ -247,3 +261,24 @@ def test_runs_execute_in_worker_processes_too(store):
         stats = _fast(store, executor=pool).run(once=True, timeout=120)
     assert stats.finished == 3 and {store.result(i).status for i in ids} == {"finished"}
     assert store.turns("p0").participant.tolist() == ["narrator"]  # no cast: the narrator
+
+
+def test_a_group_commit_redoes_alone_a_run_whose_session_another_run_changed(store):
+    first = store.create_intent("inn", "direct_control", {"author": "ann", "text": "One"})
+    second = store.create_intent(
+        "inn-2", "direct_control", {"author": "ann", "text": "Two"}, session_id="inn"
+    )
+    runs = claim(store, register(store), limit=5, deadline=60)
+    # made from the same version, the second conflicts in the group and is redone alone
+    # (or, on a slow machine, is made after the first committed): either way, in order
+    outcomes = execute_runs(store.path, runs, OfflineProvider())
+    assert [o["finished"] for o in outcomes] == [True, True]
+    assert {store.result(i.id).status for i in (first, second)} == {"finished"}
+    assert list(store.turns("inn").content) == [
+        "One",
+        "bo: reply to the player",
+        "Two",
+        "bo: reply to the player",
+    ]
+    assert store.sessions.version("inn") == 3
+    assert [e.result_ref for e in store.result(second.id).effects] == ["inn@3", "inn@3"]

@@ -200,6 +200,40 @@ def test_stale_copy_conflicts_in_process(store):
     assert store.load("s1").flags == {"x": 1}
 
 
+def test_a_transaction_commits_its_saves_together_and_a_failed_save_rolls_back_alone(store):
+    for sid in ("a", "b", "c"):
+        store.create(Session(sid))
+    a, b, stale = store.load("a"), store.load("b"), store.load("c")
+    store.save(store.load("c"))  # "c" moves on: the stale copy conflicts
+    a.flags["x"] = b.flags["x"] = stale.flags["x"] = 1
+    with store.transaction():
+        assert store.save(a) == 2
+        with pytest.raises(ConflictError):
+            store.save(stale)
+        assert store.load("a").flags == {"x": 1}  # reads inside see the block's writes
+        store.save(b)
+    assert [store.version(s) for s in ("a", "b", "c")] == [2, 2, 2]
+    assert "x" not in store.load("c").flags
+    a = store.load("a")
+    a.flags["y"] = 2
+    with pytest.raises(RuntimeError, match="late"), store.transaction():
+        store.save(a)
+        raise RuntimeError("late")
+    assert store.version("a") == 2 and "y" not in store.load("a").flags
+
+
+def test_characters_are_those_with_relationships_or_a_component(store):
+    session = Session("s", relationships={"bo": {"affinity": 0.1}, "ann": {"trust": 1}})
+    session.component("cy")
+    store.create(session)
+    assert store.characters("s") == ["ann", "bo", "cy"]
+    assert store.characters("s") == sorted(set(session.relationships) | set(session.components))
+    store.create(Session("empty"))
+    assert store.characters("empty") == []
+    with pytest.raises(UnknownNameError, match="nope"):
+        store.characters("nope")
+
+
 WRITER = """
 import sys
 from storylab.runtime import ConflictError, NarrativeEngine, SessionStore, load_program

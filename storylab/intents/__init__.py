@@ -26,7 +26,7 @@ from storylab.intents.providers import PROVIDERS, HTTPProvider, OfflineProvider,
 from storylab.intents.runs import RunStopped, apply_effect, change_session
 from storylab.intents.schema import SCHEMA_VERSION, StoreFileError
 from storylab.intents.store import TERMINAL, IntentStore, PendingIntentExists
-from storylab.intents.supervisor import Supervisor, SupervisorStats, execute_run
+from storylab.intents.supervisor import Supervisor, SupervisorStats, execute_run, execute_runs
 
 __all__ = [
     "COMPOSER_KINDS",
@@ -61,6 +61,7 @@ __all__ = [
     "composer_inputs",
     "context_from",
     "execute_run",
+    "execute_runs",
     "next_actor",
     "parse_inputs",
     "plan_effects",

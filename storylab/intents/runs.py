@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from storylab.runtime.state import Session
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
     from storylab.intents.store import IntentStore
 
 __all__ = [
+    "Made",
     "RunStopped",
     "apply_effect",
     "beat",
     "change_session",
     "claim",
+    "commit_effects",
     "expire",
     "recover",
     "register",
@@ -89,7 +92,8 @@ def apply_effect(
     """Apply ``effect`` to ``session`` (as loaded) and commit it with its bookkeeping.
 
     ``chunks``: generated chunks not yet recorded as events (recorded in the same
-    transaction). Returns the session's new version.
+    transaction). Returns the session's new version. One effect of
+    :func:`commit_effects`, which applies several in one transaction.
 
     Raises
     ------
@@ -101,7 +105,41 @@ def apply_effect(
         was written.
     """
     turn = change_session(session, effect, output)
+    return commit_effects(
+        store, run_id, intent, session, [Made(effect, turn, generation_id, chunks)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """An effect already applied to a loaded session (by :func:`change_session`), with the
+    turn it added, its generation id and the chunks not yet recorded as events."""
+
+    effect: Effect
+    turn: dict[str, Any] | None
+    generation_id: str | None = None
+    chunks: Sequence[str] = ()
+
+
+def commit_effects(
+    store: IntentStore, run_id: str, intent: Intent, session: Session, made: Sequence[Made]
+) -> int:
+    """Commit ``session`` (changed in memory by ``made``, in order) with the effects'
+    bookkeeping in one transaction: each effect marked ``applied`` (only if still
+    ``planned``), its turn, its chunk and ``effect_applied`` events, and, when no planned
+    effect is left, the intent ``finished`` and the run ``succeeded``. All the effects
+    produce one session version (their ``result_ref``). Returns that version.
+
+    Raises
+    ------
+    ConflictError
+        The session changed since it was loaded; nothing was written.
+    RunStopped
+        The run no longer owns the intent, or an effect is no longer planned; nothing
+        was written.
+    """
     version = session.version + 1
+    ref = f"{intent.session_id}@{version}"
 
     def bookkeeping(db: sqlite3.Connection) -> None:
         now = time.time()
@@ -112,35 +150,34 @@ def apply_effect(
             raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
         if row[1] < now:
             raise RunStopped(f"run {run_id} passed its deadline")
-        cur = db.execute(
+        cur = db.executemany(
             "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
             "generation_id=?, output=?, applied_at=?, updated_at=? "
             "WHERE intent_id=? AND idx=? AND status='planned'",
-            (
-                f"{intent.session_id}@{version}",
-                turn["turn_no"] if turn else None,
-                generation_id,
-                turn["content"] if turn else None,
-                now,
-                now,
-                intent.id,
-                effect.index,
-            ),
+            [
+                (ref, t.get("turn_no"), m.generation_id, t.get("content"), now, now, intent.id, i)
+                for m in made
+                for t, i in [(m.turn or {}, m.effect.index)]
+            ],
         )
-        if cur.rowcount != 1:
-            raise RunStopped(f"effect {effect.index} of {intent.id} is no longer planned")
-        if turn is not None:
-            db.execute(
-                "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
-                "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (intent.session_id, *turn.values(), intent.id, effect.index, now),
+        if cur.rowcount != len(made):
+            raise RunStopped(f"an effect of {intent.id} is no longer planned")
+        db.executemany(
+            "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
+            "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (intent.session_id, *m.turn.values(), intent.id, m.effect.index, now)
+                for m in made
+                if m.turn is not None
+            ],
+        )
+        events = []
+        for m in made:
+            i = m.effect.index
+            events += [("chunk", {"index": i, "text": text}) for text in m.chunks]
+            events.append(
+                ("effect_applied", {"index": i, "effect": m.effect.kind, "version": version})
             )
-        event = store._event
-        for text in chunks:
-            event(db, intent.id, "chunk", index=effect.index, text=text)
-        event(
-            db, intent.id, "effect_applied", index=effect.index, effect=effect.kind, version=version
-        )
         (left,) = db.execute(
             "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
             (intent.id,),
@@ -154,7 +191,8 @@ def apply_effect(
                 "UPDATE intent_runs SET status='succeeded', finished_at=? WHERE id=?",
                 (now, run_id),
             )
-            event(db, intent.id, "finished", run=run_id, version=version)
+            events.append(("finished", {"run": run_id, "version": version}))
+        store._events(db, intent.id, events, now)
 
     return store.sessions.save(session, also=bookkeeping)
 

@@ -23,7 +23,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ from storylab.intents.models import (
 )
 from storylab.intents.schema import StoreFileError, check_file, create_tables
 from storylab.runtime.state import Session
-from storylab.runtime.store import ConflictError, SessionStore
+from storylab.runtime.store import ConflictError, SessionStore, immediate_transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,8 +66,12 @@ class PendingIntentExists(RuntimeError):
         )
 
 
+#: One encoder for every row (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 _EFFECT_COLS = (
@@ -122,23 +126,26 @@ class IntentStore:
         self._db.close()
         self.sessions.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction on this store's connection (rolled back on error)."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return immediate_transaction(self._db)
 
     @staticmethod
     def _event(db: sqlite3.Connection, intent_id: str, event: str, **data: Any) -> None:
-        db.execute(
+        IntentStore._events(db, intent_id, [(event, data)])
+
+    @staticmethod
+    def _events(
+        db: sqlite3.Connection,
+        intent_id: str,
+        events: list[tuple[str, dict[str, Any]]],
+        at: float | None = None,
+    ) -> None:
+        """Append ``(kind, data)`` events of one intent, in order (one statement)."""
+        at = time.time() if at is None else at
+        db.executemany(
             "INSERT INTO intent_events (intent_id, kind, data, at) VALUES (?,?,?,?)",
-            (intent_id, event, _json(data), time.time()),
+            [(intent_id, kind, _json(data), at) for kind, data in events],
         )
 
     # -- creating -------------------------------------------------------------------------
@@ -176,8 +183,7 @@ class IntentStore:
             raise ValueError(f"scenario must be a name of 1 to {_MAX_SCENARIO} characters")
         parsed = parse_inputs(kind, inputs, f"intent inputs ({kind})")
         sid = session_id or scenario
-        session = self._session(sid)
-        participants = tuple(sorted(set(session.relationships) | set(session.components)))
+        participants = tuple(self._characters(sid))
         last = self._db.execute(
             "SELECT participant FROM intent_turns WHERE session_id=? ORDER BY turn_no DESC LIMIT 1",
             (sid,),
@@ -195,14 +201,18 @@ class IntentStore:
                     "VALUES (?,?,?,?, 'pending', ?,?, 0, ?,?,?)",
                     (intent_id, scenario, sid, kind, _json(stored), workflow_id, now, now, now),
                 )
-                self._event(db, intent_id, "created", scenario=scenario, kind=kind)
-                for e in effects:
-                    db.execute(
-                        "INSERT INTO intent_effects (intent_id, idx, kind, status, payload, "
-                        "created_at, updated_at) VALUES (?,?,?, 'planned', ?,?,?)",
-                        (intent_id, e.index, e.kind, _json(e.payload), now, now),
-                    )
-                    self._event(db, intent_id, "effect_planned", index=e.index, effect=e.kind)
+                db.executemany(
+                    "INSERT INTO intent_effects (intent_id, idx, kind, status, payload, "
+                    "created_at, updated_at) VALUES (?,?,?, 'planned', ?,?,?)",
+                    [(intent_id, e.index, e.kind, _json(e.payload), now, now) for e in effects],
+                )
+                self._events(
+                    db,
+                    intent_id,
+                    [("created", {"scenario": scenario, "kind": kind})]
+                    + [("effect_planned", {"index": e.index, "effect": e.kind}) for e in effects],
+                    now,
+                )
         except sqlite3.IntegrityError:  # a racing writer's pending intent won
             self._refuse_pending(self._db, scenario)
             raise
@@ -212,13 +222,14 @@ class IntentStore:
             effects=tuple(rows),
         )  # fmt: skip
 
-    def _session(self, sid: str) -> Session:
+    def _characters(self, sid: str) -> list[str]:
+        """The session's characters, creating the session (empty) when missing."""
         try:
-            return self.sessions.load(sid)
+            return self.sessions.characters(sid)
         except UnknownNameError:
             with suppress(ConflictError):  # created meanwhile by another writer
                 self.sessions.create(Session(sid))
-            return self.sessions.load(sid)
+            return self.sessions.characters(sid)
 
     @staticmethod
     def _refuse_pending(db: sqlite3.Connection, scenario: str) -> None:

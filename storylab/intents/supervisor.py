@@ -24,10 +24,12 @@ from storylab.intents.context import context_from
 from storylab.intents.models import Effect, Intent
 from storylab.intents.providers import ProviderError
 from storylab.intents.runs import (
+    Made,
     RunStopped,
-    apply_effect,
     beat,
+    change_session,
     claim,
+    commit_effects,
     expire,
     recover,
     register,
@@ -39,7 +41,7 @@ from storylab.runtime.blocks import GenerationProvider, OfflineProvider
 from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError
 
-__all__ = ["Supervisor", "SupervisorStats", "execute_run"]
+__all__ = ["Supervisor", "SupervisorStats", "execute_run", "execute_runs"]
 
 _CONFLICT_RETRIES = 50  # fresh loads before an effect gives up on a busy session
 _FLUSH = 0.1  # seconds between chunk events written while a reply streams
@@ -74,17 +76,18 @@ def _generate(
     intent: Intent,
     effect: Effect,
     session: Session,
+    turns: list[tuple[str, str]],
     provider: GenerationProvider,
-    window: int,
 ) -> tuple[str, str, list[str]]:
-    """Generate a turn's reply: (content, generation id, chunks not yet recorded).
+    """Generate a turn's reply from ``session`` and its recent ``turns``: (content,
+    generation id, chunks not yet recorded).
 
     Chunks of a streamed reply are recorded as events at most every ``_FLUSH`` seconds
     (checking the run still owns the intent); the rest go with the effect."""
     p = effect.payload
     ctx = context_from(
         session,
-        store.recent_turns(intent.session_id, window),
+        turns,
         p["participant"],
         description=p["description"],
         constraint=p.get("constraint"),
@@ -105,55 +108,163 @@ def _generate(
         if time.monotonic() - flushed > _FLUSH:
             _owned(store, run_id)
             with store._tx() as db:
-                for text in unsent:
-                    store._event(db, intent.id, "chunk", index=effect.index, text=text)
+                store._events(
+                    db, intent.id, [("chunk", {"index": effect.index, "text": t}) for t in unsent]
+                )
             unsent, flushed = [], time.monotonic()
     return "".join(parts), f"gen-{request.key()}", unsent
+
+
+def _make(
+    store: IntentStore,
+    run_id: str,
+    intent: Intent,
+    effects: list[Effect],
+    session: Session,
+    provider: GenerationProvider,
+    window: int,
+) -> tuple[list[Made], BaseException | None]:
+    """Apply ``effects`` in order to ``session`` in memory, generating turns as needed
+    (each from the state the effects before it left); what was made, and the error that
+    stopped it (a provider's failure) if any."""
+    turns = store.recent_turns(intent.session_id, window)
+    made: list[Made] = []
+    try:
+        for effect in effects:
+            output, gen_id, chunks = None, None, []
+            if effect.kind == "generate_turn":
+                _owned(store, run_id)  # generate nothing for a run that lost its intent
+                output, gen_id, chunks = _generate(
+                    store,
+                    run_id,
+                    intent,
+                    effect,
+                    session,
+                    turns[-window:] if window else [],
+                    provider,
+                )
+            turn = change_session(session, effect, output)
+            if turn is not None:
+                turns.append((turn["participant"], turn["content"]))
+            made.append(Made(effect, turn, gen_id, chunks))
+    except RunStopped:
+        raise
+    except Exception as exc:  # the run fails with it, after committing what was made
+        return made, exc
+    return made, None
+
+
+@dataclass
+class _Prepared:
+    """A run's effects made in memory, ready to commit."""
+
+    run_id: str
+    intent: Intent
+    session: Session
+    made: list[Made]
+    error: BaseException | None  # the failure that stopped the making (after ``made``)
+
+
+def _prepare(
+    store: IntentStore, run_id: str, provider: GenerationProvider, window: int
+) -> _Prepared:
+    """Load the run's intent and session and make its planned effects in memory."""
+    (intent_id,) = store._db.execute(
+        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
+    ).fetchone()
+    intent = store.intent(intent_id)
+    planned = [e for e in intent.effects if e.status == "planned"]
+    session = store.sessions.load(intent.session_id)
+    made, error = _make(store, run_id, intent, planned, session, provider, window)
+    return _Prepared(run_id, intent, session, made, error)
+
+
+def _commit(store: IntentStore, p: _Prepared) -> dict[str, Any]:
+    """Commit what ``p`` made (raising its error afterwards); the run's outcome."""
+    if p.made:
+        commit_effects(store, p.run_id, p.intent, p.session, p.made)
+    if p.error is not None:
+        raise p.error
+    # every planned effect committed: that transaction finished the intent
+    return {"run": p.run_id, "applied": len(p.made), "finished": bool(p.made)}
 
 
 def execute_run(
     path: str, run_id: str, provider: GenerationProvider, window: int = 8
 ) -> dict[str, Any]:
-    """Generate and apply the planned effects of a run's intent, in order (a worker task).
+    """Generate and apply the planned effects of a run's intent (a worker task).
 
-    Each effect is generated from the session as loaded and applied in one transaction;
-    if the session moved on meanwhile, it is generated again from the fresh state. Returns
-    ``{"run": ..., "applied": n}``, or ``{"run": ..., "stopped": reason}`` when the run
-    lost its intent (cancelled, expired, recovered by another supervisor).
+    The effects are generated in order from the session as loaded (each seeing the turns
+    the ones before it added), then committed together in one transaction
+    (:func:`~storylab.intents.runs.commit_effects`); if the session moved on meanwhile,
+    they are generated again from the fresh state. When a generation fails, the effects
+    before it are committed and the error is raised (the supervisor retries the rest).
+    Returns ``{"run": ..., "applied": n, "finished": bool}``, or ``{"run": ...,
+    "stopped": reason}`` when the run lost its intent (cancelled, expired, recovered by
+    another supervisor).
     """
     store = _store(path)
-    (intent_id,) = store._db.execute(
-        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    intent = store.intent(intent_id)
-    applied = 0
-    session = None  # the session as last loaded or committed here
     try:
-        for effect in intent.effects:
-            if effect.status != "planned":
+        for _ in range(_CONFLICT_RETRIES):
+            p = _prepare(store, run_id, provider, window)
+            try:
+                return _commit(store, p)
+            except ConflictError:
                 continue
-            for _ in range(_CONFLICT_RETRIES):
-                if session is None:
-                    session = store.sessions.load(intent.session_id)
-                made: tuple[str | None, str | None, list[str]] = (None, None, [])
-                if effect.kind == "generate_turn":
-                    _owned(store, run_id)  # generate nothing for a run that lost its intent
-                    made = _generate(store, run_id, intent, effect, session, provider, window)
-                try:
-                    apply_effect(store, run_id, intent, effect, session, *made)
-                except ConflictError:
-                    session = None  # load it afresh
-                    continue
-                applied += 1
-                break
-            else:
-                raise ConflictError(
-                    f"session {intent.session_id!r} kept changing: effect {effect.index} "
-                    f"of {intent.id} not applied after {_CONFLICT_RETRIES} fresh loads"
-                )
     except RunStopped as stop:
-        return {"run": run_id, "applied": applied, "stopped": str(stop)}
-    return {"run": run_id, "applied": applied}
+        return _failure(run_id, stop)
+    raise ConflictError(
+        f"session {p.intent.session_id!r} kept changing: the effects of {p.intent.id} "
+        f"not applied after {_CONFLICT_RETRIES} fresh loads"
+    )
+
+
+def _failure(run_id: str, exc: Exception) -> dict[str, Any]:
+    """A run's outcome when it raised: stopped (it lost its intent) or an error."""
+    if isinstance(exc, RunStopped):
+        return {"run": run_id, "applied": 0, "stopped": str(exc)}
+    return {"run": run_id, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def execute_runs(
+    path: str, run_ids: list[str], provider: GenerationProvider, window: int = 8
+) -> list[dict[str, Any]]:
+    """Execute several runs (one worker task), committing them in groups.
+
+    The runs made within ``_FLUSH`` seconds commit in one transaction
+    (:meth:`~storylab.runtime.SessionStore.transaction`), each in a savepoint of it: one
+    whose session moved on rolls back alone and is then executed on its own
+    (:func:`execute_run`); one that lost its intent is reported stopped. A run that
+    raises is reported as ``{"run": ..., "error": "Type: message"}``; the others go on.
+    Returns the outcomes in the order of ``run_ids``.
+    """
+    store = _store(path)
+    out: dict[str, dict[str, Any]] = {}
+    todo = list(run_ids)
+    while todo:
+        group: list[_Prepared] = []
+        started = time.monotonic()
+        while todo and (not group or time.monotonic() - started < _FLUSH):
+            run_id = todo.pop(0)
+            try:
+                group.append(_prepare(store, run_id, provider, window))
+            except Exception as exc:
+                out[run_id] = _failure(run_id, exc)
+        conflicted = []
+        with store.sessions.transaction():
+            for p in group:
+                try:
+                    out[p.run_id] = _commit(store, p)
+                except ConflictError:
+                    conflicted.append(p.run_id)
+                except Exception as exc:
+                    out[p.run_id] = _failure(p.run_id, exc)
+        for run_id in conflicted:
+            try:
+                out[run_id] = execute_run(path, run_id, provider, window)
+            except Exception as exc:
+                out[run_id] = _failure(run_id, exc)
+    return [out[r] for r in run_ids]
 
 
 @dataclass
@@ -194,7 +305,12 @@ class Supervisor:
     poll : float
         Seconds between loop turns when nothing happens.
     max_in_flight : int, optional
-        Runs at once (default: 2, or the executor's ``_max_workers`` when it has one).
+        Worker tasks at once (default: 2, or the executor's ``_max_workers`` when it has
+        one).
+    batch : int
+        Runs claimed per worker task, in one transaction with the others claimed at the
+        same time; a task executes its runs one after the other, and each run's deadline
+        counts from its claim.
     progress : bool
         Show a tqdm counter of settled intents.
     """
@@ -212,10 +328,13 @@ class Supervisor:
         lease: float = 10.0,
         poll: float = 0.05,
         max_in_flight: int | None = None,
+        batch: int = 8,
         progress: bool = False,
     ):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
         if deadline <= 0 or lease <= 0 or poll <= 0 or backoff < 0:
             raise ValueError("deadline, lease and poll must be positive, backoff not negative")
         self.path = store.path if isinstance(store, IntentStore) else str(store)
@@ -224,6 +343,7 @@ class Supervisor:
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.deadline, self.lease, self.poll = deadline, lease, poll
         self.max_in_flight = max_in_flight or getattr(executor, "_max_workers", None) or 2
+        self.batch = batch
         self.progress = progress
         self.id: str | None = None
         self._stop = threading.Event()
@@ -252,7 +372,7 @@ class Supervisor:
         settling = {"max_attempts": self.max_attempts, "backoff": self.delay}
         own = self.executor is None
         executor = self.executor or ThreadPoolExecutor(self.max_in_flight)
-        inflight: dict[Future[dict[str, Any]], str] = {}
+        inflight: dict[Future[list[dict[str, Any]]], list[str]] = {}
         bar = tqdm(desc="intents", unit="intent", disable=not self.progress)
         store = IntentStore(self.path)
         self.id = sup = register(store)
@@ -270,19 +390,24 @@ class Supervisor:
                     stats.recovered += len(recovered)
                     outcomes = recovered + [o for _, o in expire(store, **settling)]
                     stats.expired += len(outcomes) - len(recovered)
-                    self._abandon(store, inflight)
+                    outcomes += self._abandon(store, inflight, stats)
                     last_sweep = time.monotonic()
                 done = [f for f in inflight if f.done()]
                 for fut in done:
-                    outcomes.append(self._settle(store, inflight.pop(fut), fut, stats, settling))
+                    outcomes += self._settle(store, inflight.pop(fut), fut, stats, settling)
                 stats.retried += outcomes.count("retried")
                 stats.failed += outcomes.count("failed")
                 bar.update(outcomes.count("failed") + outcomes.count("finished"))
                 room = self.max_in_flight - len(inflight)
-                for run_id in claim(store, sup, limit=room, deadline=self.deadline) if room else ():
-                    fut = executor.submit(execute_run, self.path, run_id, self.provider)
-                    inflight[fut] = run_id
-                    stats.started += 1
+                runs = (
+                    claim(store, sup, limit=room * self.batch, deadline=self.deadline)
+                    if room
+                    else []
+                )
+                for k in range(min(room, len(runs))):  # spread over the idle workers
+                    fut = executor.submit(execute_runs, self.path, runs[k::room], self.provider)
+                    inflight[fut] = runs[k::room]
+                stats.started += len(runs)
                 if once and not inflight and not self._pending(store):
                     break
                 if inflight:
@@ -290,7 +415,7 @@ class Supervisor:
                 else:
                     self._stop.wait(self.poll)
         finally:
-            for run_id in inflight.values():
+            for run_id in (r for runs in inflight.values() for r in runs):
                 settle(store, run_id, "crashed", "the supervisor stopped mid-run", **settling)
             unregister(store, sup)
             store.close()
@@ -300,23 +425,31 @@ class Supervisor:
         return stats
 
     @staticmethod
-    def _abandon(store: IntentStore, inflight: dict[Future[dict[str, Any]], str]) -> None:
-        """Forget futures whose run ended elsewhere (expired, cancelled): they write
-        nothing more, and need not be waited for."""
-        if not inflight:
-            return
-        marks = ",".join("?" * len(inflight))
-        ended = {
-            r[0]
-            for r in store._db.execute(
-                "SELECT id FROM intent_runs WHERE status NOT IN ('running', 'succeeded') "
-                f"AND id IN ({marks})",
-                list(inflight.values()),
-            )
-        }
-        for fut, run_id in list(inflight.items()):
-            if run_id in ended:
+    def _abandon(
+        store: IntentStore,
+        inflight: dict[Future[list[dict[str, Any]]], list[str]],
+        stats: SupervisorStats,
+    ) -> list[str | None]:
+        """Forget tasks none of whose runs is running any more (some ended elsewhere:
+        expired, cancelled): they write nothing more, and need not be waited for. Their
+        succeeded runs count as finished."""
+        ids = [r for runs in inflight.values() for r in runs]
+        if not ids:
+            return []
+        status = dict(
+            store._db.execute(
+                f"SELECT id, status FROM intent_runs WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+        )
+        outcomes: list[str | None] = []
+        for fut, runs in list(inflight.items()):
+            if "running" not in {status.get(r) for r in runs}:
                 del inflight[fut]
+                finished = sum(status.get(r) == "succeeded" for r in runs)
+                stats.finished += finished
+                outcomes += ["finished"] * finished
+        return outcomes
 
     @staticmethod
     def _pending(store: IntentStore) -> bool:
@@ -326,20 +459,31 @@ class Supervisor:
     def _settle(
         self,
         store: IntentStore,
-        run_id: str,
-        fut: Future[dict[str, Any]],
+        runs: list[str],
+        fut: Future[list[dict[str, Any]]],
         stats: SupervisorStats,
         settling: dict[str, Any],
-    ) -> str | None:
+    ) -> list[str | None]:
         exc = fut.exception()
-        if exc is not None:
-            error = f"{type(exc).__name__}: {exc}"
-            stats.errors.append(error)
-            return settle(store, run_id, "failed", error, **settling)
-        if "stopped" in fut.result():  # settled elsewhere: cancelled, expired, recovered
-            return None
-        # a run that returns has applied everything, which finished the intent and the
-        # run in its last transaction; settle only catches a run left open
-        left = settle(store, run_id, "failed", "the run ended with effects left", **settling)
-        stats.finished += left is None
-        return left or "finished"
+        if exc is None:
+            results = fut.result()
+        else:  # the whole task failed (a broken process pool, say): each of its runs did
+            results = [{"run": r, "error": f"{type(exc).__name__}: {exc}"} for r in runs]
+        outcomes: list[str | None] = []
+        for res in results:
+            run_id = res["run"]
+            if "error" in res:
+                stats.errors.append(res["error"])
+                outcomes.append(settle(store, run_id, "failed", res["error"], **settling))
+            elif "stopped" in res:  # settled elsewhere: cancelled, expired, recovered
+                outcomes.append(None)
+            elif res["finished"]:  # its last transaction finished the intent and the run
+                stats.finished += 1
+                outcomes.append("finished")
+            else:  # nothing was planned: settle catches the run left open
+                left = settle(
+                    store, run_id, "failed", "the run ended with effects left", **settling
+                )
+                stats.finished += left is None
+                outcomes.append(left or "finished")
+        return outcomes

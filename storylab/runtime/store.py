@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -45,7 +46,7 @@ from storylab.runtime.state import SESSION_FORMAT, NarrativeStateComponent, Sess
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
 
-__all__ = ["ConflictError", "Event", "SessionStore"]
+__all__ = ["ConflictError", "Event", "SessionStore", "immediate_transaction"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -95,6 +96,19 @@ def _open(path: str, timeout: float) -> sqlite3.Connection:
             raise
         raise DataError([Problem(path, "", f"a session store SQLite can open ({exc})")]) from None
     return db
+
+
+@contextmanager
+def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (an autocommit connection), taking the write lock
+    at once; committed when the block ends, rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class ConflictError(RuntimeError):
@@ -158,10 +172,25 @@ class SessionStore:
             raise UnknownNameError("session", session_id, self.ids())
         return int(row[0])
 
+    def characters(self, session_id: str) -> list[str]:
+        """The characters of a stored session (with relationship fields or a narrative
+        component), sorted: ``sorted(set(s.relationships) | set(s.components))`` of its
+        :meth:`load`, without loading it."""
+        rows = self._db.execute(
+            "SELECT npc FROM relationships WHERE session_id=? UNION "
+            "SELECT npc FROM components WHERE session_id=? ORDER BY npc",
+            (session_id, session_id),
+        ).fetchall()
+        if not rows:
+            self.version(session_id)  # names an unknown session
+        return [r[0] for r in rows]
+
     def load(self, session_id: str) -> Session:
         """The last committed state of a session (one consistent read)."""
         db = self._db
-        db.execute("BEGIN")
+        outer = db.in_transaction  # inside transaction(): already one consistent read
+        if not outer:
+            db.execute("BEGIN")
         try:
             row = db.execute(
                 "SELECT version, world_time, facts FROM sessions WHERE id=?", (session_id,)
@@ -186,7 +215,8 @@ class SessionStore:
                 (session_id,),
             ).fetchall()
         finally:
-            db.execute("COMMIT")
+            if not outer:
+                db.execute("COMMIT")
         facts = json.loads(row[2])
         relationships: dict[str, dict[str, Any]] = {}
         for npc, field, value in rels:
@@ -229,6 +259,17 @@ class SessionStore:
         return [Event(session_id, seq, op, json.loads(args)) for seq, op, args in rows]
 
     # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[SessionStore]:
+        """Commit the writes made inside the block together, in one transaction.
+
+        A write inside that raises (:class:`ConflictError`, or an exception of a ``save``'s
+        ``also``) rolls back alone and the others go on; an exception leaving the block
+        rolls back them all. Nothing is durable before the block ends.
+        """
+        with immediate_transaction(self._db):
+            yield self
+
     def create(self, session: Session) -> None:
         """Store a new session at version 1 (its first event holds the whole state)."""
         session.version = 0
@@ -274,7 +315,8 @@ class SessionStore:
         """Commit ``session``; ``appended``: its histories only grew since the stored
         version (an engine call on it), so only their new entries are written."""
         db, sid = self._db, session.id
-        db.execute("BEGIN IMMEDIATE")
+        nested = db.in_transaction  # inside transaction(): a savepoint of it
+        db.execute("SAVEPOINT session_write" if nested else "BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT version FROM sessions WHERE id=?", (sid,)).fetchone()
             if new and row is not None:
@@ -334,9 +376,11 @@ class SessionStore:
             )
             if also is not None:
                 also(db)
-            db.execute("COMMIT")
+            db.execute("RELEASE session_write" if nested else "COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO session_write" if nested else "ROLLBACK")
+            if nested:
+                db.execute("RELEASE session_write")
             raise
         session.version = version
         return version
