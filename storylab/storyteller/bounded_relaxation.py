@@ -20,6 +20,7 @@ again more cheaply.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +30,8 @@ from storylab.storyteller.use_bounds import use_bound
 
 __all__ = ["BoundedCostToGo", "bounded_table", "clear_bounded_tables", "enablers"]
 
-#: (cost, ticks, gain toward the target, core events) of one item.
-Supply = tuple[float, int, int, int]
+#: (cost, ticks, least move, most move, core events) of one item.
+Supply = tuple[float, int, int, int, int]
 
 _TABLES: dict[tuple, BoundedCostToGo] = {}
 #: Tables kept at most.
@@ -61,8 +62,7 @@ def enablers(links: Sequence[Sequence[tuple]]) -> tuple[tuple[int, ...] | None, 
                 writes = writers.get(slot, [])
                 own = [e for w, e in writes if w == index]
                 if (
-                    cond.op != "=="
-                    or not own
+                    not own
                     or any(e.cardinality != "exclusive" for _, e in writes)
                     or any(cond.test(e.value) for e in own)
                 ):
@@ -78,96 +78,133 @@ def enablers(links: Sequence[Sequence[tuple]]) -> tuple[tuple[int, ...] | None, 
 
 
 class BoundedCostToGo:
-    """Least cost of items meeting needs ``(k, r, d)``, item ``i`` used at most ``b_i`` times.
+    """Least cost of items with ``k`` core events, ``r`` ticks and a net move in a window;
+    item ``i`` used at most ``b_i`` times.
+
+    Each use of an item moves the primary by some whole number of grid steps between its
+    ``least`` and ``most`` (clamping at the spectrum's ends makes a step's move depend on
+    where it starts), so a multiset of items can end anywhere between the sums of those.
+    The table holds, per needs ``(k, r)`` and net move ``x`` in ``-width..width``, the least
+    cost of a multiset reaching exactly ``x``; :meth:`__call__` takes the least over a window.
+    Items are added one kind after another, so a sum may leave ``-width..width`` on the
+    way: it is then priced as if the movement were free (the table's last column), which
+    only lowers the price, so the table stays a lower bound.
 
     Parameters
     ----------
-    items : sequence of ((cost, ticks, gain, core), bound)
+    items : sequence of ((cost, ticks, least, most, core), bound)
         ``bound`` ``None`` means unbounded.
-    k_max, r_max, d_max : int
+    k_max, r_max : int
         The largest needs asked for.
+    width : int
+        Net moves tracked exactly.
     """
 
     def __init__(
-        self, items: Sequence[tuple[Supply, int | None]], k_max: int, r_max: int, d_max: int
+        self, items: Sequence[tuple[Supply, int | None]], k_max: int, r_max: int, width: int
     ):
-        ks, rs, ds = np.arange(k_max + 1), np.arange(r_max + 1), np.arange(d_max + 1)
-        table = np.full((k_max + 1, r_max + 1, d_max + 1), np.inf)
-        table[0, 0, 0] = 0.0
+        ks, rs, xs = np.arange(k_max + 1), np.arange(r_max + 1), np.arange(-width, width + 1)
+        table = np.full((k_max + 1, r_max + 1, 2 * width + 2), np.inf)
+        table[0, 0, width] = 0.0
+        table[0, 0, -1] = 0.0  # the free column: any net move
 
-        def shift(supply: Supply, times: int) -> tuple:
-            _, ticks, gain, core = supply
+        def shifts(supply: Supply, times: int) -> list[tuple]:
+            _, ticks, least, most, core = supply
             if ticks < 1:
                 raise ValueError("every item must advance the position by at least one tick")
-            return np.ix_(
-                np.maximum(0, ks - times * core),
-                np.maximum(0, rs - times * ticks),
-                np.maximum(0, ds - times * gain),
-            )
+            k_index = np.maximum(0, ks - times * core)
+            r_index = np.maximum(0, rs - times * ticks)
+            out = []
+            for move in range(times * least, times * most + 1):
+                left = xs - move
+                x_index = np.append(np.where(np.abs(left) <= width, left + width, -1), -1)
+                out.append(np.ix_(k_index, r_index, x_index))
+            return out
 
-        free = [(s[0], shift(s, 1)) for s, b in items if b is None]
+        def add(cost: float, index: list[tuple]) -> None:
+            best = table[index[0]]
+            for other in index[1:]:
+                np.minimum(best, table[other], out=best)
+            np.minimum(table, cost + best, out=table)
+
+        free = [(s[0], shifts(s, 1)) for s, b in items if b is None]
         while free:
             before = table.copy()
             for cost, index in free:
-                np.minimum(table, cost + table[index], out=table)
+                add(cost, index)
             if np.array_equal(before, table):
                 break
         for supply, bound in items:
             copies, left = 1, bound or 0
             while left:  # binary splitting: 1, 2, 4, ... uses at once
                 take = min(copies, left)
-                np.minimum(table, take * supply[0] + table[shift(supply, take)], out=table)
+                add(take * supply[0], shifts(supply, take))
                 left -= take
                 copies *= 2
         self._table = table.tolist()
-        self.d_max = d_max
+        self.width = width
 
-    def __call__(self, k: int, r: int, d: int) -> float:
-        """The least cost of ``k`` core events, ``r`` ticks and ``d`` grid steps (a need
-        past the table's largest ``d`` is priced as the largest: still a lower bound)."""
-        return self._table[k][r][min(d, self.d_max)]
+    def __call__(self, k: int, r: int, lo: int, hi: int) -> float:
+        """The least cost of ``k`` core events, ``r`` ticks and a net move in ``lo..hi``."""
+        row, w = self._table[k][r], self.width
+        if lo > hi:
+            return math.inf
+        if lo < -w or hi > w:
+            return row[-1]
+        return min(row[lo + w : hi + w + 1])
 
 
-def bounded_table(problem: Any, facts: tuple, usable: Sequence[bool], *, down: bool):
-    """The table toward the goal range (from below, or from above if ``down``) of a
-    ``PhaseProblem`` whose start has ``facts``; memoised across problems.
+def bounded_table(
+    problem: Any,
+    facts: tuple,
+    usable: Sequence[bool],
+    spans: Sequence[tuple[int, int]],
+    width: int,
+) -> BoundedCostToGo:
+    """The table of a ``PhaseProblem`` whose start has ``facts``, with ``spans[i]`` the least
+    and the most step ``i`` moves the primary; memoised across problems.
 
     Steps not ``usable`` are left out; the others get their use bounds from ``facts`` (a
     bound that the phase's ticks make moot counts as none) and, if they disable themselves,
     enabler pairs.
     """
     steps, span = problem.domain.steps, max(0, problem.ceiling_ticks - 1 - problem.start_ticks)
+    costs = [problem.step_cost(step.index) for step in steps]
     bounds = []
     for step, limiters in zip(steps, problem.domain.limiters, strict=True):
         b = use_bound(limiters, facts) if usable[step.index] else 0
         bounds.append(None if b > span // step.ticks else int(b))
+    # an enabler serving two self-disabling steps could be counted in two pairs: such steps
+    # keep their plain bounds (with each enabler serving one step, a plan's uses split into
+    # pairs and single first uses, see the module docstring)
+    serves: dict[int, int] = {}
+    for step, needs in zip(steps, problem.domain.enablers, strict=True):
+        if needs is not None and bounds[step.index] != 0:
+            for j in needs:
+                serves[j] = serves.get(j, 0) + 1
     items = []
     for step, needs in zip(steps, problem.domain.enablers, strict=True):
         b = bounds[step.index]
-        supply = (step.cost, step.ticks, step.gain_down if down else step.gain_up, step.core)
+        supply = (costs[step.index], step.ticks, *spans[step.index], step.core)
         if b == 0:
             continue
-        if needs is None:
+        if needs is None or any(serves[j] > 1 for j in needs):
             items.append((supply, b))
             continue
         items.append((supply, 1))
         for j in needs:
             if bounds[j] != 0:
                 e = steps[j]
-                gain = e.gain_down if down else e.gain_up
                 pair = (
-                    e.cost + step.cost,
+                    costs[j] + supply[0],
                     e.ticks + step.ticks,
-                    gain + supply[2],
+                    spans[j][0] + supply[2],
+                    spans[j][1] + supply[3],
                     e.core + step.core,
                 )
                 items.append((pair, b))
     r = max(0, problem.floor_ticks - problem.start_ticks)
-    if down:
-        d = max(0, problem.corridor_hi - problem.goal_hi)
-    else:
-        d = max(0, problem.goal_lo - problem.corridor_lo)
-    key = (tuple(items), len(problem.required), r, d)
+    key = (tuple(items), len(problem.required), r, width)
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) >= _MAX_TABLES:

@@ -30,38 +30,50 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CostToGo", "StepSupply", "clear_cost_to_go", "cost_to_go", "ratio_heuristic"]
+__all__ = [
+    "CostToGo",
+    "StepSupply",
+    "clear_cost_to_go",
+    "cost_to_go",
+    "need_index",
+    "ratio_heuristic",
+]
 
 #: (cost, ticks, gain toward the target, core events) of one step.
 StepSupply = tuple[float, int, int, int]
 
-_TABLES: dict[tuple[tuple[StepSupply, ...], int, int], CostToGo] = {}
+_TABLES: dict[tuple, CostToGo] = {}
 #: Tables kept at most (a sweep over many cost settings would otherwise grow without end).
 _MAX_TABLES = 256
 
 
 class CostToGo:
-    """Least relaxed cost for needs ``(k, r, d)``; rows over ``r`` are built on demand."""
+    """Least relaxed cost for needs ``(k, r, d)``; rows over ``r`` are built on demand.
 
-    def __init__(self, supplies: Iterable[StepSupply], k_max: int, d_max: int):
+    With ``slack`` > 0 the movement need ``d`` may be negative (room to move the wrong way)
+    and gains may be negative (a step moving away adds need): see :func:`need_index`.
+    """
+
+    def __init__(self, supplies: Iterable[StepSupply], k_max: int, d_max: int, slack: int = 0):
         best: dict[tuple[int, int, int], float] = {}
         for cost, ticks, gain, core in supplies:
             if ticks < 1:
                 raise ValueError("every step must advance the position by at least one tick")
-            key = (ticks, max(0, min(gain, d_max)), max(0, min(core, k_max)))
+            span = d_max + slack
+            key = (ticks, max(-span, min(gain, span)), max(0, min(core, k_max)))
             best[key] = min(cost, best.get(key, np.inf))
-        self.k_max, self.d_max = k_max, d_max
-        ks, ds = np.arange(k_max + 1), np.arange(d_max + 1)
+        self.k_max, self.d_max, self.slack = k_max, d_max, slack
+        ks = np.arange(k_max + 1)
         self._groups = [
-            (cost, ticks, np.ix_(np.maximum(0, ks - core), np.maximum(0, ds - gain)))
+            (cost, ticks, np.ix_(np.maximum(0, ks - core), need_index(gain, d_max, slack)))
             for (ticks, gain, core), cost in sorted(best.items())
         ]
         self._rows: list[np.ndarray] = [self._row_zero()]
         self._lists: list[list[list[float]]] = [self._rows[0].tolist()]
 
     def _row_zero(self) -> np.ndarray:
-        row = np.full((self.k_max + 1, self.d_max + 1), np.inf)
-        row[0, 0] = 0.0
+        row = np.full((self.k_max + 1, self.d_max + self.slack + 1), np.inf)
+        row[0, : self.slack + 1] = 0.0
         while True:
             new = row.copy()
             for cost, _, index in self._groups:
@@ -73,27 +85,42 @@ class CostToGo:
     def _extend(self, r: int) -> None:
         while len(self._rows) <= r:
             n = len(self._rows)
-            row = np.full((self.k_max + 1, self.d_max + 1), np.inf)
+            row = np.full((self.k_max + 1, self.d_max + self.slack + 1), np.inf)
             for cost, ticks, index in self._groups:
                 np.minimum(row, cost + self._rows[max(0, n - ticks)][index], out=row)
             self._rows.append(row)
             self._lists.append(row.tolist())
 
     def __call__(self, k: int, r: int, d: int) -> float:
-        """The least relaxed cost of ``r`` ticks, ``k`` core events and ``d`` grid steps."""
+        """The least relaxed cost of ``r`` ticks, ``k`` core events and ``d`` grid steps
+        (a need outside the table's range is priced at its nearer end: still a lower bound)."""
         if r >= len(self._lists):
             self._extend(r)
-        return self._lists[r][min(k, self.k_max)][min(d, self.d_max)]
+        return self._lists[r][min(k, self.k_max)][min(max(d, -self.slack), self.d_max) + self.slack]
 
 
-def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int) -> CostToGo:
+def need_index(gain: int, d_max: int, slack: int) -> np.ndarray:
+    """For each need ``d`` in ``-slack..d_max`` (index ``d + slack``), the index of the need
+    left after a supply of ``gain`` grid steps.
+
+    Index 0 (need ``-slack`` or less) means the movement no longer constrains anything and
+    stays there; a need left below ``-slack`` goes there, and one above ``d_max`` is cut to
+    ``d_max``. Both only lower the price (it grows with the need), so every table built with
+    these indices stays a lower bound.
+    """
+    after = np.clip(np.arange(-slack, d_max + 1) - gain, -slack, d_max) + slack
+    after[0] = 0
+    return after
+
+
+def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int, slack: int = 0) -> CostToGo:
     """The table for these step supplies, shared (memoised) across phases and plans."""
-    key = (tuple(sorted(supplies)), k_max, d_max)
+    key = (tuple(sorted(supplies)), k_max, d_max, slack)
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) >= _MAX_TABLES:
             _TABLES.clear()
-        table = _TABLES[key] = CostToGo(key[0], k_max, d_max)
+        table = _TABLES[key] = CostToGo(*key)
     return table
 
 

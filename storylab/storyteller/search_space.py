@@ -454,9 +454,10 @@ class PhaseProblem:
             self.corridor_hi = min(config.grid_max, max(p0, self.goal_hi) + margin)
         else:
             self.corridor_lo, self.corridor_hi = -config.grid_max, config.grid_max
-        self._pending = self._required_bounds(self._allowed)
+        self._pending = self._required_bounds(
+            self._allowed, self._spans(self.corridor_lo, self.corridor_hi)
+        )
         self._exact: tuple | None = None
-        self._bounded: list = [None, None]
         self._exact_memo: dict[tuple[int, int, int], float] = {}
         self._free: tuple | None = None
         self._free_memo: dict[tuple[int, int, int], float] = {}
@@ -470,22 +471,28 @@ class PhaseProblem:
             last,
         )
 
-    def _required_bounds(self, usable: Sequence[bool]) -> tuple[tuple[int, tuple], ...]:
-        """Per required event: (bit, [(cost, ticks, least move, most move)] of its steps).
+    def _spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
+        """Per step, the least and the most it moves the primary (in grid steps) from any
+        start in ``lo..hi``, clamping at the ends of the spectrum included."""
+        g = self._grid_max
+        out = []
+        for after in self.domain.primary_after:
+            moves = [after[q + g] - q for q in range(lo, hi + 1)]
+            out.append((min(moves), max(moves)))
+        return tuple(out)
 
-        The moves are bounded over every start inside the corridor, clamping included.
-        """
-        out, g = [], self.domain.config.grid_max
+    def _required_bounds(
+        self, usable: Sequence[bool], spans: Sequence[tuple[int, int]]
+    ) -> tuple[tuple[int, tuple], ...]:
+        """Per required event: (bit, [(cost, ticks, least move, most move)] of its steps)."""
+        out = []
         for i, rid in enumerate(self.required):
-            options = []
-            for step in self.domain.steps:
-                if rid in step.ids and usable[step.index]:
-                    after = self.domain.primary_after[step.index]
-                    moves = [
-                        after[q + g] - q for q in range(self.corridor_lo, self.corridor_hi + 1)
-                    ]
-                    options.append((step.cost, step.ticks, min(moves), max(moves)))
-            out.append((1 << i, tuple(options)))
+            options = tuple(
+                (self._step_cost[s.index], s.ticks, *spans[s.index])
+                for s in self.domain.steps
+                if rid in s.ids and usable[s.index]
+            )
+            out.append((1 << i, options))
         return tuple(out)
 
     @property
@@ -614,25 +621,14 @@ class PhaseProblem:
 
     def free_bound(self, state: SearchState) -> float:
         """An admissible estimate that holds without the corridor (for the optimality check
-        of :func:`~storylab.storyteller.astar_search`): :meth:`exact_heuristic` with the
-        required events' moves bounded over the whole grid instead of the corridor."""
-        if self._free is None:
-            if self._exact is None:
-                self._exact = self._usable_relaxation()
-            lo, hi = self.corridor_lo, self.corridor_hi
-            self.corridor_lo, self.corridor_hi = -self._grid_max, self._grid_max
-            self._free = self._required_bounds(self._exact[4])
-            self.corridor_lo, self.corridor_hi = lo, hi
-        up, down, _, facts, usable = self._exact
-        h = self._estimate(state, up, down, self._free, self._free_memo)
-        _, p, ticks, done, _ = state
-        away = p > self.goal_hi
-        table = self._bounded[away]
-        if table is None:
-            table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
-        d = p - self.goal_hi if away else max(0, self.goal_lo - p)
-        k = (self.full & ~done).bit_count()
-        h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
+        of :func:`~storylab.storyteller.astar_search`): :meth:`exact_heuristic` with every
+        step's move bounded over the whole spectrum instead of the corridor."""
+        h = self._free_memo.get(state[1:4])
+        if h is None:
+            if self._free is None:
+                g = self._grid_max
+                self._free = self._relaxation(-g, g)
+            h = self._relaxed(state, self._free, self._free_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
         return h
@@ -656,43 +652,63 @@ class PhaseProblem:
         The larger of :meth:`heuristic` over only the steps still usable from the start (a
         step whose use bound, :mod:`storylab.storyteller.use_bounds`, is zero there can never
         be applied in this phase: its one-shot flag is set, its counter is used up, it reads
-        a fact nothing writes and fails, or it is excluded), the bounded relaxation of
-        :mod:`storylab.storyteller.bounded_relaxation` and, with a goal on facts, the fact
-        relaxation. The urgency-limited searches keep :meth:`heuristic`.
+        a fact nothing writes and fails, or it is excluded) with *signed* moves (a step that
+        moves the spectrum away from the goal range adds to the movement still needed), the
+        bounded relaxation of :mod:`storylab.storyteller.bounded_relaxation` and, with a goal
+        on facts, the fact relaxation.
         """
         h = self._exact_memo.get(state[1:4])
         if h is None:
             if self._exact is None:
-                self._exact = self._usable_relaxation()
-            up, down, pending, facts, usable = self._exact
-            h = self._estimate(state, up, down, pending, self._exact_memo)
-            if not self.facts_only:
-                _, p, ticks, done, _ = state
-                away = p > self.goal_hi
-                table = self._bounded[away]
-                if table is None:
-                    table = self._bounded[away] = bounded_table(self, facts, usable, down=away)
-                d = p - self.goal_hi if away else max(0, self.goal_lo - p)
-                k = (self.full & ~done).bit_count()
-                h = max(h, table(k, max(0, self.floor_ticks - ticks), d))
-            self._exact_memo[state[1:4]] = h
+                self._exact = self._relaxation(self.corridor_lo, self.corridor_hi)
+            h = self._relaxed(state, self._exact, self._exact_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
         return h
 
-    def _usable_relaxation(self) -> tuple:
-        """(up table, down table, required-event bounds) over the usable steps, the start's
-        facts and which steps are usable."""
+    def _relaxation(self, lo: int, hi: int) -> tuple:
+        """(up table, down table, required-event bounds, bounded tables) over the steps
+        usable from the start, every step's move bounded over the starts ``lo..hi``.
+
+        The up table prices a need of ``d`` grid steps upward with each step supplying the
+        most it can move up from a start in ``lo..hi`` (negative for a step that moves down:
+        it adds need); the down table likewise downward. Every state the search keeps lies in
+        ``lo..hi``, so along any plan from it the sum of these supplies is at least the net
+        move the plan makes: both tables stay admissible, and a state already in the goal
+        range is priced too (the cheap steps that would move it out must be paid back).
+        """
         facts = self.domain.facts(self.initial[0])
         usable = [
             allowed and use_bound(limiters, facts) > 0
             for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
         ]
+        spans = self._spans(lo, hi)
         live = [s for s in self.domain.steps if usable[s.index]]
-        k, d = len(self.domain.core), 2 * self.domain.config.grid_max
-        up = cost_to_go([(s.cost, s.ticks, s.gain_up, s.core) for s in live], k, d)
-        down = cost_to_go([(s.cost, s.ticks, s.gain_down, s.core) for s in live], k, d)
-        return up, down, self._required_bounds(usable), facts, usable
+        # needs and room of four spectrum widths: the tables add the supplies one kind of step
+        # after another, so a need may pass the largest asked for on the way
+        cost, k, d = self._step_cost, len(self.domain.core), 4 * self._grid_max
+        up = cost_to_go(
+            [(cost[s.index], s.ticks, spans[s.index][1], s.core) for s in live], k, d, d
+        )
+        down = cost_to_go(
+            [(cost[s.index], s.ticks, -spans[s.index][0], s.core) for s in live], k, d, d
+        )
+        bounded = None
+        if not self.facts_only:
+            bounded = bounded_table(self, facts, usable, spans, d)
+        return up, down, self._required_bounds(usable, spans), bounded
+
+    def _relaxed(self, state: SearchState, relaxation: tuple, memo: dict) -> float:
+        """The estimate of :meth:`_relaxation`'s tables for ``state`` (memoised in ``memo``)."""
+        up, down, pending, bounded = relaxation
+        h = self._estimate(state, up, down, pending, memo)
+        if bounded is not None:
+            _, p, ticks, done, _ = state
+            k = (self.full & ~done).bit_count()
+            r = max(0, self.floor_ticks - ticks)
+            h = max(h, bounded(k, r, self.goal_lo - p, self.goal_hi - p))
+        memo[state[1:4]] = h
+        return h
 
     def _estimate(self, state: SearchState, up: CostToGo, down: CostToGo, pending, memo) -> float:
         key = state[1:4]
@@ -702,21 +718,14 @@ class PhaseProblem:
             lo, hi = self.goal_lo, self.goal_hi
             k = (self.full & ~done).bit_count()
             r = max(0, self.floor_ticks - ticks)
-            if p < lo:
-                h = up(k, r, lo - p)
-            elif p > hi:
-                h = down(k, r, p - hi)
-            else:
-                h = up(k, r, 0)
+            h = max(up(k, r, lo - p), down(k, r, p - hi))
             for bit, options in pending:
                 if done & bit:
                     continue
                 best = math.inf
                 for cost, t, least, most in options:
                     rest = max(0, r - t)
-                    need = max(
-                        down(0, rest, max(0, p + least - hi)), up(0, rest, max(0, lo - p - most))
-                    )
+                    need = max(down(0, rest, p + least - hi), up(0, rest, lo - p - most))
                     best = min(best, cost + need)
                 h = max(h, best)
             memo[key] = h
