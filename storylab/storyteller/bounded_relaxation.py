@@ -203,8 +203,12 @@ def bounded_table(
                     e.core + step.core,
                 )
                 items.append((pair, b))
+    merged: dict[Supply, int | None] = {}  # items alike add their bounds
+    for supply, b in items:
+        before = merged.get(supply, 0)
+        merged[supply] = None if b is None or before is None else before + b
     r = max(0, problem.floor_ticks - problem.start_ticks)
-    key = (tuple(items), len(problem.required), r, width)
+    key = (tuple(sorted(merged.items())), len(problem.required), r, width)
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) >= _MAX_TABLES:

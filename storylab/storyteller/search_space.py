@@ -684,9 +684,9 @@ class PhaseProblem:
         ]
         spans = self._spans(lo, hi)
         live = [s for s in self.domain.steps if usable[s.index]]
-        # needs and room of four spectrum widths: the tables add the supplies one kind of step
-        # after another, so a need may pass the largest asked for on the way
-        cost, k, d = self._step_cost, len(self.domain.core), 4 * self._grid_max
+        # the net-move table adds its items one kind after another, so a sum may pass the
+        # moves asked for on the way: it tracks a little more than the spectrum's width
+        cost, k, d = self._step_cost, len(self.domain.core), 2 * self._grid_max
         up = cost_to_go(
             [(cost[s.index], s.ticks, spans[s.index][1], s.core) for s in live], k, d, d
         )
@@ -695,7 +695,7 @@ class PhaseProblem:
         )
         bounded = None
         if not self.facts_only:
-            bounded = bounded_table(self, facts, usable, spans, d)
+            bounded = bounded_table(self, facts, usable, spans, d + self._grid_max // 2)
         return up, down, self._required_bounds(usable, spans), bounded
 
     def _relaxed(self, state: SearchState, relaxation: tuple, memo: dict) -> float:
