@@ -26,9 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from storylab.storyteller.heuristic import cost_to_go
 from storylab.storyteller.use_bounds import use_bound
 
-__all__ = ["BoundedCostToGo", "bounded_table", "clear_bounded_tables", "enablers"]
+__all__ = [
+    "BoundedCostToGo",
+    "bounded_table",
+    "clear_bounded_tables",
+    "enablers",
+    "excursion_estimate",
+    "excursion_tables",
+]
 
 #: (cost, ticks, least move, most move, core events) of one item.
 Supply = tuple[float, int, int, int, int]
@@ -215,3 +223,70 @@ def bounded_table(
             _TABLES.clear()
         table = _TABLES[key] = BoundedCostToGo(*key)
     return table
+
+
+def excursion_tables(
+    problem: Any, facts: tuple, usable: Sequence[bool], lo: int, hi: int, width: int
+) -> tuple:
+    """Tables that price the spectrum's ends (used where the starts ``lo..hi`` reach them).
+
+    Clamping at -1 or +1 makes a step's move depend on where it starts, so over the whole
+    spectrum a step moving down may move by 0 (at the bottom) and the net-move table loses
+    what it counts against a rise. A plan either never starts a step in the bottom zone
+    (below ``-grid_max + reach``, where ``reach`` is the deepest any usable step's links go
+    down) and then every step moves at most its most from above the zone, or it visits the
+    zone, and then its links move the spectrum down into it and back up to the goal range
+    at least: their absolute moves, priced by a cost-to-go table, cover both ways. The
+    estimate is the lesser of the two, and likewise at the top (:func:`excursion_estimate`).
+    Returns ``(absolute table, ((window table or None, side, edge), ...))``.
+    """
+    g = problem.config.grid_max
+    steps = problem.domain.steps
+    live = [s for s in steps if usable[s.index]]
+    reach_down = reach_up = 0
+    for step in live:
+        total = 0
+        for delta in step.link_deltas:
+            total += delta
+            reach_down, reach_up = max(reach_down, -total), max(reach_up, total)
+    absolute = cost_to_go(
+        [
+            (problem.step_cost(s.index), s.ticks, sum(abs(d) for d in s.link_deltas), s.core)
+            for s in live
+        ],
+        len(problem.domain.core),
+        4 * g,
+    )
+    full = problem.move_spans(lo, hi)
+    zones = []
+    bottom, top = -g + reach_down - 1, g - reach_up + 1
+    if lo <= bottom:
+        window = None
+        if bottom < hi:
+            inner = problem.move_spans(bottom + 1, hi)
+            spans = [(f[0], i[1]) for f, i in zip(full, inner, strict=True)]
+            window = bounded_table(problem, facts, usable, spans, width)
+        zones.append((window, -1, bottom))
+    if hi >= top:
+        window = None
+        if lo < top:
+            inner = problem.move_spans(lo, top - 1)
+            spans = [(i[0], f[1]) for f, i in zip(full, inner, strict=True)]
+            window = bounded_table(problem, facts, usable, spans, width)
+        zones.append((window, 1, top))
+    return absolute, tuple(zones)
+
+
+def excursion_estimate(tables: tuple, k: int, r: int, p: int, goal_lo: int, goal_hi: int) -> float:
+    """The estimate of :func:`excursion_tables` from primary ``p`` with needs ``k``, ``r``."""
+    absolute, zones = tables
+    h = 0.0
+    for window, side, edge in zones:
+        if side < 0:
+            bound = absolute(k, r, max(0, p - edge) + goal_lo - edge)
+        else:
+            bound = absolute(k, r, max(0, edge - p) + edge - goal_hi)
+        if window is not None:
+            bound = min(bound, window(k, r, goal_lo - p, goal_hi - p))
+        h = max(h, bound)
+    return h

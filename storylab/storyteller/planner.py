@@ -26,6 +26,7 @@ optimal instead).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import heapq
 import itertools
@@ -197,8 +198,11 @@ def _astar(
     step_cost = [problem.step_cost(i) for i in range(len(problem.steps))]
     repeat = problem.repeat_penalty
     push, pop, inf = heapq.heappush, heapq.heappop, math.inf
-    expand, is_goal, known = problem.expand, problem.is_goal, g_best.get
     exact = beam_width is None  # h need not be consistent: reopen closed states
+    # exact search takes interchangeable one-off steps in one order (the least cost from
+    # every state kept is unchanged); the beams keep every order, so the seed still picks
+    expand = functools.partial(problem.expand, canonical=True) if exact else problem.expand
+    is_goal, known = problem.is_goal, g_best.get
     check = problem.corridor and exact  # keep what the optimality check needs
     free = problem.free_bound
     escape = inf  # least g + corridor-free bound over the states the corridor cut
@@ -216,7 +220,7 @@ def _astar(
             if time.perf_counter() > deadline:
                 reason = "time_limit"
                 break
-        state = pop(open_heap)[-1]
+        _, h, _, _, state = pop(open_heap)
         if state in closed:
             continue
         g = g_best[state]
@@ -243,6 +247,8 @@ def _astar(
                     continue
                 closed.discard(nxt)
             h2 = estimate(nxt)
+            if exact:  # pathmax: a parent's estimate less the step's cost is one too
+                h2 = max(h2, h - g2 + g)
             if h2 == inf or g2 + h2 >= cap - 1e-9:
                 if check and h2 == inf:
                     escape = min(escape, g2 + free(nxt))

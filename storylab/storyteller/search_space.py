@@ -31,6 +31,8 @@ from storylab.storyteller.bounded_relaxation import (
     bounded_table,
     clear_bounded_tables,
     enablers,
+    excursion_estimate,
+    excursion_tables,
 )
 from storylab.storyteller.config import PlanningConfig, VarietyModel, planning_config
 from storylab.storyteller.fact_relaxation import FactRelaxation, PatternDatabase
@@ -424,6 +426,8 @@ class PhaseProblem:
             not any(a.id in self.excluded for a in step.actions) for step in domain.steps
         )
         self._h: dict[tuple[int, int, int], float] = {}
+        self._before: tuple[int, ...] | None = None
+        self._canonical: dict[int, tuple[tuple[int, int], ...]] = {}
         self.full = (1 << len(self.required)) - 1
         slot = {k: i for i, k in enumerate(domain.keys)}
         self._goal = tuple((slot[c.key], c) for c in self.goal_facts)
@@ -455,7 +459,7 @@ class PhaseProblem:
         else:
             self.corridor_lo, self.corridor_hi = -config.grid_max, config.grid_max
         self._pending = self._required_bounds(
-            self._allowed, self._spans(self.corridor_lo, self.corridor_hi)
+            self._allowed, self.move_spans(self.corridor_lo, self.corridor_hi)
         )
         self._exact: tuple | None = None
         self._exact_memo: dict[tuple[int, int, int], float] = {}
@@ -471,7 +475,7 @@ class PhaseProblem:
             last,
         )
 
-    def _spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
+    def move_spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
         """Per step, the least and the most it moves the primary (in grid steps) from any
         start in ``lo..hi``, clamping at the ends of the spectrum included."""
         g = self._grid_max
@@ -506,16 +510,21 @@ class PhaseProblem:
         return self.domain.keys
 
     def expand(
-        self, state: SearchState
+        self, state: SearchState, canonical: bool = False
     ) -> tuple[list[tuple[int, SearchState]], list[tuple[int, SearchState]]]:
         """``(moves, escapes)``: the :meth:`successors` of ``state``, and the states that
-        allowed, applicable steps below the ceiling reach outside the corridor."""
+        allowed, applicable steps below the ceiling reach outside the corridor.
+
+        ``canonical`` takes interchangeable one-off steps in one order only
+        (:meth:`canonical_moves`): the least cost from every state kept stays the same.
+        """
         facts, p, ticks, done, _ = state
         domain = self.domain
         bits, allowed, last = self._bits, self._allowed, self._last
         out: list[tuple[int, SearchState]] = []
+        moves = self.canonical_moves(facts) if canonical else domain.moves(facts)
         if self.facts_only:
-            for index, after in domain.moves(facts):
+            for index, after in moves:
                 if allowed[index]:
                     out.append((index, (after, 0, 0, done | bits[index], last[index])))
             return out, []
@@ -524,7 +533,7 @@ class PhaseProblem:
         steps = domain.steps
         after_p = domain.primary_after
         escapes = []
-        for index, after in domain.moves(facts):
+        for index, after in moves:
             t = ticks + steps[index].ticks
             if t >= ceiling or not allowed[index]:
                 continue
@@ -535,6 +544,59 @@ class PhaseProblem:
             else:
                 escapes.append((index, nxt))
         return out, escapes
+
+    def canonical_moves(self, fid: int) -> tuple[tuple[int, int], ...]:
+        """The moves of facts ``fid`` without those that break the order of interchangeable
+        one-off steps (memoised per facts).
+
+        Two one-off steps are interchangeable when they cost the same, advance the same
+        ticks, move the spectrum by the same links and each reads and writes only its own
+        flag (tested ``!= True``, set to True, read by no other step nor the goal, written by
+        no other step) and neither is a required event. A plan using one where the other was
+        still unused has a twin of the same cost swapping their roles, and every state on the
+        way differs from the twin's only in those two flags, which nothing else reads. So a
+        step whose predecessor in its group is still applicable is skipped: every plan keeps
+        a twin of the same cost that takes the group in order, and exact search stays
+        optimal (symmetry reduction, Fox & Long 1999; Pochter, Zohar & Rosenschein 2011).
+        """
+        found = self._canonical.get(fid)
+        if found is None:
+            if self._before is None:
+                self._before = self._interchangeable()
+            moves = self.domain.moves(fid)
+            applicable = {index for index, _ in moves}
+            before = self._before
+            found = tuple(m for m in moves if before[m[0]] not in applicable)
+            self._canonical[fid] = found
+        return found
+
+    def _interchangeable(self) -> tuple[int, ...]:
+        """Per step, the interchangeable one-off step that must come before it (-1: none)."""
+        domain = self.domain
+        readers: dict[int, int] = {}
+        writers: dict[int, int] = {}
+        for links in domain.links:
+            for pres, effects in links:
+                for slot, _ in pres:
+                    readers[slot] = readers.get(slot, 0) + 1
+                for slot, _ in effects:
+                    writers[slot] = writers.get(slot, 0) + 1
+        goal = {slot for slot, _ in self._goal}
+        groups: dict[tuple, int] = {}
+        before = [-1] * len(domain.steps)
+        for step, links, limiters in zip(domain.steps, domain.links, domain.limiters, strict=True):
+            if len(links) != 1 or self._bits[step.index] or not self._allowed[step.index]:
+                continue
+            pres, effects = links[0]
+            if len(pres) != 1 or len(effects) != 1 or limiters != (("once", *pres[0]),):
+                continue
+            slot = pres[0][0]
+            if effects[0][0] != slot or slot in goal or readers[slot] + writers[slot] != 2:
+                continue
+            key = (self._step_cost[step.index], step.ticks, step.link_deltas)
+            before[step.index] = groups.get(key, -1)
+            groups[key] = step.index
+        return tuple(before)
 
     def successors(self, state: SearchState) -> list[tuple[int, SearchState]]:
         """``(step index, next state)`` of every allowed, applicable step that stays below the
@@ -682,7 +744,7 @@ class PhaseProblem:
             allowed and use_bound(limiters, facts) > 0
             for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
         ]
-        spans = self._spans(lo, hi)
+        spans = self.move_spans(lo, hi)
         live = [s for s in self.domain.steps if usable[s.index]]
         # the net-move table adds its items one kind after another, so a sum may pass the
         # moves asked for on the way: it tracks a little more than the spectrum's width
@@ -693,20 +755,24 @@ class PhaseProblem:
         down = cost_to_go(
             [(cost[s.index], s.ticks, -spans[s.index][0], s.core) for s in live], k, d, d
         )
-        bounded = None
+        bounded = ends = None
         if not self.facts_only:
-            bounded = bounded_table(self, facts, usable, spans, d + self._grid_max // 2)
-        return up, down, self._required_bounds(usable, spans), bounded
+            bounded = bounded_table(self, facts, usable, spans, 2 * d)
+            if lo == -self._grid_max or hi == self._grid_max:
+                ends = excursion_tables(self, facts, usable, lo, hi, 2 * d)
+        return up, down, self._required_bounds(usable, spans), bounded, ends
 
     def _relaxed(self, state: SearchState, relaxation: tuple, memo: dict) -> float:
         """The estimate of :meth:`_relaxation`'s tables for ``state`` (memoised in ``memo``)."""
-        up, down, pending, bounded = relaxation
+        up, down, pending, bounded, ends = relaxation
         h = self._estimate(state, up, down, pending, memo)
         if bounded is not None:
             _, p, ticks, done, _ = state
             k = (self.full & ~done).bit_count()
             r = max(0, self.floor_ticks - ticks)
             h = max(h, bounded(k, r, self.goal_lo - p, self.goal_hi - p))
+            if ends is not None:
+                h = max(h, excursion_estimate(ends, k, r, p, self.goal_lo, self.goal_hi))
         memo[state[1:4]] = h
         return h
 
