@@ -111,45 +111,51 @@ class BoundedCostToGo:
     def __init__(
         self, items: Sequence[tuple[Supply, int | None]], k_max: int, r_max: int, width: int
     ):
-        ks, rs, xs = np.arange(k_max + 1), np.arange(r_max + 1), np.arange(-width, width + 1)
-        table = np.full((k_max + 1, r_max + 1, 2 * width + 2), np.inf)
+        ks, rs, n = np.arange(k_max + 1), np.arange(r_max + 1), 2 * width + 1
+        table = np.full((k_max + 1, r_max + 1, n + 1), np.inf)
         table[0, 0, width] = 0.0
         table[0, 0, -1] = 0.0  # the free column: any net move
 
-        def shifts(supply: Supply, times: int) -> list[tuple]:
-            _, ticks, least, most, core = supply
+        def add(supply: Supply, times: int) -> None:
+            """Add ``times`` uses of ``supply`` at once (every net move they may make)."""
+            cost, ticks, least, most, core = supply
             if ticks < 1:
                 raise ValueError("every item must advance the position by at least one tick")
-            k_index = np.maximum(0, ks - times * core)
-            r_index = np.maximum(0, rs - times * ticks)
-            out = []
+            before = table.take(np.maximum(0, ks - times * core), axis=0)
+            before = before.take(np.maximum(0, rs - times * ticks), axis=1)
+            free = before[..., -1:]
+            best = np.full_like(before, np.inf)
             for move in range(times * least, times * most + 1):
-                left = xs - move
-                x_index = np.append(np.where(np.abs(left) <= width, left + width, -1), -1)
-                out.append(np.ix_(k_index, r_index, x_index))
-            return out
+                shifted = np.empty_like(before)  # need x is left x - move before the uses
+                shifted[..., -1:] = free
+                if move >= 0:
+                    cut = min(move, n)
+                    shifted[..., cut:n] = before[..., : n - cut]
+                    shifted[..., :cut] = free
+                else:
+                    cut = min(-move, n)
+                    shifted[..., : n - cut] = before[..., cut:n]
+                    shifted[..., n - cut : n] = free
+                np.minimum(best, shifted, out=best)
+            np.minimum(table, times * cost + best, out=table)
 
-        def add(cost: float, index: list[tuple]) -> None:
-            best = table[index[0]]
-            for other in index[1:]:
-                np.minimum(best, table[other], out=best)
-            np.minimum(table, cost + best, out=table)
-
-        free = [(s[0], shifts(s, 1)) for s, b in items if b is None]
-        while free:
-            before = table.copy()
-            for cost, index in free:
-                add(cost, index)
-            if np.array_equal(before, table):
+        free_items = [s for s, b in items if b is None]
+        while free_items:
+            settled = table.copy()
+            for supply in free_items:
+                add(supply, 1)
+            if np.array_equal(settled, table):
                 break
         for supply, bound in items:
             copies, left = 1, bound or 0
             while left:  # binary splitting: 1, 2, 4, ... uses at once
                 take = min(copies, left)
-                add(take * supply[0], shifts(supply, take))
+                add(supply, take)
                 left -= take
                 copies *= 2
-        self._table = table.tolist()
+        # tuples of floats: the garbage collector stops tracking them (nested lists of a
+        # few hundred tables would be walked on every full collection)
+        self._table = tuple(tuple(map(tuple, plane)) for plane in table.tolist())
         self.width = width
 
     def __call__(self, k: int, r: int, lo: int, hi: int) -> float:
@@ -172,16 +178,19 @@ def bounded_table(
     """The table of a ``PhaseProblem`` whose start has ``facts``, with ``spans[i]`` the least
     and the most step ``i`` moves the primary; memoised across problems.
 
-    Steps not ``usable`` are left out; the others get their use bounds from ``facts`` (a
-    bound that the phase's ticks make moot counts as none) and, if they disable themselves,
-    enabler pairs.
+    Steps not ``usable`` are left out; the others get their use bounds from ``facts`` (at
+    most as many uses as the ticks below the phase's ceiling allow) and, if they disable
+    themselves, enabler pairs.
     """
     steps, span = problem.domain.steps, max(0, problem.ceiling_ticks - 1 - problem.start_ticks)
     costs = [problem.step_cost(step.index) for step in steps]
     bounds = []
     for step, limiters in zip(steps, problem.domain.limiters, strict=True):
         b = use_bound(limiters, facts) if usable[step.index] else 0
-        bounds.append(None if b > span // step.ticks else int(b))
+        # no plan uses a step more often than the ticks below the ceiling allow: a finite
+        # bound for every step (added by binary splitting, far fewer passes than iterating
+        # unbounded items to a fixed point)
+        bounds.append(int(min(b, span // step.ticks)))
     # an enabler serving two self-disabling steps could be counted in two pairs: such steps
     # keep their plain bounds (with each enabler serving one step, a plan's uses split into
     # pairs and single first uses, see the module docstring)

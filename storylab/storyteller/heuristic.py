@@ -69,7 +69,8 @@ class CostToGo:
             for (ticks, gain, core), cost in sorted(best.items())
         ]
         self._rows: list[np.ndarray] = [self._row_zero()]
-        self._lists: list[list[list[float]]] = [self._rows[0].tolist()]
+        # rows of tuples: the garbage collector stops tracking them (see BoundedCostToGo)
+        self._lists: list[tuple[tuple[float, ...], ...]] = [_frozen(self._rows[0])]
 
     def _row_zero(self) -> np.ndarray:
         row = np.full((self.k_max + 1, self.d_max + self.slack + 1), np.inf)
@@ -89,7 +90,7 @@ class CostToGo:
             for cost, ticks, index in self._groups:
                 np.minimum(row, cost + self._rows[max(0, n - ticks)][index], out=row)
             self._rows.append(row)
-            self._lists.append(row.tolist())
+            self._lists.append(_frozen(row))
 
     def __call__(self, k: int, r: int, d: int) -> float:
         """The least relaxed cost of ``r`` ticks, ``k`` core events and ``d`` grid steps
@@ -97,6 +98,10 @@ class CostToGo:
         if r >= len(self._lists):
             self._extend(r)
         return self._lists[r][min(k, self.k_max)][min(max(d, -self.slack), self.d_max) + self.slack]
+
+
+def _frozen(row: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    return tuple(map(tuple, row.tolist()))
 
 
 def need_index(gain: int, d_max: int, slack: int) -> np.ndarray:

@@ -746,8 +746,6 @@ class PhaseProblem:
         ]
         spans = self.move_spans(lo, hi)
         live = [s for s in self.domain.steps if usable[s.index]]
-        # the net-move table adds its items one kind after another, so a sum may pass the
-        # moves asked for on the way: it tracks a little more than the spectrum's width
         cost, k, d = self._step_cost, len(self.domain.core), 2 * self._grid_max
         up = cost_to_go(
             [(cost[s.index], s.ticks, spans[s.index][1], s.core) for s in live], k, d, d
@@ -757,6 +755,8 @@ class PhaseProblem:
         )
         bounded = ends = None
         if not self.facts_only:
+            # items are added one kind after another, so a partial sum may pass the net moves
+            # asked for on the way: the table tracks twice the spectrum's width each way
             bounded = bounded_table(self, facts, usable, spans, 2 * d)
             if lo == -self._grid_max or hi == self._grid_max:
                 ends = excursion_tables(self, facts, usable, lo, hi, 2 * d)
