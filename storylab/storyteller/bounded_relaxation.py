@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from storylab.storyteller.heuristic import cost_to_go
 from storylab.storyteller.use_bounds import use_bound
 
 __all__ = [
     "BoundedCostToGo",
+    "TwoWayCostToGo",
     "bounded_table",
     "clear_bounded_tables",
     "enablers",
@@ -42,6 +42,7 @@ __all__ = [
 Supply = tuple[float, int, int, int, int]
 
 _TABLES: dict[tuple, BoundedCostToGo] = {}
+_TWO_WAY: dict[tuple, TwoWayCostToGo] = {}
 #: Tables kept at most.
 _MAX_TABLES = 256
 
@@ -49,6 +50,7 @@ _MAX_TABLES = 256
 def clear_bounded_tables() -> None:
     """Forget every memoised table."""
     _TABLES.clear()
+    _TWO_WAY.clear()
 
 
 def enablers(links: Sequence[Sequence[tuple]]) -> tuple[tuple[int, ...] | None, ...]:
@@ -234,6 +236,54 @@ def bounded_table(
     return table
 
 
+class TwoWayCostToGo:
+    """Least cost of steps with ``k`` core events, ``r`` ticks, ``u`` grid steps of upward
+    and ``d`` of downward link moves (each step supplies the sums of its links' rises and
+    falls, which clamping only shortens); rows over ``r`` are built on demand."""
+
+    def __init__(self, supplies: Sequence[tuple[float, int, int, int, int]], k_max: int, m: int):
+        best: dict[tuple[int, int, int, int], float] = {}
+        for cost, ticks, up, down, core in supplies:
+            key = (ticks, min(up, m), min(down, m), min(core, k_max))
+            best[key] = min(cost, best.get(key, math.inf))
+        ks, ms = np.arange(k_max + 1), np.arange(m + 1)
+        self._groups = [
+            (
+                cost,
+                ticks,
+                np.maximum(0, ks - core),
+                np.maximum(0, ms - up),
+                np.maximum(0, ms - down),
+            )
+            for (ticks, up, down, core), cost in sorted(best.items())
+        ]
+        self.k_max, self.m = k_max, m
+        row = np.full((k_max + 1, m + 1, m + 1), np.inf)
+        row[0, 0, 0] = 0.0
+        while True:
+            new = row.copy()
+            for cost, _, k_index, u_index, d_index in self._groups:
+                np.minimum(new, cost + self._shift(row, k_index, u_index, d_index), out=new)
+            if np.array_equal(new, row):
+                break
+            row = new
+        self._rows = [row]
+
+    @staticmethod
+    def _shift(row: np.ndarray, k_index, u_index, d_index) -> np.ndarray:
+        return row.take(k_index, axis=0).take(u_index, axis=1).take(d_index, axis=2)
+
+    def __call__(self, k: int, r: int, u: int, d: int) -> float:
+        """The least cost of ``k`` core events, ``r`` ticks, ``u`` up and ``d`` down."""
+        while len(self._rows) <= r:
+            n, row = len(self._rows), None
+            for cost, ticks, k_index, u_index, d_index in self._groups:
+                moved = cost + self._shift(self._rows[max(0, n - ticks)], k_index, u_index, d_index)
+                row = moved if row is None else np.minimum(row, moved)
+            self._rows.append(row)
+        return float(self._rows[r][min(k, self.k_max), min(u, self.m), min(d, self.m)])
+
+
 def excursion_tables(
     problem: Any, facts: tuple, usable: Sequence[bool], lo: int, hi: int, width: int
 ) -> tuple:
@@ -244,8 +294,8 @@ def excursion_tables(
     what it counts against a rise. A plan either never starts a step in the bottom zone
     (below ``-grid_max + reach``, where ``reach`` is the deepest any usable step's links go
     down) and then every step moves at most its most from above the zone, or it visits the
-    zone, and then its links move the spectrum down into it and back up to the goal range
-    at least: their absolute moves, priced by a cost-to-go table, cover both ways. The
+    zone, and then its links fall at least into it and rise at least from it back to the
+    goal range (:class:`TwoWayCostToGo` prices both needs at once, with the ticks). The
     estimate is the lesser of the two, and likewise at the top (:func:`excursion_estimate`).
     Returns ``(absolute table, ((window table or None, side, edge), ...))``.
     """
@@ -258,14 +308,20 @@ def excursion_tables(
         for delta in step.link_deltas:
             total += delta
             reach_down, reach_up = max(reach_down, -total), max(reach_up, total)
-    absolute = cost_to_go(
-        [
-            (problem.step_cost(s.index), s.ticks, sum(abs(d) for d in s.link_deltas), s.core)
-            for s in live
-        ],
+    key = (
+        tuple(
+            sorted(
+                (problem.step_cost(s.index), s.ticks, s.gain_up, s.gain_down, s.core) for s in live
+            )
+        ),
         len(problem.domain.core),
-        4 * g,
+        2 * g,
     )
+    absolute = _TWO_WAY.get(key)
+    if absolute is None:
+        if len(_TWO_WAY) >= _MAX_TABLES:
+            _TWO_WAY.clear()
+        absolute = _TWO_WAY[key] = TwoWayCostToGo(*key)
     full = problem.move_spans(lo, hi)
     zones = []
     bottom, top = -g + reach_down - 1, g - reach_up + 1
@@ -291,10 +347,10 @@ def excursion_estimate(tables: tuple, k: int, r: int, p: int, goal_lo: int, goal
     absolute, zones = tables
     h = 0.0
     for window, side, edge in zones:
-        if side < 0:
-            bound = absolute(k, r, max(0, p - edge) + goal_lo - edge)
+        if side < 0:  # down to the edge (if above it), then up to the goal range
+            bound = absolute(k, r, max(0, goal_lo - edge), max(0, p - edge))
         else:
-            bound = absolute(k, r, max(0, edge - p) + edge - goal_hi)
+            bound = absolute(k, r, max(0, edge - p), max(0, edge - goal_hi))
         if window is not None:
             bound = min(bound, window(k, r, goal_lo - p, goal_hi - p))
         h = max(h, bound)
