@@ -100,6 +100,7 @@ def bench_pair(template: str, genre: str, args: argparse.Namespace, out: Path) -
             "pair": f"{template}/{genre}",
             "phase": phase.number,
             "storylab_cost": search.cost if search.reached else None,
+            "storylab_optimal": search.stats.optimal,
             "fd_cost": fd.cost / export.cost_scale if fd.solved else None,
             "fd_status": fd.status,
             "storylab_ms": sl_s * 1000,
@@ -341,11 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         rows = [r for t, g in pairs for r in bench_pair(t, g, args, out)]
         foreign = bench_foreign(args, out) if args.foreign else []
-    agree = all(
-        None not in (r["fd_cost"], r["storylab_cost"])
-        and abs(r["storylab_cost"] - r["fd_cost"]) < 1e-9
-        for r in rows
+    both = [r for r in rows if None not in (r["fd_cost"], r["storylab_cost"])]
+    agree = len(both) == len(rows) and all(
+        abs(r["storylab_cost"] - r["fd_cost"]) < 1e-9 for r in both
     )
+    agree_both = all(abs(r["storylab_cost"] - r["fd_cost"]) < 1e-9 for r in both)
+    slow = [r["fd_s"] / (r["storylab_ms"] / 1000) for r in rows if r["fd_s"] > 1.0]
     pp_rows = [r for r in rows if r["pp_cost"] is not None]
     pp_agree = all(abs(r["storylab_cost"] - r["pp_cost"]) < 1e-9 for r in pp_rows)
     fd_ratio = [r["fd_s"] / (r["storylab_ms"] / 1000) for r in rows]
@@ -353,9 +355,20 @@ def main(argv: list[str] | None = None) -> int:
     stories = compose_times(pairs, args.repeat)
     print()
     print(f"phase problems: {len(rows)}; storylab optimal cost == Fast Downward: {agree}")
+    optimal = sum(r["storylab_optimal"] for r in rows)
+    fd_solved = sum(r["fd_cost"] is not None for r in rows)
+    print(
+        f"storylab optimal on {optimal} of {len(rows)}; Fast Downward solved {fd_solved};"
+        f" costs equal on the {len(both)} both solved: {agree_both}"
+    )
     print(f"pyperplan solved {len(pp_rows)} of {len(pp_ratio)} in time; costs agree: {pp_agree}")
     fd_summary = f"median {statistics.median(fd_ratio):,.0f}x, min {min(fd_ratio):,.0f}x"
     print(f"Fast Downward / storylab wall time: {fd_summary} (bar: >= 10x)")
+    if slow:
+        print(
+            f"where Fast Downward needs over 1 s ({len(slow)} problems, timeouts at the limit):"
+            f" min {min(slow):,.0f}x, median {statistics.median(slow):,.0f}x"
+        )
     if pp_ratio:
         pp_summary = f"median {statistics.median(pp_ratio):,.0f}x, min {min(pp_ratio):,.0f}x"
         print(

@@ -216,16 +216,17 @@ class StorylineComposer:
             ranks = rng.permutation(len(problem.steps)).tolist()
             # a beam can drop every way to the goal: then the phase is searched again
             # exactly, within the exact bound (still deterministic)
-            seconds = 0.0
+            seconds, answered = 0.0, memo is not None  # a phase is a hit if every search was
             for kw in (search_kw, exact_kw):
                 if memo is None:
                     search = astar_search(problem, ranks=ranks, **kw)
                 else:
                     search, hit = memo.search_counted(problem, ranks=ranks, **kw)
-                    hits += hit
+                    answered = answered and hit
                 seconds += search.elapsed_s
                 if search.reached or kw == exact_kw:
                     break
+            hits += answered
             phase_seconds.append(seconds)
             costs = {s.ids[i]: s.link_costs[i] for s in problem.steps for i in range(len(s.ids))}
             world, actions_here = _replay(
