@@ -28,7 +28,7 @@ def _run_show(args: argparse.Namespace) -> int:
     if not Path(args.db).is_file():
         raise FileNotFoundError(f"{args.db}: no graph database (build one with 'graph ingest')")
     filters = {"world": args.world, "tag": args.tag, "arc": args.arc, "rating": args.rating}
-    with CharacterGraph(args.db) as graph:
+    with CharacterGraph(args.db, read_only=True) as graph:
         uses = graph.uses(args.character, **filters)
         usage = graph.usage(args.character, **filters)
     if args.json:
