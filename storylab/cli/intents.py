@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storylab.cli._args import bounded_float, bounded_int
-from storylab.cli._output import print_json, print_table
+from storylab.cli._output import print_frames, print_json, print_table
 
 
 def _open(path: str, *, create: bool = False) -> Any:
@@ -24,8 +24,7 @@ def _run_list(args: argparse.Namespace) -> int:
     with _open(args.db) as store:
         frame = store.intents(args.scenario)
     cols = ["id", "scenario", "kind", "status", "attempts", "applied", "effects", "error"]
-    rows = frame[cols].to_dict("records")
-    print_table([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
+    print_frames({"intents": frame[cols]})
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from storylab._data import DataError
 from storylab.cli._args import bounded_int, seed
-from storylab.cli._output import print_json, print_table
+from storylab.cli._output import print_frames, print_json, print_table
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -37,26 +37,20 @@ def _run_run(args: argparse.Namespace) -> int:
     final = run.final
     if not args.all:
         final = final[final.b == "player"]
-    rows = [
-        {"a": r.a, "b": r.b, "axis": r.axis, "value": round(float(r.value), 6)}
-        for r in final.itertuples()
-    ]
-    if args.json:
-        meetings = int((run.relationships.source == "ambient").sum())
-        print_json(
-            {
-                "world": run.world.id,
-                "days": run.days,
-                "seed": run.seed,
-                "final_hash": run.final_hash(),
-                "moves": len(run.events),
-                "meetings": meetings,
-                "final": rows,
-            }
-        )
-    else:
-        print_table(rows)
-        print(f"[{run.world.id}: {run.days} day(s), seed {run.seed}, hash {run.final_hash()}]")
+    print_frames(
+        {"final": final[["a", "b", "axis", "value"]]},
+        as_json=args.json,
+        meta={
+            "world": run.world.id,
+            "days": run.days,
+            "seed": run.seed,
+            "final_hash": run.final_hash(),
+            "moves": len(run.events),
+            "meetings": int((run.relationships.source == "ambient").sum()),
+        },
+        footer=f"[{run.world.id}: {run.days} day(s), seed {run.seed}, hash {run.final_hash()}]",
+        digits=6,
+    )
     return 0
 
 
