@@ -1,6 +1,7 @@
-"""Bounded argument types: a number outside its range is a one-line usage error.
+"""Bounded argument types: a number outside its range is a one-line usage error; and
+:func:`command_group`, a command with subcommands.
 
-Use them as ``type=`` of ``add_argument``; argparse reports the message with the option.
+Use the types as ``type=`` of ``add_argument``; argparse reports the message with the option.
 
 Examples
 --------
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from storylab._data import DataError, Problem
 
-__all__ = ["SEED_MAX", "bounded_float", "bounded_int", "input_file", "seed"]
+__all__ = ["SEED_MAX", "bounded_float", "bounded_int", "command_group", "input_file", "seed"]
 
 #: Largest seed the command line accepts (numpy seeds are non-negative; 2**63 - 1 keeps
 #: every seed a JSON-safe signed 64-bit integer).
@@ -76,3 +77,11 @@ def input_file(path: str | Path) -> Path:
     if not found.is_file():
         raise DataError([Problem(str(path), "", "file not found")])
     return found
+
+
+def command_group(
+    sub: argparse._SubParsersAction, name: str, *, help: str, description: str
+) -> argparse._SubParsersAction:
+    """Add command ``name`` whose subcommands are required; the action to add them to."""
+    group = sub.add_parser(name, help=help, description=description)
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="SUBCOMMAND")

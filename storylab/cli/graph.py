@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from storylab.cli._args import command_group
 from storylab.cli._output import print_frames, print_json, records
 
 
@@ -58,12 +59,12 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the graph commands."""
-    graph = sub.add_parser(
+    gsub = command_group(
+        sub,
         "graph",
         help="build, question and check the character identity graph",
         description="The character identity graph over archives, worlds, programs and intents.",
     )
-    gsub = graph.add_subparsers(dest="graph_command", required=True, metavar="SUBCOMMAND")
     p = gsub.add_parser(
         "ingest",
         help="build or refresh a graph database from files",

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from storylab.cli._args import bounded_float, bounded_int
+from storylab.cli._args import bounded_float, bounded_int, command_group
 from storylab.cli._output import print_frames, print_json, print_table
 
 
@@ -121,12 +121,12 @@ def _run_events(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``intents`` command group."""
-    group = sub.add_parser(
+    cmds = command_group(
+        sub,
         "intents",
         help="persisted intents: list, show, create, run (the supervisor), events",
         description="Intents and their effects stored in a session SQLite file.",
     )
-    cmds = group.add_subparsers(dest="intents_command", required=True, metavar="SUBCOMMAND")
 
     p = cmds.add_parser("list", help="one line per intent", description="List the intents.")
     p.add_argument("db", metavar="DB", help="the SQLite store")

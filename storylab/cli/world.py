@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from storylab._data import DataError
-from storylab.cli._args import bounded_int, seed
+from storylab.cli._args import bounded_int, command_group, seed
 from storylab.cli._output import print_frames, print_json, print_table
 
 
@@ -134,12 +134,12 @@ def _number_or_text(text: str) -> float | str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the world commands."""
-    world = sub.add_parser(
+    wsub = command_group(
+        sub,
         "world",
         help="check, simulate and question world manifests",
         description="World manifests: places, NPCs, schedules, relationships, interactions.",
     )
-    wsub = world.add_subparsers(dest="world_command", required=True, metavar="SUBCOMMAND")
     p = wsub.add_parser(
         "check",
         help="validate worlds and list every problem; exit 1 on any",
@@ -177,12 +177,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_run_why_not)
 
-    playtest = sub.add_parser(
+    psub = command_group(
+        sub,
         "playtest",
         help="replay saved world playtests",
         description="Saved playtests: scripted runs with their expected transcript and diff.",
     )
-    psub = playtest.add_subparsers(dest="playtest_command", required=True, metavar="SUBCOMMAND")
     p = psub.add_parser(
         "run",
         help="replay playtests; print the first differing step of each failure; exit 1 on any",
