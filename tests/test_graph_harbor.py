@@ -119,6 +119,34 @@ def test_the_graph_shares_the_intents_file(played):
         assert len(store.intents()) == 3
 
 
+def test_cli_check_exits_1_on_a_damaged_copy_and_prints_each_problem_with_its_place(
+    tmp_path, capsys
+):
+    """The shipped world with two careless edits: a program hard-codes an NPC id where its
+    scene needs the role, and the two dockworkers share one character."""
+    data = HARBOR.parents[1]
+    world = tmp_path / "worlds" / "harbor-district" / "world.yaml"
+    world.parent.mkdir(parents=True)
+    text = (HARBOR / "world.yaml").read_text()
+    world.write_text(text.replace("character: quiet_dockhand", "character: loud_dockhand"))
+    (tmp_path / "programs").mkdir()
+    for program in (data / "programs").glob("*.program.yaml"):
+        text = program.read_text().replace("roles: {captain: captain}", "roles: {captain: npc_10}")
+        (tmp_path / "programs" / program.name).write_text(text)
+    assert main(["graph", "check", str(tmp_path / "worlds")]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "4 problem(s)"
+    where = f"{world}: programs[tavern_encounter].nodes[0].roles.captain:"
+    assert f"{where} [hardcoded_npc] hard-codes 'npc_10' where the role 'captain'" in lines[3]
+    assert lines[0].startswith(f"{where} [dangling] a names edge refers to ")
+    assert [line.split(" [")[1].split("]")[0] for line in lines[:-1]] == [
+        "dangling",
+        "duplicate_instance",
+        "duplicate_instance",
+        "hardcoded_npc",
+    ]
+
+
 def test_cli_check_exits_0_on_a_consistent_program(capsys):
     program = Path(__file__).resolve().parents[1] / "data" / "programs" / "harbor-talk.program.yaml"
     assert main(["graph", "check", str(program)]) == 0
