@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from storylab._data import DataError
 from storylab.runtime import Env
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.world import WorldSession, load_world, simulate_interaction, vary_world
@@ -57,3 +58,14 @@ def test_a_derived_value_may_read_npc_fields(world):
     axes = {a: spec.default for a, spec in varied.stats.axes.items()}
     assert derive(varied, "captain", {**axes, "tension": 70})["mood"].value == "angry"
     assert derive(varied, "captain", {**axes, "tension": 10})["mood"].value != "angry"
+
+
+def test_world_check_names_a_bad_expression_in_an_interactions_effects(world):
+    good = {"interactions.talk.effects": {"set": {"flags.trusted": "npc.trust >= 20"}}}
+    assert vary_world(world, good).interactions["talk"].effects.set
+    bad = {"interactions.ask_rumors.overrides.captain.effects": {"variables": {"n": "npx.trust"}}}
+    with pytest.raises(DataError) as err:
+        vary_world(world, bad)
+    (problem,) = err.value.problems
+    assert problem.path == "interactions.ask_rumors.overrides.captain.effects.variables.n"
+    assert "an expression (unknown name 'npx'" in problem.expected
