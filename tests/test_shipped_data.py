@@ -31,8 +31,10 @@ def test_validate_and_world_check_exit_0_on_the_shipped_data(capsys):
     assert "error" not in out and out.count(": ok") > 50
 
 
-def test_graph_check_of_the_shipped_worlds_exits_0(capsys):
-    assert main(["graph", "check", str(DATA / "worlds")]) == 0
+@pytest.mark.parametrize("folder", ["worlds", "."])
+def test_graph_check_of_the_shipped_data_exits_0(capsys, folder):
+    """The worlds alone, and all of data/ (archives, programs and worlds: no id defined twice)."""
+    assert main(["graph", "check", str(DATA / folder)]) == 0
     assert capsys.readouterr().out.strip() == "0 problem(s)"
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from storylab._data import DataError
 from storylab.cli._args import bounded_int, command_group, seed
 from storylab.cli._output import print_frames, print_json, print_table
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from storylab._data import DataError
     from storylab.world import load_world
 
     failed = 0
