@@ -29,35 +29,29 @@ def _subparsers(parser: argparse.ArgumentParser, prefix=()):
 COMMANDS = [path for path, _ in _subparsers(build_parser()) if path]
 
 
-def test_help_of_every_command_imports_no_heavy_module():
+def _loaded_after(runs: list[list[str]], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh process has loaded after running each command line."""
     script = (
         "import contextlib, io, json, sys\n"
         "from storylab.cli import main\n"
-        f"commands = {json.dumps([list(c) for c in COMMANDS])}\n"
-        "for argv in [[], *commands]:\n"
+        f"for argv in {json.dumps(runs)}:\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        assert main([*argv, '--help']) == 0, argv\n"
-        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n"
+        "        assert main(argv) == 0, argv\n"
+        f"print(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert json.loads(done.stdout) == []
+    return json.loads(done.stdout)
+
+
+def test_help_of_every_command_imports_no_heavy_module():
+    assert _loaded_after([[*c, "--help"] for c in [(), *COMMANDS]], HEAVY) == []
 
 
 def test_help_and_version_load_no_library_code():
-    script = (
-        "import contextlib, io, json, sys\n"
-        "from storylab.cli import main\n"
-        "for argv in (['--help'], ['compose', '--help'], ['--version']):\n"
-        "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        assert main(argv) == 0, argv\n"
-        f"print(json.dumps([m for m in {list(LIBRARY)!r} if m in sys.modules]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert json.loads(done.stdout) == []
+    runs = [["--help"], ["compose", "--help"], ["--version"]]
+    assert _loaded_after(runs, LIBRARY) == []
 
 
 def test_the_parser_offers_every_urgency_the_composer_knows():
