@@ -205,6 +205,24 @@ class SearchDomain:
         self._ids: dict[tuple, int] = {}
         self._facts: list[tuple] = []
         self._moves: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._spans: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        #: Per (allowed steps, step costs, event bits, goal slots): the interchangeable
+        #: one-off steps' order and the canonical moves per facts id (``PhaseProblem``).
+        self.orders: dict[tuple, tuple[tuple[int, ...], dict]] = {}
+
+    def spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
+        """Per step, the least and the most it moves the primary (in grid steps) from any
+        start in ``lo..hi``, clamping at the ends of the spectrum included (memoised)."""
+        found = self._spans.get((lo, hi))
+        if found is None:
+            g = self.config.grid_max
+            found = self._spans[lo, hi] = tuple(
+                (min(moves), max(moves))
+                for moves in (
+                    [after[q + g] - q for q in range(lo, hi + 1)] for after in self.primary_after
+                )
+            )
+        return found
 
     def intern(self, facts: tuple) -> int:
         """The id of a facts tuple (search states carry ids: small ints hash fast)."""
@@ -478,12 +496,7 @@ class PhaseProblem:
     def move_spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
         """Per step, the least and the most it moves the primary (in grid steps) from any
         start in ``lo..hi``, clamping at the ends of the spectrum included."""
-        g = self._grid_max
-        out = []
-        for after in self.domain.primary_after:
-            moves = [after[q + g] - q for q in range(lo, hi + 1)]
-            out.append((min(moves), max(moves)))
-        return tuple(out)
+        return self.domain.spans(lo, hi)
 
     def _required_bounds(
         self, usable: Sequence[bool], spans: Sequence[tuple[int, int]]
@@ -559,10 +572,16 @@ class PhaseProblem:
         a twin of the same cost that takes the group in order, and exact search stays
         optimal (symmetry reduction, Fox & Long 1999; Pochter, Zohar & Rosenschein 2011).
         """
+        if self._before is None:  # shared by the domain's problems that agree on it
+            key = (self._allowed, self._step_cost, self._bits, tuple(s for s, _ in self._goal))
+            orders = self.domain.orders
+            if key not in orders:
+                if len(orders) >= _MAX_DOMAINS:
+                    orders.clear()
+                orders[key] = (self._interchangeable(), {})
+            self._before, self._canonical = orders[key]
         found = self._canonical.get(fid)
         if found is None:
-            if self._before is None:
-                self._before = self._interchangeable()
             moves = self.domain.moves(fid)
             applicable = {index for index, _ in moves}
             before = self._before
