@@ -13,40 +13,11 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_storyteller_general import GENRE, action, phase
 
 from storylab.storyteller import StorylineComposer, VarietyModel, astar_search, build_actions
 from storylab.storyteller.search_space import PhaseProblem
-from storylab.storyteller.templates import StoryPhase
 from storylab.theory import NarrativeState, WorldState
-
-GENRE = "action"
-
-
-def action(id_, delta, cost, pre=(), eff=(), advance="standard"):
-    return {
-        "id": id_,
-        "category": "conflict",
-        "cost": cost,
-        "core_event": False,
-        "genres": "all",
-        "preconditions": [dict(zip(("key", "op", "value"), p, strict=True)) for p in pre],
-        "effects": [{"key": k, "value": v} for k, v in eff],
-        "narrative_effect": {"primary_delta": delta, "position_advance": advance},
-        "description": f"test action {id_}",
-    }
-
-
-def phase(lo, hi, floor, ceiling):
-    return StoryPhase.model_validate(
-        {
-            "number": 1,
-            "name": "test",
-            "position": {"center": 0.5, "floor": 0.0, "ceiling": 1.0, "validation_band": 0.0},
-            "target_state": {"primary_min": lo, "primary_max": hi},
-            "transition": {"position_floor": floor, "position_ceiling": ceiling},
-            "save_the_cat_beats": ["test"],
-        }
-    )
 
 
 @st.composite
@@ -69,9 +40,7 @@ def beat_library(draw):
         cost = draw(st.sampled_from([1.0, 2.0]))
         for j in range(size):
             flag = f"beat{g}_{j}"
-            actions.append(
-                action(flag, delta, cost, pre=[(flag, "!=", True)], eff=[(flag, True)])
-            )
+            actions.append(action(flag, delta, cost, pre=[(flag, "!=", True)], eff=[(flag, True)]))
     if draw(st.booleans()):
         actions.append(
             action("pursuit", -0.1, 1.0, pre=[("pursued", "!=", True)], eff=[("pursued", True)])
