@@ -154,9 +154,11 @@ def astar_search(
             max_nodes = (problem.config or planning_config()).exact.max_nodes
         limits = (max_iterations, beam_width, max_seconds, max_nodes)
         result, unproven = _astar(problem, limits, ranks, heuristic)
-        if unproven and check_corridor:
+        if unproven is not None and check_corridor:
             free = dataclasses.replace(problem, corridor=False)
-            proof, _ = _astar(free, limits, ranks, free.exact_heuristic, cap=result.cost)
+            proof, _ = _astar(
+                free, limits, ranks, free.free_bound, cap=result.cost, sources=unproven
+            )
             stats = result.stats.model_copy(
                 update={"optimal": proof.stats.stop_reason in ("exhausted", "beam_exhausted")}
             )
@@ -173,10 +175,13 @@ def _astar(
     ranks: Sequence[int] | None,
     estimate: Callable[[SearchState], float],
     cap: float = math.inf,
-) -> tuple[PhaseSearch, bool]:
-    """The search, and whether only the corridor stands between the plan and ``optimal``.
+    sources: dict[SearchState, float] | None = None,
+) -> tuple[PhaseSearch, dict[SearchState, float] | None]:
+    """The search, and, when only the corridor stands between the plan and ``optimal``, the
+    states a cheaper plan leaving the corridor would pass (with their ``g``), else ``None``.
 
-    Nodes with ``f`` at or above ``cap`` (less a rounding margin) are not kept.
+    Nodes with ``f`` at or above ``cap`` (less a rounding margin) are not kept. With
+    ``sources`` the search starts from those states at their ``g`` instead of the start.
     """
     started = time.perf_counter()
     max_iterations, beam_width, max_seconds, max_nodes = limits
@@ -187,10 +192,18 @@ def _astar(
     g_best: dict[SearchState, float] = {start: 0.0}
     parents: dict[SearchState, tuple[SearchState, int]] = {}
     open_heap: list[tuple[float, float, int, int, SearchState]] = []
-    if math.isfinite(h0):
+    if sources is not None:
+        g_best = dict(sources)
+        for state, g in sources.items():
+            h = estimate(state)
+            if g + h < cap - 1e-9:
+                open_heap.append((g + h, h, -1, next(counter), state))
+        heapq.heapify(open_heap)
+    elif math.isfinite(h0):
         open_heap.append((h0, h0, -1, next(counter), start))
     closed: set[SearchState] = set()
-    best_h, best_g, best_state = h0, 0.0, start
+    # the best partial plan is tracked from the start only (a proof from sources needs none)
+    best_h, best_g, best_state = (h0 if sources is None else -math.inf), 0.0, start
     expanded = generated = pruned = cut = 0
     peak = 1
     reason: StopReason = "exhausted"
@@ -206,6 +219,7 @@ def _astar(
     check = problem.corridor and exact  # keep what the optimality check needs
     free = problem.free_bound
     escape = inf  # least g + corridor-free bound over the states the corridor cut
+    cut_off: dict[SearchState, float] = {}  # those states (and dead ends) at their least g
     reopened = False
     deadline = started + max_seconds if max_seconds is not None else inf
     while open_heap:
@@ -237,6 +251,8 @@ def _astar(
             for index, nxt in escapes:
                 cost = g + step_cost[index] + (repeat if index == last else 0.0)
                 escape = min(escape, cost + free(nxt))
+                if cost < cut_off.get(nxt, inf):
+                    cut_off[nxt] = cost
         for index, nxt in moves:
             g2 = g + step_cost[index] + (repeat if index == last else 0.0)
             if g2 >= known(nxt, inf):
@@ -252,6 +268,8 @@ def _astar(
             if h2 == inf or g2 + h2 >= cap - 1e-9:
                 if check and h2 == inf:
                     escape = min(escape, g2 + free(nxt))
+                    if g2 < cut_off.get(nxt, inf):
+                        cut_off[nxt] = g2
                 continue
             g_best[nxt] = g2
             parents[nxt] = (state, index)
@@ -269,15 +287,19 @@ def _astar(
     indices = _path(parents, end)
     cost = g_best[end] if goal is not None else _cost_of(problem, indices)
     optimal = goal is not None and pruned == 0 and not reopened
-    unproven = False
+    unproven = None
     if optimal and problem.corridor:
         if not check:
             optimal = cut == 0
         else:
-            left = (g_best[s] + free(s) for *_, s in open_heap if s not in closed)
-            bound = min(left, default=inf)
+            left = {s: g_best[s] for *_, s in open_heap if s not in closed}
+            bound = min((g + free(s) for s, g in left.items()), default=inf)
             optimal = min(escape, bound) >= cost - 1e-9
-            unproven = not optimal
+            if not optimal:  # where a cheaper plan would leave the explored corridor
+                for s, g in cut_off.items():
+                    if g < left.get(s, inf):
+                        left[s] = g
+                unproven = {s: g for s, g in left.items() if g + free(s) < cost - 1e-9}
     stats = SearchStats(
         expanded=expanded,
         generated=generated,

@@ -708,7 +708,7 @@ class PhaseProblem:
         if h is None:
             if self._free is None:
                 g = self._grid_max
-                self._free = self._relaxation(-g, g)
+                self._free = self._relaxation(-g, g, ends=True)
             h = self._relaxed(state, self._free, self._free_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
@@ -747,7 +747,7 @@ class PhaseProblem:
             h = max(h, self.fact_estimate(state))
         return h
 
-    def _relaxation(self, lo: int, hi: int) -> tuple:
+    def _relaxation(self, lo: int, hi: int, *, ends: bool = False) -> tuple:
         """(up table, down table, required-event bounds, bounded tables) over the steps
         usable from the start, every step's move bounded over the starts ``lo..hi``.
 
@@ -757,6 +757,8 @@ class PhaseProblem:
         ``lo..hi``, so along any plan from it the sum of these supplies is at least the net
         move the plan makes: both tables stay admissible, and a state already in the goal
         range is priced too (the cheap steps that would move it out must be paid back).
+        With ``ends`` (the corridor-free bound) and a range reaching -1 or +1, it adds the
+        excursion bounds of :func:`~storylab.storyteller.bounded_relaxation.excursion_tables`.
         """
         facts = self.domain.facts(self.initial[0])
         usable = [
@@ -772,14 +774,14 @@ class PhaseProblem:
         down = cost_to_go(
             [(cost[s.index], s.ticks, -spans[s.index][0], s.core) for s in live], k, d, d
         )
-        bounded = ends = None
+        bounded = excursions = None
         if not self.facts_only:
             # items are added one kind after another, so a partial sum may pass the net moves
             # asked for on the way: the table tracks twice the spectrum's width each way
             bounded = bounded_table(self, facts, usable, spans, 2 * d)
-            if lo == -self._grid_max or hi == self._grid_max:
-                ends = excursion_tables(self, facts, usable, lo, hi, 2 * d)
-        return up, down, self._required_bounds(usable, spans), bounded, ends
+            if ends and (lo == -self._grid_max or hi == self._grid_max):
+                excursions = excursion_tables(self, facts, usable, lo, hi, 2 * d)
+        return up, down, self._required_bounds(usable, spans), bounded, excursions
 
     def _relaxed(self, state: SearchState, relaxation: tuple, memo: dict) -> float:
         """The estimate of :meth:`_relaxation`'s tables for ``state`` (memoised in ``memo``)."""
