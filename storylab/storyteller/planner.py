@@ -17,10 +17,13 @@ corridor, a proof that no plan leaving it is cheaper. The proof first keeps, for
 state the corridor cut and every state still open at the end, ``g`` plus a corridor-free
 admissible bound (``PhaseProblem.free_bound``): any cheaper plan leaves the explored region
 through such a state and costs at least that much, so if the least of them reaches the
-plan's cost, it is optimal. Otherwise exact A* searches again without the corridor, keeping
-only nodes with ``f`` below the plan's cost: if that finds no plan, the corridor cost
-nothing (``check_corridor=False`` skips this second search and flags the result not
-optimal instead).
+plan's cost, it is optimal. Otherwise exact A* searches again without the corridor, with
+the corridor-free bound as its estimate, keeping only nodes with ``f`` below the plan's
+cost: if that finds no plan, the corridor cost nothing (``check_corridor=False`` skips this
+second search and flags the result not optimal instead). Exact search also takes
+interchangeable one-off steps in one order (``PhaseProblem.canonical_moves``) and applies
+pathmax (a child's estimate is at least its parent's less the step's cost); neither changes
+the least cost from a state it keeps.
 """
 
 from __future__ import annotations
@@ -154,11 +157,9 @@ def astar_search(
             max_nodes = (problem.config or planning_config()).exact.max_nodes
         limits = (max_iterations, beam_width, max_seconds, max_nodes)
         result, unproven = _astar(problem, limits, ranks, heuristic)
-        if unproven is not None and check_corridor:
+        if unproven and check_corridor:
             free = dataclasses.replace(problem, corridor=False)
-            proof, _ = _astar(
-                free, limits, ranks, free.free_bound, cap=result.cost, sources=unproven
-            )
+            proof, _ = _astar(free, limits, ranks, free.free_bound, cap=result.cost)
             stats = result.stats.model_copy(
                 update={"optimal": proof.stats.stop_reason in ("exhausted", "beam_exhausted")}
             )
@@ -175,13 +176,10 @@ def _astar(
     ranks: Sequence[int] | None,
     estimate: Callable[[SearchState], float],
     cap: float = math.inf,
-    sources: dict[SearchState, float] | None = None,
-) -> tuple[PhaseSearch, dict[SearchState, float] | None]:
-    """The search, and, when only the corridor stands between the plan and ``optimal``, the
-    states a cheaper plan leaving the corridor would pass (with their ``g``), else ``None``.
+) -> tuple[PhaseSearch, bool]:
+    """The search, and whether only the corridor stands between the plan and ``optimal``.
 
-    Nodes with ``f`` at or above ``cap`` (less a rounding margin) are not kept. With
-    ``sources`` the search starts from those states at their ``g`` instead of the start.
+    Nodes with ``f`` at or above ``cap`` (less a rounding margin) are not kept.
     """
     started = time.perf_counter()
     max_iterations, beam_width, max_seconds, max_nodes = limits
@@ -192,18 +190,10 @@ def _astar(
     g_best: dict[SearchState, float] = {start: 0.0}
     parents: dict[SearchState, tuple[SearchState, int]] = {}
     open_heap: list[tuple[float, float, int, int, SearchState]] = []
-    if sources is not None:
-        g_best = dict(sources)
-        for state, g in sources.items():
-            h = estimate(state)
-            if g + h < cap - 1e-9:
-                open_heap.append((g + h, h, -1, next(counter), state))
-        heapq.heapify(open_heap)
-    elif math.isfinite(h0):
+    if math.isfinite(h0):
         open_heap.append((h0, h0, -1, next(counter), start))
     closed: set[SearchState] = set()
-    # the best partial plan is tracked from the start only (a proof from sources needs none)
-    best_h, best_g, best_state = (h0 if sources is None else -math.inf), 0.0, start
+    best_h, best_g, best_state = h0, 0.0, start
     expanded = generated = pruned = cut = 0
     peak = 1
     reason: StopReason = "exhausted"
@@ -219,7 +209,6 @@ def _astar(
     check = problem.corridor and exact  # keep what the optimality check needs
     free = problem.free_bound
     escape = inf  # least g + corridor-free bound over the states the corridor cut
-    cut_off: dict[SearchState, float] = {}  # those states (and dead ends) at their least g
     reopened = False
     deadline = started + max_seconds if max_seconds is not None else inf
     while open_heap:
@@ -251,8 +240,6 @@ def _astar(
             for index, nxt in escapes:
                 cost = g + step_cost[index] + (repeat if index == last else 0.0)
                 escape = min(escape, cost + free(nxt))
-                if cost < cut_off.get(nxt, inf):
-                    cut_off[nxt] = cost
         for index, nxt in moves:
             g2 = g + step_cost[index] + (repeat if index == last else 0.0)
             if g2 >= known(nxt, inf):
@@ -268,8 +255,6 @@ def _astar(
             if h2 == inf or g2 + h2 >= cap - 1e-9:
                 if check and h2 == inf:
                     escape = min(escape, g2 + free(nxt))
-                    if g2 < cut_off.get(nxt, inf):
-                        cut_off[nxt] = g2
                 continue
             g_best[nxt] = g2
             parents[nxt] = (state, index)
@@ -287,19 +272,15 @@ def _astar(
     indices = _path(parents, end)
     cost = g_best[end] if goal is not None else _cost_of(problem, indices)
     optimal = goal is not None and pruned == 0 and not reopened
-    unproven = None
+    unproven = False
     if optimal and problem.corridor:
         if not check:
             optimal = cut == 0
         else:
-            left = {s: g_best[s] for *_, s in open_heap if s not in closed}
-            bound = min((g + free(s) for s, g in left.items()), default=inf)
+            left = (g_best[s] + free(s) for *_, s in open_heap if s not in closed)
+            bound = min(left, default=inf)
             optimal = min(escape, bound) >= cost - 1e-9
-            if not optimal:  # where a cheaper plan would leave the explored corridor
-                for s, g in cut_off.items():
-                    if g < left.get(s, inf):
-                        left[s] = g
-                unproven = {s: g for s, g in left.items() if g + free(s) < cost - 1e-9}
+            unproven = not optimal
     stats = SearchStats(
         expanded=expanded,
         generated=generated,
