@@ -62,7 +62,7 @@ _ARC_ORDER = bank.ARC_ORDER
 _REASONS = ("flat", "noise", "weak", "ambiguous")
 #: Default ``min_confidence`` and ``max_noise``: chosen on the generator (``docs/arcs.md``).
 MIN_CONFIDENCE = 0.49
-MAX_NOISE = 0.89
+MAX_NOISE = 0.87
 
 
 class ClassifierSettings(Frozen):
@@ -339,11 +339,14 @@ def _inputs(
     raw_norm: NDArray[np.float64],
     product: NDArray[np.float64],
     family: NDArray[np.float64],
-    grid: int,
+    slope_family: NDArray[np.float64],
+    ops: bank.Operators,
 ) -> NDArray[np.float64]:
-    """The network's inputs from :func:`_prepare`'s product (smoothing, then the canon)."""
-    canon = product[:, grid:] / raw_norm[:, None]
-    return model_inputs(raw_c, raw_norm, product[:, :grid], canon, family)
+    """The network's inputs from :func:`_prepare`'s product (smoothing, then the canon) and
+    :func:`_template_scores`."""
+    grid = ops.kernel.shape[1]
+    smooth, raw = product[:, :grid], product[:, grid:]
+    return model_inputs(raw_c, raw_norm, ops.inverse_steps, smooth, raw, family, slope_family)
 
 
 def _network_inputs(
@@ -354,8 +357,8 @@ def _network_inputs(
     x = _positions(m.shape[1], positions, "positions")
     s = s.model_copy(update={"method": "trained"})
     ops, _, raw_c, raw_norm, _, product, _ = _prepare(m, x, s)
-    family = _template_scores(product[:, : s.grid], ops)[0]
-    return _inputs(raw_c, raw_norm, product, family, s.grid)
+    family, _, slope_family = _template_scores(product[:, : s.grid], ops, slopes=True)
+    return _inputs(raw_c, raw_norm, product, family, slope_family, ops)
 
 
 def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSettings) -> _Core:
@@ -365,11 +368,11 @@ def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSett
     x = _positions(n, positions, "positions")
     ops, _, raw_c, raw_norm, flat, product, peak = _prepare(m, x, s)
     smooth = product[:, : s.grid]
-    family, penalised = _template_scores(smooth, ops)
+    family, penalised, slope_family = _template_scores(smooth, ops, slopes=model is not None)
     if model is None:
         scores, noise = family, np.zeros(len(m))
     else:
-        p = model.probabilities(_inputs(raw_c, raw_norm, product, family, s.grid))
+        p = model.probabilities(_inputs(raw_c, raw_norm, product, family, slope_family, ops))
         noise = p[:, 6]
         scores = p[:, :6] / np.maximum(1.0 - noise, 1e-300)[:, None]  # given some arc
     order = np.argsort(-scores, axis=1, kind="stable")
@@ -521,15 +524,27 @@ def classify_arcs(
 
 
 def _template_scores(
-    smooth: NDArray[np.float64], ops: bank.Operators
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each arc's template score (B x 6) and every template's penalised correlation (M x B)."""
+    smooth: NDArray[np.float64], ops: bank.Operators, slopes: bool = False
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
+    """Each arc's template score (B x 6), every template's penalised correlation (M x B) and,
+    with ``slopes``, each arc's best warp by the correlation of the smoothed curve's steps
+    with the smoothed templates' steps, less the warp prior (B x 6; else ``None``)."""
     # templates x trajectories layout: the per-arc reductions run over contiguous rows
     centred = (smooth - smooth.mean(axis=1, keepdims=True)).T
     norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
-    penalised = ops.templates @ (centred / np.where(norm > 0.0, norm, 1.0))  # M x B
-    penalised -= ops.penalty[:, None]
-    return np.maximum.reduceat(penalised, ops.starts, axis=0).T, penalised
+    if not slopes:
+        penalised = ops.templates @ (centred / np.where(norm > 0.0, norm, 1.0))  # M x B
+        penalised -= ops.penalty[:, None]
+        return np.maximum.reduceat(penalised, ops.starts, axis=0).T, penalised, None
+    steps = np.diff(centred, axis=0)
+    step_norm = np.sqrt(np.einsum("ij,ij->j", steps, steps))
+    both = ops.with_slopes @ centred  # 2M x B
+    m = len(ops.penalty)
+    both[:m] /= np.where(norm > 0.0, norm, 1.0)
+    both[m:] /= np.where(step_norm > 0.0, step_norm, 1.0)
+    both -= ops.both_penalty[:, None]
+    best = np.maximum.reduceat(both, ops.both_starts, axis=0).T
+    return best[:, :6], both[:m], best[:, 6:]
 
 
 def _fitted(
