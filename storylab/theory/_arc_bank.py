@@ -143,10 +143,10 @@ class Operators:
     # their whitened increments (:func:`increment_columns`)
     inverse_steps: NDArray[np.float64]  # n - 1: one over each step between positions
     templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
-    # 2M x grid: ``templates``, then rows whose product with a smoothed curve is the product
-    # of its steps with the smoothed templates' steps (those at unit norm)
-    with_slopes: NDArray[np.float64]
-    both_penalty: NDArray[np.float64]  # 2M: ``penalty`` twice, laid out like ``with_slopes``
+    # 2M x grid, single precision: ``templates``, then rows whose product with a smoothed
+    # curve is the product of its steps with the smoothed templates' steps (at unit norm)
+    with_slopes: NDArray[np.float32]
+    both_penalty: NDArray[np.float32]  # 2M: ``penalty`` twice, laid out like ``with_slopes``
     both_starts: NDArray[np.intp]  # 12: ``starts``, then the same in the second half
     penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
     member_penalty: NDArray[np.float64]  # the same, laid out like ``members``
@@ -260,10 +260,10 @@ def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
         inverse_steps=inverse,
         templates=templates,
         with_slopes=np.concatenate(  # D' (D t / |D t|): its product with c is (D c)'(D t) / |D t|
-            [templates, -np.diff(steps, axis=1, prepend=0.0, append=0.0)]
+            [templates, -np.diff(steps, axis=1, prepend=0.0, append=0.0)], dtype=np.float32
         ),
         penalty=penalty,
-        both_penalty=np.tile(penalty, 2),
+        both_penalty=np.tile(penalty, 2).astype(np.float32),
         both_starts=np.concatenate([starts, starts + len(bank)]),
         member_penalty=penalty[members],
         starts=starts,

@@ -167,9 +167,14 @@ def model_inputs(
     grid = smooth - smooth.mean(axis=1, keepdims=True)
     scale = np.sqrt(np.einsum("ij,ij->i", grid, grid))[:, None]
     grid *= np.sqrt(smooth.shape[1]) / np.where(scale > 0.0, scale, 1.0)
-    steps = np.diff(centred, axis=1)
-    steps *= np.sqrt(inverse)
-    walk = np.einsum("ij,ij->i", steps, steps)  # squared increments over their steps
+    if np.ptp(inverse) <= 1e-9 * inverse[0]:  # even steps: from the lag products, no copy
+        lag = np.einsum("ij,ij->i", centred[:, 1:], centred[:, :-1])
+        walk = 2.0 * norm**2 - centred[:, 0] ** 2 - centred[:, -1] ** 2 - 2.0 * lag
+        walk *= inverse[0]
+    else:
+        steps = np.diff(centred, axis=1)
+        steps *= np.sqrt(inverse)
+        walk = np.einsum("ij,ij->i", steps, steps)  # squared increments over their steps
     rough = walk / ((n - 1) * 2.0 * norm**2)  # the von Neumann ratio when evenly spaced
     root = np.sqrt(walk)
     out = np.empty((len(centred), grid.shape[1] + 4 * k + 2))
