@@ -588,8 +588,9 @@ def test_the_classifier_returns_a_fit_or_a_value_error(values, scale, with_posit
 def test_the_classifier_ignores_units(values, scale, offset):
     CASES["classifier units"] += 1
     plain = _classify(values, 1.0, False)
-    if plain is None or plain.reason == "flat" or np.ptp(values) < 1e-3 * max(map(abs, values)):
-        return  # refused, flat, or too little spread for the offset to stay exact
+    spread = np.ptp(values)
+    if plain is None or plain.reason == "flat" or spread < max(1e-6, 1e-3 * np.abs(values).max()):
+        return  # refused, flat, or a spread that 1e-300 or an offset would round away
     fit = _classify([v + offset * np.ptp(values) for v in values], scale, False)
     by_arc = {m.arc: m.score for m in plain.matches}
     assert all(m.score == pytest.approx(by_arc[m.arc], abs=1e-6) for m in fit.matches)
