@@ -423,11 +423,8 @@ def classify_arc(
     ops, scores, order = core.ops, core.scores[0], core.order[0]
     code, strength = int(core.reason[0]), float(core.strength[0])
     scale = None if positions is None else np.asarray(positions, dtype=float)[[0, -1]]
-    correlation = (core.penalised[:, 0] + ops.penalty).tolist()  # each arc's best warp
-    chosen = [
-        a + max(range(b - a), key=correlation[a:b].__getitem__)
-        for a, b in zip(ops.starts.tolist(), ops.stops.tolist(), strict=True)
-    ]
+    correlation = (core.penalised[:, 0] + ops.penalty)[ops.members]  # 6 x widest family
+    chosen = ops.members[_SIX, correlation.argmax(axis=1)].tolist()  # each arc's best warp
     matches = tuple(
         ArcMatch(
             _ARC_ORDER[i],
