@@ -302,6 +302,7 @@ class _Core(NamedTuple):
 
     scores: NDArray[np.float64]  # B x 6, the ranking scores
     order: NDArray[np.intp]  # B x 6, arcs best first
+    top: NDArray[np.float64]  # B x 2, the two best scores
     penalised: NDArray[np.float64]  # M x B, template correlations less the warp prior
     best_template: NDArray[np.intp]  # B, the best-ranked arc's fitted warp
     strength: NDArray[np.float64]  # B
@@ -379,10 +380,10 @@ def _core(m: NDArray[np.float64], positions: ArrayLike | None, s: ClassifierSett
     best_template = _fitted(penalised, order[:, 0], ops)
     r = _raw_correlation(raw_c, best_template, ops) / raw_norm
     strength = np.where(flat, 0.0, _strength(r, n))
-    top = np.take_along_axis(scores, order[:, :2], axis=1)
+    top = scores[np.arange(len(scores))[:, None], order[:, :2]]
     reason = _decide(top, strength, flat, None if model is None else noise, s)
     return _Core(
-        scores, order, penalised, best_template, strength, reason, noise, smooth * peak, ops
+        scores, order, top, penalised, best_template, strength, reason, noise, smooth * peak, ops
     )
 
 
@@ -498,7 +499,7 @@ def classify_arcs(
     if m.ndim != 2 or m.shape[0] == 0:
         raise ValueError(f"matrix: a non-empty 2-D array (trajectories x points), got {m.shape}")
     core = _core(m, positions, s)
-    top = np.take_along_axis(core.scores, core.order[:, :2], axis=1)
+    top = core.top
     turns = core.ops.turn_matrix[core.best_template]
     if positions is not None:
         p = np.asarray(positions, dtype=float)
