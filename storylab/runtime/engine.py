@@ -189,6 +189,8 @@ class NarrativeEngine(StepLoop):
             comp = NarrativeStateComponent()
         elif comp.paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
+        else:
+            self._require_registered(comp, npc)  # the programs it would resume
         run = WorkingSet(session, npc, comp, explain)
         saved: tuple = run.begin(session, npc, explain)  # type: ignore[assignment]
         try:
@@ -216,7 +218,9 @@ class NarrativeEngine(StepLoop):
         comp = session.components.get(npc)
         if comp is None or comp.program is None or comp.paused:
             comp = self._active(session, npc)  # raises
-        cp = self._programs[comp.program]  # type: ignore[index]
+        cp = self._programs.get(comp.program)  # type: ignore[arg-type]
+        if cp is None:
+            self._require_registered(comp, npc)  # raises
         run = comp.scratch
         at = run.at if run is not None else None  # where the last step stopped
         if at is not None and at[0] is cp and at[1].id is comp.node:
@@ -283,6 +287,7 @@ class NarrativeEngine(StepLoop):
         without running on: the next :meth:`step` goes on from the call node's edges.
         """
         comp = self._active(session, npc, allow_paused=True)
+        self._require_registered(comp, npc)
         ended = (comp.program,) if comp.program else ()
         if stack:
             ended += tuple(frame[0] for frame in reversed(comp.stack))
@@ -362,6 +367,19 @@ class NarrativeEngine(StepLoop):
         if comp.paused and not allow_paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
         return comp
+
+    def _require_registered(self, comp: NarrativeStateComponent, npc: str) -> None:
+        """Refuse (``unknown_program``) a component whose active or suspended programs are
+        not all registered with this engine: it could not play or resume them."""
+        for program in (comp.program, *(frame[0] for frame in comp.stack)):
+            if program is not None and program not in self._programs:
+                raise StepError(
+                    f"{npc} is inside program {program!r}, which is not registered; "
+                    f"registered: {', '.join(self.program_ids)}",
+                    "unknown_program",
+                    npc=npc,
+                    program=program,
+                )
 
     def _require_callees(self, cp: CompiledProgram) -> None:
         """Refuse to start ``cp`` when it, or a program it calls (however deep), calls a
