@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from storylab._data import UnknownNameError
@@ -46,6 +47,7 @@ from storylab.runtime.compiled import (
     CompiledProgram,
     compile_program,
 )
+from storylab.runtime.document import compile_document
 from storylab.runtime.expressions import EvaluationError
 from storylab.runtime.loop import StepLoop, evaluation_error
 from storylab.runtime.persistence import MigrationReport, load_session, save_session
@@ -73,8 +75,8 @@ class NarrativeEngine(StepLoop):
 
     Parameters
     ----------
-    programs : iterable of NarrativeProgram
-        Programs to register (see :meth:`add_program`).
+    programs : iterable of NarrativeProgram or mapping
+        Programs to register, as models or as program data (see :meth:`add_program`).
     blocks : BlockLibrary, optional
         The action-block library (the packaged one by default).
     provider : GenerationProvider, optional
@@ -95,7 +97,7 @@ class NarrativeEngine(StepLoop):
 
     def __init__(
         self,
-        programs: Iterable[NarrativeProgram] = (),
+        programs: Iterable[NarrativeProgram | Mapping[str, Any]] = (),
         *,
         blocks: BlockLibrary | None = None,
         provider: GenerationProvider | None = None,
@@ -120,8 +122,16 @@ class NarrativeEngine(StepLoop):
             self.add_program(program)
 
     # -- registry -----------------------------------------------------------------------
-    def add_program(self, program: NarrativeProgram) -> CompiledProgram:
+    def add_program(
+        self, program: NarrativeProgram | Mapping[str, Any], source: str | Path = "<program>"
+    ) -> CompiledProgram:
         """Check, compile and register ``program`` (replacing an earlier version).
+
+        ``program`` is a model, or program data as read from YAML or JSON (``source``
+        labels its schema problems), which is validated and checked exactly as
+        :func:`~storylab.runtime.program.parse_program` and
+        :func:`~storylab.runtime.check.check_program` would, and compiled without building
+        the models when it can be (:func:`~storylab.runtime.document.compile_document`).
 
         Raises
         ------
@@ -130,11 +140,14 @@ class NarrativeEngine(StepLoop):
         UnknownNameError
             When it names an action block the library lacks.
         """
-        with collection_paused():
-            compiled = compile_program(program)
+        if isinstance(program, NarrativeProgram):
+            with collection_paused():
+                compiled = compile_program(program)
+        else:
+            compiled = compile_document(program, source)
         for block in sorted(compiled.blocks):
             self.blocks.block(block)
-        self._programs[program.id] = compiled
+        self._programs[compiled.id] = compiled
         return compiled
 
     def program(self, program_id: str) -> NarrativeProgram:

@@ -176,11 +176,11 @@ class _Migration:
         """Where a saved node id lives now (``None`` when it is gone)."""
         if node in self.cp.nodes:
             return node
-        return self.cp.source.renames.nodes.get(node)
+        return self.cp.node_renames.get(node)
 
     def variables(self) -> None:
         saved = self.comp.variables.get(self.cp.id, {})
-        renames, now = self.cp.source.renames.variables, {}
+        renames, now = self.cp.variable_renames, {}
         for name, value in saved.items():
             if name in self.cp.defaults:
                 now[name] = value
