@@ -609,11 +609,13 @@ class CompiledProgram:
         counted: frozenset[str],
     ) -> None:
         self.id, self.version = top["id"], top.get("version", 1)
-        self.counted = tuple(sorted(counted))  # nodes whose visit counts expressions read
         self.entry, self.defaults = top["entry"], dict(top.get("variables") or {})
         self.node_renames = dict(renames.get("nodes") or {})
         self.variable_renames = dict(renames.get("variables") or {})
         self.nodes = nodes = {n.id: n for n in map(compile_node, program_nodes)}
+        # nodes whose visit counts expressions read, as the very id strings the visit
+        # counts are keyed by (a save looks them up; the same object compares fastest)
+        self.counted = tuple(sorted(nodes[n].id for n in counted))
         outgoing: dict[str, list] = {n: [] for n in nodes}
         for i, (edge_id, start, end, conditions, effects) in enumerate(program_edges):
             cond = _all(conditions)[0] if conditions else None

@@ -86,8 +86,13 @@ def save_session(
         # the rest holds text, flags and what the engine counts or times (finite: world
         # time only moves by finite amounts)
         for key in ("variables", "stack", "wait_until"):
-            _require_numbers(comp[key], f"components.{npc}.{key}")
-    return orjson.dumps(data).decode()
+            if comp[key]:  # empty, none or zero: nothing to check
+                _require_numbers(comp[key], f"components.{npc}.{key}")
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits: say where
+        require_json_numbers(data, "")
+        raise ValueError(f"cannot save: {exc}") from None
 
 
 _FACT_KEYS = (
@@ -100,12 +105,14 @@ _FACT_KEYS = (
     "world_time",
     "pending",
 )
-_PLAIN = frozenset({str, bool, type(None)})
+_PLAIN = frozenset({str, bool, int, type(None)})
 
 
 def _require_numbers(value: Any, where: str) -> None:
-    """:func:`require_json_numbers`, with a fast path for tables without numbers and
-    tables of tables (the common case)."""
+    """:func:`require_json_numbers` for the numbers orjson would write wrongly (NaN and
+    infinities, which it writes as ``null``; it refuses integers beyond 64 bits, and
+    :func:`save_session` then names where), with a fast path for tables without floats
+    and tables of tables (the common case)."""
     if value.__class__ is dict:
         kinds = set(map(type, value.values()))
         if kinds <= _PLAIN:
@@ -268,13 +275,18 @@ def _migrate(
     engine: NarrativeEngine, npc: str, comp: NarrativeStateComponent
 ) -> list[MigrationNote]:
     notes: list[MigrationNote] = []
-    active = {f[0] for f in comp.stack} | ({comp.program} if comp.program else set())
-    known = engine._programs
-    for program in sorted(set(comp.versions) | active):
-        if program not in known and program not in active:
-            continue  # a finished program this engine does not load: keep its data as is
-        cp = engine.compiled(program)
-        saved = comp.versions.get(program)
+    active = {f[0] for f in comp.stack}
+    if comp.program:
+        active.add(comp.program)
+    known, versions = engine._programs, comp.versions
+    programs = versions.keys() | active
+    for program in sorted(programs) if len(programs) > 1 else programs:
+        cp = known.get(program)
+        if cp is None:
+            if program not in active:
+                continue  # a finished program this engine does not load: keep its data as is
+            cp = engine.compiled(program)  # raises: the save needs it
+        saved = versions.get(program)
         if saved == cp.version and _positions_hold(cp, comp):
             continue
         m = _Migration(npc, cp, comp)
