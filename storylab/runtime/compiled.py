@@ -37,6 +37,7 @@ __all__ = [
     "UndoLog",
     "compile_node",
     "compile_program",
+    "edges_of",
 ]
 
 DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT, SUB = range(10)
@@ -334,6 +335,12 @@ _SHARED_EFFECTS: dict[str, CEffects] = {}
 def _all(
     conditions: list[str] | tuple[()],
 ) -> tuple[Callable[[Env], bool] | None, tuple[Expression, ...]]:
+    if len(conditions) == 1:  # the common case: shared, as its expression is
+        found = _SINGLE.get(conditions[0])
+        if found is None:
+            expr = compile_expression(conditions[0])
+            found = _SINGLE[conditions[0]] = (expr.evaluate, (expr,))
+        return found
     exprs = tuple(compile_expression(c) for c in conditions)
     if not exprs:
         return None, exprs
@@ -341,6 +348,9 @@ def _all(
         return exprs[0].evaluate, exprs
     fns = tuple(e.evaluate for e in exprs)
     return (lambda env: all(f(env) for f in fns)), exprs
+
+
+_SINGLE: dict[str, tuple[Callable[[Env], bool], tuple[Expression]]] = {}
 
 
 def _shared_offer(choice_id: str, text: str) -> ChoiceOffer:
@@ -536,6 +546,14 @@ _FILL: dict[str, Callable[[CNode, dict[str, Any]], None]] = {
 }
 
 
+def edges_of(node: CNode) -> tuple:
+    """Every edge out of a compiled node as ``(condition, effects, target, how)``, its one
+    plain edge (kept as ``next``) included."""
+    if node.next is not None:
+        return ((None, None, node.next, node.next_via),)
+    return node.edges
+
+
 def compile_node(node: Any) -> CNode:
     """The compiled form of one node, a model or checked document data (edges are linked
     by :class:`CompiledProgram`)."""
@@ -552,8 +570,9 @@ class CompiledProgram:
         data, see :func:`~storylab.runtime.document.compile_document`).
     nodes : dict
         Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
-        ``(condition or None, effects or None, target node, how)`` in file order, and a
-        node with one plain edge (no condition, no effects) links its target as ``next``.
+        ``(condition or None, effects or None, target node, how)`` in file order, except
+        that a node with one plain edge (no condition, no effects) links its target as
+        ``next`` (and ``next_via``) instead, with no ``edges`` (see :func:`edges_of`).
     handlers, blocks, callees : frozenset
         External handlers, action-block ids and called programs the program names.
     counted : tuple of str
@@ -624,9 +643,10 @@ class CompiledProgram:
             outgoing[start].append((cond, fx, nodes[end], via))
         for node_id, edges in outgoing.items():
             node = nodes[node_id]
-            node.edges = tuple(edges)
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
                 node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
+            else:
+                node.edges = tuple(edges)
             for choice in node.choices or ():
                 choice.target = nodes[choice.to] if choice.to is not None else None
         compiled = nodes.values()

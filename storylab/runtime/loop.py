@@ -140,6 +140,8 @@ class StepLoop:
 
     def _route(self, run: WorkingSet, node: CNode) -> tuple[CNode | None, str]:
         """The first edge out of ``node`` whose condition holds (its effects applied)."""
+        if node.next is not None:  # one plain edge
+            return node.next, node.next_via  # type: ignore[return-value]
         env = run.env
         for cond, effects, target, via in node.edges:
             if cond is None or cond(env):
