@@ -601,28 +601,34 @@ class CompiledProgram:
         self._source, self._document = program, None
         edges = ((e.id, e.from_, e.to, e.conditions, e.effects) for e in program.edges)
         renames = program.renames
-        self._build(program.__dict__, program.nodes, edges, renames.__dict__, counted)
+        nodes = list(map(compile_node, program.nodes))
+        self._build(program.__dict__, nodes, edges, renames.__dict__, counted)
 
     @classmethod
     def from_document(
-        cls, data: dict[str, Any], counted: frozenset[str], document: tuple[bytes, str]
+        cls,
+        data: dict[str, Any],
+        nodes: list[CNode],
+        counted: frozenset[str],
+        document: tuple[bytes, str],
     ) -> CompiledProgram:
-        """Compile checked document data (what :func:`~storylab.runtime.document.
-        compile_document` accepts); ``document`` is its JSON text and source label, from
-        which :attr:`source` is made when first read."""
+        """Finish compiling checked document data (what :func:`~storylab.runtime.document.
+        compile_document` accepts) whose ``nodes`` are compiled (:func:`compile_node`);
+        ``document`` is its JSON text and source label, from which :attr:`source` is made
+        when first read."""
         self = cls.__new__(cls)
         self._source, self._document = None, document
         edges = (
             (e.get("id"), e["from"], e["to"], e.get("conditions") or (), e.get("effects"))
             for e in data.get("edges") or ()
         )
-        self._build(data, data["nodes"], edges, data.get("renames") or {}, counted)
+        self._build(data, nodes, edges, data.get("renames") or {}, counted)
         return self
 
     def _build(
         self,
         top: dict[str, Any],
-        program_nodes: Iterable[Any],
+        compiled_nodes: list[CNode],
         program_edges: Iterable[tuple],
         renames: dict[str, Any],
         counted: frozenset[str],
@@ -631,7 +637,7 @@ class CompiledProgram:
         self.entry, self.defaults = top["entry"], dict(top.get("variables") or {})
         self.node_renames = dict(renames.get("nodes") or {})
         self.variable_renames = dict(renames.get("variables") or {})
-        self.nodes = nodes = {n.id: n for n in map(compile_node, program_nodes)}
+        self.nodes = nodes = {n.id: n for n in compiled_nodes}
         # nodes whose visit counts expressions read, as the very id strings the visit
         # counts are keyed by (a save looks them up; the same object compares fastest)
         self.counted = tuple(sorted(nodes[n].id for n in counted))

@@ -24,7 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from storylab.runtime._bulk import collection_paused
-from storylab.runtime.compiled import CompiledProgram, compile_program
+from storylab.runtime.compiled import CNode, CompiledProgram, compile_node, compile_program
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import ActionBlockNode, parse_program
 from storylab.runtime.templates import compile_template
@@ -37,6 +37,7 @@ class _Slow(Exception):
 
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]*").fullmatch
+_IDS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]*(?: [A-Za-z0-9_][A-Za-z0-9_.:\-]*)*").fullmatch
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").fullmatch
 _W = r"[A-Za-z_][A-Za-z0-9_]*"
 _TARGET = re.compile(rf"rel\.{_W}\.{_W}|(flags|inv|arc|quest|var)\.{_W}").fullmatch
@@ -125,7 +126,10 @@ class _Reader:
         self.counted: set[str] = set()
         self.ids: set[str] = set()
         self.parsed: tuple[set[str], set[str]] = (set(), set())  # expressions, templates
-        self.names: set[str] = set()  # choice ids seen to match the pattern (they recur)
+        self.names: set[str] = set()
+        self.compiled: list[
+            CNode
+        ] = []  # the nodes compiled so far  # choice ids seen to match the pattern (they recur)
         self.data = data
 
     def expression(self, text: Any, template: bool = False) -> None:
@@ -203,12 +207,14 @@ class _Reader:
     def nodes(self) -> None:
         nodes = self.data["nodes"]
         _need(nodes.__class__ is list and nodes)
-        ids = self.ids
         for node in nodes:  # ids first: choices and fallbacks name later nodes too
             _need(node.__class__ is dict)
-            node_id = node.get("id")
-            _need(node_id.__class__ is str and node_id not in ids and _ID(node_id))
-            ids.add(node_id)
+        listed = [node.get("id") for node in nodes]
+        _need(set(map(type, listed)) == {str})
+        ids = self.ids = set(listed)
+        joined = " ".join(listed)  # no id holds a space, so one match checks them all
+        _need(len(ids) == len(listed) == joined.count(" ") + 1 and _IDS(joined))
+        compiled = self.compiled
         for node in nodes:
             kind = node.get("type")
             if kind.__class__ is not str or kind not in _KINDS:
@@ -241,6 +247,7 @@ class _Reader:
                 self.choices(node)
             else:
                 self.node(node)
+            compiled.append(compile_node(node))  # while the node is in the CPU caches
 
     def node(self, node: dict[str, Any]) -> None:
         """A node's own fields (dialogue and choice nodes are read in :meth:`nodes`)."""
@@ -348,15 +355,16 @@ class _Reader:
             _need(_text(old) and _text(new) and new in self.declared)
 
 
-def _read(data: Any) -> frozenset[str]:
-    """The node ids whose visit counts ``data``'s expressions read, or :class:`_Slow`."""
+def _read(data: Any) -> tuple[list[CNode], frozenset[str]]:
+    """``data``'s nodes compiled, and the node ids whose visit counts its expressions
+    read; or :class:`_Slow`."""
     _need(data.__class__ is dict)
     reader = _Reader(data)
     reader.top()
     reader.nodes()
     reader.edges()
     reader.rest()
-    return frozenset(reader.counted)
+    return reader.compiled, frozenset(reader.counted)
 
 
 def compile_document(data: Any, source: str | Path = "<program>") -> CompiledProgram:
@@ -374,8 +382,8 @@ def compile_document(data: Any, source: str | Path = "<program>") -> CompiledPro
     """
     with collection_paused():
         try:
-            counted = _read(data)
+            nodes, counted = _read(data)
             text = orjson.dumps(data)  # the document as given, for ``source`` (64-bit ints)
         except (_Slow, TypeError, orjson.JSONEncodeError):  # TypeError: an unhashable id
             return compile_program(parse_program(data, source))
-        return CompiledProgram.from_document(data, counted, (text, str(source)))
+        return CompiledProgram.from_document(data, nodes, counted, (text, str(source)))

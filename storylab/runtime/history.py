@@ -128,8 +128,9 @@ class History:
         ]
         if not node_count == via_count == counted[0] == counted[1] == n:
             raise SaveError(f"damaged save: history's {n} entries do not match its columns")
-        history = cls()
+        history = cls.__new__(cls)  # every field is set here
         history._chunks, history._saved_len = ([columns], n) if n else ([], 0)
+        history._flat, history._read = [], []
         return history
 
     def encode(self, last: int | None = None) -> dict[str, Any]:

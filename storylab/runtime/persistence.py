@@ -328,12 +328,18 @@ def _positions_hold(cp: CompiledProgram, comp: NarrativeStateComponent) -> bool:
     saved = comp.variables.get(cp.id)
     if saved is None or not saved.keys() >= cp.defaults.keys():
         return False
-    frames = [(f[1], f[2]) for f in comp.stack if f[0] == cp.id]
-    if comp.program == cp.id and comp.node is not None:
-        frames.append((comp.node, comp.pending))
     nodes = cp.nodes
-    for node, pending in frames:
-        found = nodes.get(node)
-        if found is None or (not pending and found.kind not in (CHOICE, WAIT, SUB)):
+    if comp.program == cp.id and comp.node is not None:
+        found = nodes.get(comp.node)
+        if found is None or (not comp.pending and found.kind not in _HOLDS):
             return False
+    for program, node, pending, _ in comp.stack:
+        if program == cp.id:
+            found = nodes.get(node)
+            if found is None or (not pending and found.kind not in _HOLDS):
+                return False
     return True
+
+
+#: The kinds of node a step can stop at (and a save hold a position at).
+_HOLDS = frozenset({CHOICE, WAIT, SUB})

@@ -211,13 +211,18 @@ def _fits(data: Any) -> bool:
         and visits.__class__ is dict
     ):
         return False
-    if versions and not (
-        set(map(type, versions.values())) <= _INT
-        and 1 <= min(versions.values()) <= max(versions.values()) < _HI
-    ):
-        return False
+    for version in versions.values():
+        if version.__class__ is not int or not 1 <= version < _HI:
+            return False
     for frame in stack:
-        if not (frame.__class__ is list and len(frame) == 4 and frame[2].__class__ is bool):
+        if not (
+            frame.__class__ is list
+            and len(frame) == 4
+            and frame[0].__class__ is str
+            and frame[1].__class__ is str
+            and frame[2].__class__ is bool
+            and (frame[3] is None or _num(frame[3]))
+        ):
             return False
     for table in variables.values():
         if table.__class__ is not dict:
@@ -245,12 +250,7 @@ def _fits(data: Any) -> bool:
             set(map(type, counts)) == _INT and 1 <= min(counts) <= max(counts) < _HI
         ):
             return False
-    return _history_fits(data["history"]) and all(_frame_fits(frame) for frame in stack)
-
-
-def _frame_fits(frame: list) -> bool:
-    wait = frame[3]
-    return frame[0].__class__ is str and frame[1].__class__ is str and (wait is None or _num(wait))
+    return _history_fits(data["history"])
 
 
 def check_component(data: Any, where: str, *, apart: bool) -> None:

@@ -377,11 +377,19 @@ class Session:
     ) -> dict[str, Any]:
         """Everything, JSON-ready (components sorted by NPC id); ``history``, ``counted``
         and ``copy`` as in :meth:`NarrativeStateComponent.to_dict`."""
+        facts = self.facts_dict(copy=copy)
         return {
             "format": SESSION_FORMAT,
             "id": self.id,
             "version": self.version,
-            **self.facts_dict(copy=copy),
+            "flags": facts["flags"],
+            "relationships": facts["relationships"],
+            "inventory": facts["inventory"],
+            "arcs": facts["arcs"],
+            "quests": facts["quests"],
+            "player": facts["player"],
+            "world_time": facts["world_time"],
+            "pending": facts["pending"],
             "components": {
                 k: self.components[k].to_dict(history=history, counted=counted, copy=copy)
                 for k in sorted(self.components)
