@@ -641,29 +641,37 @@ class CompiledProgram:
         # nodes whose visit counts expressions read, as the very id strings the visit
         # counts are keyed by (a save looks them up; the same object compares fastest)
         self.counted = tuple(sorted(nodes[n].id for n in counted))
-        outgoing: dict[str, list] = {n: [] for n in nodes}
+        outgoing: dict[str, list] = {}  # only nodes with edges (the others keep none)
         for i, (edge_id, start, end, conditions, effects) in enumerate(program_edges):
             cond = _all(conditions)[0] if conditions else None
             fx = _effects(effects) if effects is not None else None
             via = f"edge:{edge_id if edge_id is not None else i}"
-            outgoing[start].append((cond, fx, nodes[end], via))
+            found = outgoing.get(start)
+            if found is None:
+                outgoing[start] = [(cond, fx, nodes[end], via)]
+            else:
+                found.append((cond, fx, nodes[end], via))
         for node_id, edges in outgoing.items():
             node = nodes[node_id]
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
                 node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
             else:
                 node.edges = tuple(edges)
-            for choice in node.choices or ():
-                choice.target = nodes[choice.to] if choice.to is not None else None
-        compiled = nodes.values()
-        self.handlers = frozenset(n.handler for n in compiled if n.kind == CALL)
-        self.callees = frozenset(n.callee for n in compiled if n.kind == SUB)
-        self.blocks = frozenset(
-            b
-            for n in compiled
-            if n.kind == BLOCK
-            for b in (*n.block.blocks, *n.block.fallback_blocks)
-        )
+        handlers, callees, blocks = set(), set(), set()
+        for node in compiled_nodes:  # one pass over the nodes for what they name
+            kind = node.kind
+            if kind == CHOICE:
+                for choice in node.choices:
+                    if choice.to is not None:
+                        choice.target = nodes[choice.to]
+            elif kind == CALL:
+                handlers.add(node.handler)
+            elif kind == SUB:
+                callees.add(node.callee)
+            elif kind == BLOCK:
+                blocks.update(node.block.blocks, node.block.fallback_blocks)
+        self.handlers, self.callees = frozenset(handlers), frozenset(callees)
+        self.blocks = frozenset(blocks)
 
     @property
     def source(self) -> NarrativeProgram:

@@ -126,10 +126,9 @@ class _Reader:
         self.counted: set[str] = set()
         self.ids: set[str] = set()
         self.parsed: tuple[set[str], set[str]] = (set(), set())  # expressions, templates
-        self.names: set[str] = set()
-        self.compiled: list[
-            CNode
-        ] = []  # the nodes compiled so far  # choice ids seen to match the pattern (they recur)
+        self.names: set[str] = set()  # choice ids seen to match the pattern (they recur)
+        self.compiled: list[CNode] = []  # the nodes compiled so far
+        self.sound: set[str] = set()  # the reprs of effects read and found sound
         self.data = data
 
     def expression(self, text: Any, template: bool = False) -> None:
@@ -158,7 +157,14 @@ class _Reader:
             _need(_scalar(value))
 
     def effects(self, fx: Any) -> None:
-        _need(fx.__class__ is dict and fx.keys() <= _GROUPS)
+        _need(fx.__class__ is dict)
+        text = repr(fx)  # equal effects recur (a story sets the same flag in many places)
+        if text not in self.sound:
+            self._effects(fx)
+            self.sound.add(text)
+
+    def _effects(self, fx: dict) -> None:
+        _need(fx.keys() <= _GROUPS)
         rels = fx.get("relationships")
         if rels is not None:
             _names(rels, lambda row: _names(row, _number) is not None)
