@@ -458,6 +458,7 @@ class Session:
         return twin
 
 
+#: The session's facts, in the order a save holds them.
 _FACTS = (
     "flags",
     "relationships",
