@@ -350,6 +350,15 @@ def _all(
     return (lambda env: all(f(env) for f in fns)), exprs
 
 
+def _via(choice_id: str) -> str:
+    """How the history names an entry through choice ``choice_id`` (one text per id)."""
+    found = _VIAS.get(choice_id)
+    if found is None:
+        found = _VIAS[choice_id] = f"choice:{choice_id}"
+    return found
+
+
+_VIAS: dict[str, str] = {}
 _SINGLE: dict[str, tuple[Callable[[Env], bool], tuple[Expression]]] = {}
 
 
@@ -389,7 +398,7 @@ class CChoice:
         self.cond, self.exprs = _all(conditions) if conditions else (None, ())
         self.effects = _effects(fx) if fx is not None else None
         self.once_only, self.to = c.get("once_only", False), c.get("to")
-        self.key, self.via = f"{node_id}/{self.id}", f"choice:{self.id}"
+        self.key, self.via = f"{node_id}/{self.id}", _via(self.id)
         self.target: CNode | None = None  # the node ``to`` names (linked by CompiledProgram)
         static = self.text.static
         self.offer = _shared_offer(self.id, static) if static is not None else None
@@ -475,7 +484,8 @@ class CNode(_Hot):
 def _dialogue(self: CNode, node: dict[str, Any]) -> None:
     self.text, self.speaker = compile_template(node["text"]), node.get("speaker")
     static = self.text.static
-    self.line = Line(self.speaker, static, node["id"]) if static is not None else None
+    if static is not None:  # built as the step loop builds results (no Python-level __new__)
+        self.line = tuple.__new__(Line, (self.speaker, static, node["id"]))
     self.gen_program = node.get("generation_program")
 
 
