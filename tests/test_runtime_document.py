@@ -157,3 +157,18 @@ def test_the_engine_takes_documents_and_names_their_source():
     with pytest.raises(DataError, match=r"story\.yaml: version"):
         engine.add_program(bad, "story.yaml")
     assert engine.compiled(GENERATED["id"]).version == 1  # nothing half-applied
+
+
+def test_loading_restores_the_collector_as_it_was():
+    import gc
+
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            NarrativeEngine([GENERATED])
+            with pytest.raises(DataError):
+                NarrativeEngine([{**GENERATED, "entry": "nowhere"}])
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -140,14 +140,14 @@ class NarrativeEngine(StepLoop):
         UnknownNameError
             When it names an action block the library lacks.
         """
-        if isinstance(program, NarrativeProgram):
-            with collection_paused():
+        with collection_paused():  # restored as the last thing before returning
+            if isinstance(program, NarrativeProgram):
                 compiled = compile_program(program)
-        else:
-            compiled = compile_document(program, source)
-        for block in sorted(compiled.blocks):
-            self.blocks.block(block)
-        self._programs[compiled.id] = compiled
+            else:
+                compiled = compile_document(program, source)
+            for block in sorted(compiled.blocks):
+                self.blocks.block(block)
+            self._programs[compiled.id] = compiled
         return compiled
 
     def program(self, program_id: str) -> NarrativeProgram:
