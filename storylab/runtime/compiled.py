@@ -464,7 +464,8 @@ class CNode(_Hot):
         n = (
             node if node.__class__ is dict else node.__dict__
         )  # data (absent: defaults), or a model's
-        self.id, self.kind, self.end = n["id"], _KINDS[n["type"]], n.get("end", False)
+        kind, fill = _KIND_FILL[n["type"]]
+        self.id, self.kind, self.end = n["id"], kind, n.get("end", False)
         enter, leave = n.get("on_enter"), n.get("on_exit")
         self.on_enter = _effects(enter) if enter is not None else None
         self.on_exit = _effects(leave) if leave is not None else None
@@ -476,7 +477,6 @@ class CNode(_Hot):
         self.delay = self.duration = self.effects = self.fallback = self.fixed = None
         self.gen_program = self.handler = self.line = self.once = self.prompt = None
         self.rows = self.scene = self.speaker = self.store_as = self.text = None
-        fill = _FILL.get(n["type"])
         if fill is not None:
             fill(self, n)
 
@@ -490,12 +490,16 @@ def _dialogue(self: CNode, node: dict[str, Any]) -> None:
 
 
 def _choice(self: CNode, node: dict[str, Any]) -> None:
-    self.choices = tuple(CChoice(node["id"], c) for c in node["choices"])
-    self.choice_index = {c.id: c for c in self.choices}
-    self.rows = tuple(_row(c) for c in self.choices)
-    self.once = any(c.once_only for c in self.choices)
-    fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
-    self.fixed = tuple(c.offer for c in self.choices) if fixed else None
+    node_id = node["id"]
+    choices = [CChoice(node_id, c) for c in node["choices"]]
+    index, rows, once, fixed = {}, [], False, True
+    for c in choices:  # one pass (a large program has thousands of choice nodes)
+        index[c.id] = c
+        rows.append(_row(c))
+        once = once or c.once_only
+        fixed = fixed and c.cond is None and not c.once_only and c.offer is not None
+    self.choices, self.choice_index, self.rows, self.once = tuple(choices), index, tuple(rows), once
+    self.fixed = tuple([c.offer for c in choices]) if fixed else None
     prompt = node.get("prompt")
     self.prompt = compile_template(prompt) if prompt is not None else None
     self.fallback = node.get("fallback")
@@ -562,6 +566,10 @@ def edges_of(node: CNode) -> tuple:
     if node.next is not None:
         return ((None, None, node.next, node.next_via),)
     return node.edges
+
+
+#: Per node type: its kind number and what fills its own fields.
+_KIND_FILL = {name: (kind, _FILL.get(name)) for name, kind in _KINDS.items()}
 
 
 def compile_node(node: Any) -> CNode:

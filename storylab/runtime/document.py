@@ -220,7 +220,7 @@ class _Reader:
         ids = self.ids = set(listed)
         joined = " ".join(listed)  # no id holds a space, so one match checks them all
         _need(len(ids) == len(listed) == joined.count(" ") + 1 and _IDS(joined))
-        compiled = self.compiled
+        compiled, templates = self.compiled, self.parsed[True]
         for node in nodes:
             kind = node.get("type")
             if kind.__class__ is not str or kind not in _KINDS:
@@ -245,9 +245,13 @@ class _Reader:
             if leave is not None:
                 self.effects(leave)
             if kind == "dialogue":
-                self.expression(node["text"], True)
-                speaker, program = get("speaker"), get("generation_program")
-                if not (_opt_text(speaker) and _opt_text(program)):
+                text, speaker, program = node["text"], get("speaker"), get("generation_program")
+                if text not in templates:  # read each text once (see expression)
+                    self.expression(text, True)
+                if not (
+                    (speaker is None or speaker.__class__ is str)
+                    and (program is None or program.__class__ is str)
+                ):
                     raise _Slow
             elif kind == "choice":
                 self.choices(node)
@@ -294,6 +298,7 @@ class _Reader:
         fallback = node.get("fallback")
         _need(fallback is None or fallback in ids)
         seen, names, expression = set(), self.names, self.expression
+        done, templates = self.parsed
         for choice in choices:
             if choice.__class__ is not dict or not choice.keys() <= _CHOICE:
                 raise _Slow
@@ -305,12 +310,14 @@ class _Reader:
             if choice_id in seen or not (to is None or to in ids):
                 raise _Slow
             seen.add(choice_id)
-            expression(get("text"), True)
-            conditions = get("conditions")
+            text, conditions = get("text"), get("conditions")
+            if text not in templates:  # read each text once (see expression)
+                expression(text, True)
             if conditions is not None:
                 _need(conditions.__class__ is list)
                 for condition in conditions:
-                    expression(condition)
+                    if condition not in done:
+                        expression(condition)
             if fx is not None:
                 self.effects(fx)
             if get("once_only", False).__class__ is not bool:
