@@ -8,7 +8,7 @@ makes a failing step leave the session exactly as it was.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,6 +35,7 @@ __all__ = [
     "CompiledProgram",
     "Txn",
     "UndoLog",
+    "compile_edge",
     "compile_node",
     "compile_program",
     "edges_of",
@@ -560,6 +561,16 @@ _FILL: dict[str, Callable[[CNode, dict[str, Any]], None]] = {
 }
 
 
+def compile_edge(
+    index: int, edge_id: str | None, conditions: Any, effects: Any, target: CNode
+) -> tuple:
+    """Edge number ``index`` compiled: ``(condition or None, effects or None, target,
+    how)``; ``conditions`` and ``effects`` as a model or document data holds them."""
+    cond = _all(conditions)[0] if conditions else None
+    fx = _effects(effects) if effects is not None else None
+    return (cond, fx, target, f"edge:{edge_id if edge_id is not None else index}")
+
+
 def edges_of(node: CNode) -> tuple:
     """Every edge out of a compiled node as ``(condition, effects, target, how)``, its one
     plain edge (kept as ``next``) included."""
@@ -617,37 +628,37 @@ class CompiledProgram:
 
     def __init__(self, program: NarrativeProgram, counted: frozenset[str] = frozenset()):
         self._source, self._document = program, None
-        edges = ((e.id, e.from_, e.to, e.conditions, e.effects) for e in program.edges)
-        renames = program.renames
-        nodes = list(map(compile_node, program.nodes))
-        self._build(program.__dict__, nodes, edges, renames.__dict__, counted)
+        nodes = {n.id: n for n in map(compile_node, program.nodes)}
+        outgoing: dict[str, list[tuple]] = {}
+        for i, e in enumerate(program.edges):
+            edge = compile_edge(i, e.id, e.conditions, e.effects, nodes[e.to])
+            outgoing.setdefault(e.from_, []).append(edge)
+        self._build(program.__dict__, nodes, outgoing, program.renames.__dict__, counted)
 
     @classmethod
     def from_document(
         cls,
         data: dict[str, Any],
-        nodes: list[CNode],
+        nodes: dict[str, CNode],
+        outgoing: dict[str, list[tuple]],
         counted: frozenset[str],
         document: tuple[bytes, str],
     ) -> CompiledProgram:
         """Finish compiling checked document data (what :func:`~storylab.runtime.document.
-        compile_document` accepts) whose ``nodes`` are compiled (:func:`compile_node`);
+        compile_document` accepts) whose ``nodes`` (by id, :func:`compile_node`) and
+        edges (per node id, in file order, :func:`compile_edge`) are compiled;
         ``document`` is its JSON text and source label, from which :attr:`source` is made
         when first read."""
         self = cls.__new__(cls)
         self._source, self._document = None, document
-        edges = (
-            (e.get("id"), e["from"], e["to"], e.get("conditions") or (), e.get("effects"))
-            for e in data.get("edges") or ()
-        )
-        self._build(data, nodes, edges, data.get("renames") or {}, counted)
+        self._build(data, nodes, outgoing, data.get("renames") or {}, counted)
         return self
 
     def _build(
         self,
         top: dict[str, Any],
-        compiled_nodes: list[CNode],
-        program_edges: Iterable[tuple],
+        nodes: dict[str, CNode],
+        outgoing: dict[str, list[tuple]],
         renames: dict[str, Any],
         counted: frozenset[str],
     ) -> None:
@@ -655,28 +666,18 @@ class CompiledProgram:
         self.entry, self.defaults = top["entry"], dict(top.get("variables") or {})
         self.node_renames = dict(renames.get("nodes") or {})
         self.variable_renames = dict(renames.get("variables") or {})
-        self.nodes = nodes = {n.id: n for n in compiled_nodes}
+        self.nodes = nodes
         # nodes whose visit counts expressions read, as the very id strings the visit
         # counts are keyed by (a save looks them up; the same object compares fastest)
         self.counted = tuple(sorted(nodes[n].id for n in counted))
-        outgoing: dict[str, list] = {}  # only nodes with edges (the others keep none)
-        for i, (edge_id, start, end, conditions, effects) in enumerate(program_edges):
-            cond = _all(conditions)[0] if conditions else None
-            fx = _effects(effects) if effects is not None else None
-            via = f"edge:{edge_id if edge_id is not None else i}"
-            found = outgoing.get(start)
-            if found is None:
-                outgoing[start] = [(cond, fx, nodes[end], via)]
-            else:
-                found.append((cond, fx, nodes[end], via))
-        for node_id, edges in outgoing.items():
+        for node_id, edges in outgoing.items():  # only nodes with edges (others keep none)
             node = nodes[node_id]
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
                 node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
             else:
                 node.edges = tuple(edges)
         handlers, callees, blocks = set(), set(), set()
-        for node in compiled_nodes:  # one pass over the nodes for what they name
+        for node in nodes.values():  # one pass over the nodes for what they name
             kind = node.kind
             if kind == CHOICE:
                 for choice in node.choices:

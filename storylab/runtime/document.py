@@ -24,7 +24,13 @@ import orjson
 from pydantic import ValidationError
 
 from storylab.runtime._bulk import collection_paused
-from storylab.runtime.compiled import CNode, CompiledProgram, compile_node, compile_program
+from storylab.runtime.compiled import (
+    CNode,
+    CompiledProgram,
+    compile_edge,
+    compile_node,
+    compile_program,
+)
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import ActionBlockNode, parse_program
 from storylab.runtime.templates import compile_template
@@ -129,6 +135,8 @@ class _Reader:
         self.names: set[str] = set()  # choice ids seen to match the pattern (they recur)
         self.compiled: list[CNode] = []  # the nodes compiled so far
         self.sound: set[str] = set()  # the reprs of effects read and found sound
+        self.by_id: dict[str, CNode] = {}  # the compiled nodes by id (once all are read)
+        self.outgoing: dict[str, list[tuple]] = {}  # node id -> its edges compiled
         self.data = data
 
     def expression(self, text: Any, template: bool = False) -> None:
@@ -334,14 +342,17 @@ class _Reader:
             self.value(value)
 
     def edges(self) -> None:
-        edges, ids, seen = self.data.get("edges", []), self.ids, set()
+        edges, seen, done = self.data.get("edges", []), set(), self.parsed[False]
         _need(edges.__class__ is list)
-        for edge in edges:
+        nodes = self.by_id = {node.id: node for node in self.compiled}
+        outgoing = self.outgoing
+        for index, edge in enumerate(edges):
             if edge.__class__ is not dict or not edge.keys() <= _EDGE:
                 raise _Slow
             get = edge.get
             edge_id, conditions, fx = get("id"), get("conditions"), get("effects")
-            if get("from") not in ids or get("to") not in ids:
+            start, end = get("from"), get("to")
+            if start not in nodes or end not in nodes:
                 raise _Slow
             if edge_id is not None:
                 _need(_text(edge_id) and edge_id not in seen and _ID(edge_id))
@@ -349,9 +360,16 @@ class _Reader:
             if conditions is not None:
                 _need(conditions.__class__ is list)
                 for condition in conditions:
-                    self.expression(condition)
+                    if condition not in done:
+                        self.expression(condition)
             if fx is not None:
                 self.effects(fx)
+            compiled = compile_edge(index, edge_id, conditions, fx, nodes[end])
+            found = outgoing.get(start)
+            if found is None:
+                outgoing[start] = [compiled]
+            else:
+                found.append(compiled)
 
     def rest(self) -> None:
         data = self.data
@@ -368,16 +386,16 @@ class _Reader:
             _need(_text(old) and _text(new) and new in self.declared)
 
 
-def _read(data: Any) -> tuple[list[CNode], frozenset[str]]:
-    """``data``'s nodes compiled, and the node ids whose visit counts its expressions
-    read; or :class:`_Slow`."""
+def _read(data: Any) -> _Reader:
+    """The reader that has read ``data`` (its nodes and edges compiled, the visit counts
+    its expressions read), or :class:`_Slow`."""
     _need(data.__class__ is dict)
     reader = _Reader(data)
     reader.top()
     reader.nodes()
     reader.edges()
     reader.rest()
-    return reader.compiled, frozenset(reader.counted)
+    return reader
 
 
 def compile_document(data: Any, source: str | Path = "<program>") -> CompiledProgram:
@@ -395,8 +413,10 @@ def compile_document(data: Any, source: str | Path = "<program>") -> CompiledPro
     """
     with collection_paused():
         try:
-            nodes, counted = _read(data)
+            reader = _read(data)
             text = orjson.dumps(data)  # the document as given, for ``source`` (64-bit ints)
         except (_Slow, TypeError, orjson.JSONEncodeError):  # TypeError: an unhashable id
             return compile_program(parse_program(data, source))
-        return CompiledProgram.from_document(data, nodes, counted, (text, str(source)))
+        return CompiledProgram.from_document(
+            data, reader.by_id, reader.outgoing, frozenset(reader.counted), (text, str(source))
+        )
