@@ -174,8 +174,8 @@ def _target(name: str) -> tuple[str, str, str | None]:
 
 
 class CEffects:
-    """Compiled :class:`~storylab.runtime.program.Effects`, from its groups as a dict in
-    the order they apply (see :func:`effect_groups`).
+    """Compiled :class:`~storylab.runtime.program.Effects` (the model, or its groups as a
+    dict in the order they apply, see :func:`effect_groups`).
 
     Groups apply in the author's order. When that order gives the same result as the
     field order (it is the field order, or no group reads or writes what a group it
@@ -185,7 +185,10 @@ class CEffects:
 
     __slots__ = ("arcs", "flags", "inv", "parts", "quests", "rel", "sets", "vars")
 
-    def __init__(self, fx: dict[str, dict], only: str | None = None):
+    def __init__(self, fx: Effects | dict[str, dict], only: str | None = None):
+        if fx.__class__ is not dict:
+            fx = effect_groups(fx)
+
         def group(name: str) -> dict:
             return fx.get(name) or {} if only is None or only == name else {}
 
