@@ -1,6 +1,7 @@
 """Compiling program data without the models: the same program, the same errors."""
 
 import copy
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,11 +14,21 @@ from storylab.runtime.analysis import monte_carlo
 from storylab.runtime.document import compile_document
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from stories import generate_story, to_program_data  # noqa: E402
+
+
+def _stories():
+    """The benchmarks' story generator, loaded under its own name (not on sys.path)."""
+    spec = importlib.util.spec_from_file_location("bench_stories", ROOT / "benchmarks/stories.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+STORIES = _stories()
 
 PROGRAMS = sorted((ROOT / "data" / "programs").glob("*.program.yaml"))
-GENERATED = to_program_data(generate_story(200, 3))
+GENERATED = STORIES.to_program_data(STORIES.generate_story(200, 3))
 
 
 def shape(cp):
