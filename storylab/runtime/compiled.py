@@ -319,21 +319,24 @@ def effect_groups(fx: Effects | dict[str, dict]) -> dict[str, dict]:
 
 
 def _effects(fx: Effects | dict[str, dict] | None) -> CEffects | None:
-    """Compiled effects (a model, or document data), shared between equal ones (they never
-    change; sharing saves memory and keeps more of a large program in the CPU caches)."""
+    """Compiled effects (a model, or checked document data), shared between equal ones (they
+    never change; sharing saves memory and keeps more of a large program in the CPU caches)."""
     if fx is None:
         return None
-    groups = effect_groups(fx)
+    if fx.__class__ is dict:  # checked document data (finite numbers): its JSON is a key
+        groups, key = fx, orjson.dumps(fx)
+    else:
+        groups = effect_groups(fx)
+        key = repr(groups)  # the groups in the order they apply (NaN differs from none)
     if not any(groups.values()):
         return None
-    key = repr(groups)  # the groups in the order they apply
     found = _SHARED_EFFECTS.get(key)
     if found is None:
         found = _SHARED_EFFECTS[key] = CEffects(groups)
     return found
 
 
-_SHARED_EFFECTS: dict[str, CEffects] = {}
+_SHARED_EFFECTS: dict[str | bytes, CEffects] = {}
 
 
 def _all(
