@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from storylab.intents.store import new_id
 from storylab.runtime.state import Session
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "apply_effect",
     "beat",
     "change_session",
+    "check_owned",
     "claim",
     "commit_effects",
     "expire",
@@ -121,6 +122,15 @@ class Made:
     chunks: Sequence[str] = ()
 
 
+def check_owned(db: sqlite3.Connection, run_id: str, now: float | None = None) -> None:
+    """Raise :class:`RunStopped` unless run ``run_id`` is running and before its deadline."""
+    row = db.execute("SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)).fetchone()
+    if row is None or row[0] != "running":
+        raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
+    if row[1] < (time.time() if now is None else now):
+        raise RunStopped(f"run {run_id} passed its deadline")
+
+
 def commit_effects(
     store: IntentStore, run_id: str, intent: Intent, session: Session, made: Sequence[Made]
 ) -> int:
@@ -140,16 +150,12 @@ def commit_effects(
     """
     version = session.version + 1
     ref = f"{intent.session_id}@{version}"
+    # Effects never return to planned: when ``made`` covers every effect ``intent`` shows
+    # planned (and each is still planned, checked below), none is left.
+    unmade = sum(e.status == "planned" for e in intent.effects) - len(made)
 
     def bookkeeping(db: sqlite3.Connection) -> None:
         now = time.time()
-        row = db.execute(
-            "SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)
-        ).fetchone()
-        if row is None or row[0] != "running":
-            raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
-        if row[1] < now:
-            raise RunStopped(f"run {run_id} passed its deadline")
         cur = db.executemany(
             "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
             "generation_id=?, output=?, applied_at=?, updated_at=? "
@@ -161,6 +167,7 @@ def commit_effects(
             ],
         )
         if cur.rowcount != len(made):
+            check_owned(db, run_id, now)  # names the reason when the run lost its intent
             raise RunStopped(f"an effect of {intent.id} is no longer planned")
         db.executemany(
             "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
@@ -178,18 +185,26 @@ def commit_effects(
             events.append(
                 ("effect_applied", {"index": i, "effect": m.effect.kind, "version": version})
             )
-        (left,) = db.execute(
-            "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
-            (intent.id,),
-        ).fetchone()
-        if left == 0:
+        left = (
+            unmade > 0
+            and db.execute(
+                "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
+                (intent.id,),
+            ).fetchone()[0]
+        )
+        if left:
+            check_owned(db, run_id, now)
+        else:  # the run ends here, if it still owns the intent
+            cur = db.execute(
+                "UPDATE intent_runs SET status='succeeded', finished_at=? "
+                "WHERE id=? AND status='running' AND deadline_at>=?",
+                (now, run_id, now),
+            )
+            if cur.rowcount != 1:
+                check_owned(db, run_id, now)
             db.execute(
                 "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
                 (now, intent.id),
-            )
-            db.execute(
-                "UPDATE intent_runs SET status='succeeded', finished_at=? WHERE id=?",
-                (now, run_id),
             )
             events.append(("finished", {"run": run_id, "version": version}))
         store._events(db, intent.id, events, now)
@@ -200,30 +215,28 @@ def commit_effects(
 def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:
     """Start runs for up to ``limit`` pending intents that are due and not running."""
     now = time.time()
-    started: list[str] = []
     due = (
         "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
         "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
         "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?"
     )
     if not store._db.execute(due, (now, 1)).fetchone():  # no write lock just to find nothing
-        return started
+        return []
     with store._tx() as db:
-        rows = db.execute(due, (now, limit)).fetchall()
-        for intent_id, attempts in rows:
-            run_id = f"r-{uuid.uuid4().hex[:16]}"
-            db.execute(
-                "INSERT INTO intent_runs (id, intent_id, attempt, owner, status, started_at, "
-                "deadline_at) VALUES (?,?,?,?, 'running', ?,?)",
-                (run_id, intent_id, attempts + 1, owner, now, now + deadline),
-            )
-            db.execute(
-                "UPDATE intents SET attempts=?, updated_at=? WHERE id=?",
-                (attempts + 1, now, intent_id),
-            )
-            store._event(db, intent_id, "run_started", run=run_id, attempt=attempts + 1)
-            started.append(run_id)
-    return started
+        runs = [(new_id("r"), i, n + 1) for i, n in db.execute(due, (now, limit)).fetchall()]
+        db.executemany(
+            "INSERT INTO intent_runs (id, intent_id, attempt, owner, status, started_at, "
+            "deadline_at) VALUES (?,?,?,?, 'running', ?,?)",
+            [(run, i, n, owner, now, now + deadline) for run, i, n in runs],
+        )
+        db.executemany(
+            "UPDATE intents SET attempts=?, updated_at=? WHERE id=?",
+            [(n, now, i) for _, i, n in runs],
+        )
+        store._append_events(
+            db, [(i, "run_started", {"run": run, "attempt": n}) for run, i, n in runs], now
+        )
+    return [run for run, _, _ in runs]
 
 
 def settle(
@@ -346,7 +359,7 @@ def recover(
 
 def register(store: IntentStore) -> str:
     """Record a new supervisor (this process) and return its id."""
-    sup_id, now = f"s-{uuid.uuid4().hex[:12]}", time.time()
+    sup_id, now = new_id("s"), time.time()
     with store._tx() as db:
         db.execute(
             "INSERT INTO intent_supervisors (id, host, pid, started_at, heartbeat_at) "

@@ -30,7 +30,6 @@ CREATE TABLE IF NOT EXISTS intents (
     created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS intents_unique_pending_per_scenario
     ON intents (scenario) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS intents_by_status ON intents (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS intent_effects (
     intent_id TEXT NOT NULL REFERENCES intents (id), idx INTEGER NOT NULL, kind TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('planned', 'applied', 'failed')),
@@ -48,7 +47,7 @@ CREATE TABLE IF NOT EXISTS intent_supervisors (
     id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at REAL NOT NULL,
     heartbeat_at REAL NOT NULL, stopped_at REAL);
 CREATE TABLE IF NOT EXISTS intent_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, intent_id TEXT NOT NULL, kind TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, intent_id TEXT NOT NULL, kind TEXT NOT NULL,
     data TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS intent_events_by_intent ON intent_events (intent_id, seq);
 CREATE TABLE IF NOT EXISTS intent_turns (

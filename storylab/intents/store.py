@@ -19,9 +19,9 @@ effects is the supervisor's work (:mod:`storylab.intents.supervisor`,
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
@@ -44,7 +44,7 @@ from storylab.runtime.store import ConflictError, SessionStore, immediate_transa
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TERMINAL", "IntentStore", "PendingIntentExists"]
+__all__ = ["TERMINAL", "IntentStore", "PendingIntentExists", "new_id"]
 
 #: Intent statuses after which nothing more happens.
 TERMINAL = ("finished", "failed", "cancelled")
@@ -72,6 +72,13 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 def _json(value: Any) -> str:
     return _ENCODER.encode(value)
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id, ``prefix-`` then 21 hex digits: the microsecond clock, then 32 random
+    bits. Ids made later mostly sort later, so the rows a batch adds share index pages
+    (random ids would each dirty a page of their own in every index keyed by them)."""
+    return f"{prefix}-{time.time_ns() // 1000:013x}{secrets.randbits(32):08x}"
 
 
 _EFFECT_COLS = (
@@ -142,10 +149,17 @@ class IntentStore:
         at: float | None = None,
     ) -> None:
         """Append ``(kind, data)`` events of one intent, in order (one statement)."""
+        IntentStore._append_events(db, [(intent_id, kind, data) for kind, data in events], at)
+
+    @staticmethod
+    def _append_events(
+        db: sqlite3.Connection, rows: list[tuple[str, str, dict[str, Any]]], at: float | None
+    ) -> None:
+        """Append ``(intent_id, kind, data)`` events, in order (one statement)."""
         at = time.time() if at is None else at
         db.executemany(
             "INSERT INTO intent_events (intent_id, kind, data, at) VALUES (?,?,?,?)",
-            [(intent_id, kind, _json(data), at) for kind, data in events],
+            [(intent_id, kind, _json(data), at) for intent_id, kind, data in rows],
         )
 
     # -- creating -------------------------------------------------------------------------
@@ -189,12 +203,11 @@ class IntentStore:
             (sid,),
         ).fetchone()
         effects = plan_effects(kind, parsed, participants, last[0] if last else None)
-        intent_id = f"i-{uuid.uuid4().hex[:16]}"
+        intent_id = new_id("i")
         now = time.time()
         stored = parsed.model_dump(mode="json", exclude_none=True)
         try:
             with self._tx() as db:
-                self._refuse_pending(db, scenario)
                 db.execute(
                     "INSERT INTO intents (id, scenario, session_id, kind, status, inputs, "
                     "workflow_id, attempts, next_attempt_at, created_at, updated_at) "
@@ -213,7 +226,7 @@ class IntentStore:
                     + [("effect_planned", {"index": e.index, "effect": e.kind}) for e in effects],
                     now,
                 )
-        except sqlite3.IntegrityError:  # a racing writer's pending intent won
+        except sqlite3.IntegrityError:  # the partial unique index: a pending intent exists
             self._refuse_pending(self._db, scenario)
             raise
         rows = (Effect(intent_id, e.index, e.kind, "planned", e.payload) for e in effects)

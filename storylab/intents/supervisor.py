@@ -28,6 +28,7 @@ from storylab.intents.runs import (
     RunStopped,
     beat,
     change_session,
+    check_owned,
     claim,
     commit_effects,
     expire,
@@ -58,16 +59,6 @@ def _store(path: str) -> IntentStore:
     if path not in stores:
         stores[path] = IntentStore(path)
     return stores[path]
-
-
-def _owned(store: IntentStore, run_id: str) -> None:
-    row = store._db.execute(
-        "SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    if row[0] != "running":
-        raise RunStopped(f"run {run_id} is {row[0]}")
-    if row[1] < time.time():
-        raise RunStopped(f"run {run_id} passed its deadline")
 
 
 def _generate(
@@ -106,7 +97,7 @@ def _generate(
         parts.append(chunk)
         unsent.append(chunk)
         if time.monotonic() - flushed > _FLUSH:
-            _owned(store, run_id)
+            check_owned(store._db, run_id)
             with store._tx() as db:
                 store._events(
                     db, intent.id, [("chunk", {"index": effect.index, "text": t}) for t in unsent]
@@ -133,7 +124,7 @@ def _make(
         for effect in effects:
             output, gen_id, chunks = None, None, []
             if effect.kind == "generate_turn":
-                _owned(store, run_id)  # generate nothing for a run that lost its intent
+                check_owned(store._db, run_id)  # generate nothing for a run that lost its intent
                 output, gen_id, chunks = _generate(
                     store,
                     run_id,
