@@ -40,6 +40,7 @@ __all__ = [
     "expire",
     "recover",
     "register",
+    "run_intents",
     "settle",
     "unregister",
 ]
@@ -122,13 +123,39 @@ class Made:
     chunks: Sequence[str] = ()
 
 
+def _stopped(run_id: str, row: tuple[str, float] | None, now: float) -> RunStopped | None:
+    """Why a run whose ``(status, deadline_at)`` is ``row`` no longer owns its intent."""
+    if row is None or row[0] != "running":
+        return RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
+    if row[1] < now:
+        return RunStopped(f"run {run_id} passed its deadline")
+    return None
+
+
 def check_owned(db: sqlite3.Connection, run_id: str, now: float | None = None) -> None:
     """Raise :class:`RunStopped` unless run ``run_id`` is running and before its deadline."""
     row = db.execute("SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)).fetchone()
-    if row is None or row[0] != "running":
-        raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
-    if row[1] < (time.time() if now is None else now):
-        raise RunStopped(f"run {run_id} passed its deadline")
+    stopped = _stopped(run_id, row, time.time() if now is None else now)
+    if stopped is not None:
+        raise stopped
+
+
+def run_intents(store: IntentStore, run_ids: Sequence[str]) -> dict[str, Intent | RunStopped]:
+    """Each run's intent with its effects or, for a run that no longer owns its intent,
+    why (a :class:`RunStopped`); three statements for all the runs."""
+    now = time.time()
+    rows = store._db.execute(
+        "SELECT id, intent_id, status, deadline_at FROM intent_runs "
+        f"WHERE id IN ({','.join('?' * len(run_ids))})",
+        tuple(run_ids),
+    ).fetchall()
+    intents = store.intents_by_id([r[1] for r in rows])
+    found = {run: (intent_id, (status, deadline)) for run, intent_id, status, deadline in rows}
+    out: dict[str, Intent | RunStopped] = {}
+    for run in run_ids:
+        intent_id, row = found.get(run, (None, None))
+        out[run] = _stopped(run, row, now) or intents[intent_id]  # type: ignore[index]
+    return out
 
 
 def commit_effects(

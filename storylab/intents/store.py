@@ -22,7 +22,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -282,22 +282,33 @@ class IntentStore:
     # -- reading --------------------------------------------------------------------------
     def intent(self, intent_id: str) -> Intent:
         """One intent with its effects."""
-        row = self._db.execute(
-            "SELECT id, scenario, session_id, kind, status, inputs, workflow_id, attempts, "
-            "error, created_at, updated_at FROM intents WHERE id=?",
-            (intent_id,),
-        ).fetchone()
-        if row is None:
+        found = self.intents_by_id([intent_id])
+        if not found:
             known = [r[0] for r in self._db.execute("SELECT id FROM intents ORDER BY id")]
             raise UnknownNameError("intent", intent_id, known[-20:])
-        effects = tuple(
-            _effect(r)
-            for r in self._db.execute(
-                f"SELECT {_EFFECT_COLS} FROM intent_effects WHERE intent_id=? ORDER BY idx",
-                (intent_id,),
-            )
-        )
-        return Intent(*row[:5], json.loads(row[5]), *row[6:], effects=effects)  # type: ignore[arg-type]
+        return found[intent_id]
+
+    def intents_by_id(self, ids: Sequence[str]) -> dict[str, Intent]:
+        """The intents of ``ids`` that exist, with their effects (two statements)."""
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            "SELECT id, scenario, session_id, kind, status, inputs, workflow_id, attempts, "
+            f"error, created_at, updated_at FROM intents WHERE id IN ({marks})",
+            tuple(ids),
+        ).fetchall()
+        effects: dict[str, list[Effect]] = {}
+        for r in self._db.execute(
+            f"SELECT {_EFFECT_COLS} FROM intent_effects WHERE intent_id IN ({marks}) "
+            "ORDER BY intent_id, idx",
+            tuple(ids),
+        ):
+            effects.setdefault(r[0], []).append(_effect(r))
+        return {
+            row[0]: Intent(
+                *row[:5], json.loads(row[5]), *row[6:], effects=tuple(effects.get(row[0], ()))
+            )  # type: ignore[arg-type]
+            for row in rows
+        }
 
     def intents(self, scenario: str | None = None) -> pd.DataFrame:
         """One row per intent (oldest first), optionally of one ``scenario``."""

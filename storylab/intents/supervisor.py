@@ -34,6 +34,7 @@ from storylab.intents.runs import (
     expire,
     recover,
     register,
+    run_intents,
     settle,
     unregister,
 )
@@ -114,17 +115,22 @@ def _make(
     session: Session,
     provider: GenerationProvider,
     window: int,
+    checked: float,
 ) -> tuple[list[Made], BaseException | None]:
     """Apply ``effects`` in order to ``session`` in memory, generating turns as needed
     (each from the state the effects before it left); what was made, and the error that
-    stopped it (a provider's failure) if any."""
+    stopped it (a provider's failure) if any. ``checked``: when (``time.monotonic``) the
+    run was last seen owning its intent; a turn is generated only for a run seen owning
+    it within ``_FLUSH`` seconds (else looked up again)."""
     turns = store.recent_turns(intent.session_id, window)
     made: list[Made] = []
     try:
         for effect in effects:
             output, gen_id, chunks = None, None, []
             if effect.kind == "generate_turn":
-                check_owned(store._db, run_id)  # generate nothing for a run that lost its intent
+                if time.monotonic() - checked > _FLUSH:  # generate nothing for a lost run
+                    check_owned(store._db, run_id)
+                    checked = time.monotonic()
                 output, gen_id, chunks = _generate(
                     store,
                     run_id,
@@ -157,16 +163,23 @@ class _Prepared:
 
 
 def _prepare(
-    store: IntentStore, run_id: str, provider: GenerationProvider, window: int
+    store: IntentStore,
+    run_id: str,
+    provider: GenerationProvider,
+    window: int,
+    read: tuple[Intent | RunStopped, float] | None = None,
 ) -> _Prepared:
-    """Load the run's intent and session and make its planned effects in memory."""
-    (intent_id,) = store._db.execute(
-        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    intent = store.intent(intent_id)
+    """Load the run's session and make its intent's planned effects in memory. ``read``:
+    the run's intent (or why it stopped) as :func:`run_intents` found it, and when; read
+    here when not given."""
+    if read is None:
+        read = run_intents(store, [run_id])[run_id], time.monotonic()
+    intent, checked = read
+    if isinstance(intent, RunStopped):
+        raise intent
     planned = [e for e in intent.effects if e.status == "planned"]
     session = store.sessions.load(intent.session_id)
-    made, error = _make(store, run_id, intent, planned, session, provider, window)
+    made, error = _make(store, run_id, intent, planned, session, provider, window, checked)
     return _Prepared(run_id, intent, session, made, error)
 
 
@@ -234,11 +247,12 @@ def execute_runs(
     todo = list(run_ids)
     while todo:
         group: list[_Prepared] = []
+        read = run_intents(store, todo)
         started = time.monotonic()
         while todo and (not group or time.monotonic() - started < _FLUSH):
             run_id = todo.pop(0)
             try:
-                group.append(_prepare(store, run_id, provider, window))
+                group.append(_prepare(store, run_id, provider, window, (read[run_id], started)))
             except Exception as exc:
                 out[run_id] = _failure(run_id, exc)
         conflicted = []

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -39,6 +39,9 @@ __all__ = [
     "default_block_library",
     "load_block_library",
 ]
+
+#: Encodes a request for its key (``json.dumps(..., sort_keys=True, ensure_ascii=False)``).
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 class BlockResolutionError(ValueError):
@@ -241,9 +244,18 @@ class GenerationRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        data = asdict(self)
-        data["segments"], data["blocks"] = list(self.segments), list(self.blocks)
-        return data
+        s = self.social
+        return {
+            "kind": self.kind,
+            "program": self.program,
+            "prompt": self.prompt,
+            "segments": list(self.segments),
+            "blocks": list(self.blocks),
+            "composition": self.composition,
+            "npc": self.npc,
+            "social": {"tier": s.tier, "mood": s.mood, "affinity": s.affinity},
+            "launch": self.launch,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GenerationRequest:
@@ -255,7 +267,7 @@ class GenerationRequest:
 
     def key(self) -> str:
         """A stable content hash (the same request always has the same key)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        text = _KEY_ENCODER.encode(self.to_dict())
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
