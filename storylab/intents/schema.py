@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS intents (
     status TEXT NOT NULL CHECK (status IN ('pending', 'finished', 'failed', 'cancelled')),
     inputs TEXT NOT NULL, workflow_id TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL, error TEXT,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    created_at REAL NOT NULL, updated_at REAL NOT NULL) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS intents_unique_pending_per_scenario
     ON intents (scenario) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS intent_effects (
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS intent_effects (
     status TEXT NOT NULL CHECK (status IN ('planned', 'applied', 'failed')),
     payload TEXT NOT NULL, result_ref TEXT, turn_no INTEGER, generation_id TEXT, output TEXT,
     error TEXT, applied_at REAL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-    PRIMARY KEY (intent_id, idx));
+    PRIMARY KEY (intent_id, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS intent_runs (
     id TEXT PRIMARY KEY, intent_id TEXT NOT NULL REFERENCES intents (id),
     attempt INTEGER NOT NULL, owner TEXT NOT NULL,

@@ -415,8 +415,9 @@ class Supervisor:
                 stats.started += len(runs)
                 if once and not inflight and not self._pending(store):
                     break
-                if inflight:
-                    wait(list(inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
+                if inflight:  # until a task ends or the next sweep is due
+                    due = _SWEEP - (time.monotonic() - last_sweep)
+                    wait(list(inflight), timeout=max(self.poll, due), return_when=FIRST_COMPLETED)
                 else:
                     self._stop.wait(self.poll)
         finally:
