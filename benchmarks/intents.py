@@ -63,8 +63,7 @@ def _plan(sessions: Any, index: int) -> str:
     from storylab.intents.torture import scenario_intent
 
     session, inputs = scenario_intent(index)
-    loaded = sessions.load(session.id)
-    people = tuple(sorted(set(loaded.relationships) | set(loaded.components)))
+    people = tuple(sessions.characters(session.id))  # as storylab plans: without a load
     parsed = parse_inputs("direct_control", inputs)
     effects = plan_effects("direct_control", parsed, people, None)
     planned = [{"index": e.index, "kind": e.kind, "payload": e.payload} for e in effects]

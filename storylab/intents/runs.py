@@ -38,6 +38,7 @@ __all__ = [
     "claim",
     "commit_effects",
     "expire",
+    "record_applied",
     "recover",
     "register",
     "run_intents",
@@ -176,67 +177,84 @@ def commit_effects(
         was written.
     """
     version = session.version + 1
-    ref = f"{intent.session_id}@{version}"
-    # Effects never return to planned: when ``made`` covers every effect ``intent`` shows
-    # planned (and each is still planned, checked below), none is left.
-    unmade = sum(e.status == "planned" for e in intent.effects) - len(made)
 
     def bookkeeping(db: sqlite3.Connection) -> None:
-        now = time.time()
-        cur = db.executemany(
-            "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
-            "generation_id=?, output=?, applied_at=?, updated_at=? "
-            "WHERE intent_id=? AND idx=? AND status='planned'",
-            [
-                (ref, t.get("turn_no"), m.generation_id, t.get("content"), now, now, intent.id, i)
-                for m in made
-                for t, i in [(m.turn or {}, m.effect.index)]
-            ],
-        )
-        if cur.rowcount != len(made):
-            check_owned(db, run_id, now)  # names the reason when the run lost its intent
-            raise RunStopped(f"an effect of {intent.id} is no longer planned")
-        db.executemany(
-            "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
-            "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                (intent.session_id, *m.turn.values(), intent.id, m.effect.index, now)
-                for m in made
-                if m.turn is not None
-            ],
-        )
-        events = []
-        for m in made:
-            i = m.effect.index
-            events += [("chunk", {"index": i, "text": text}) for text in m.chunks]
-            events.append(
-                ("effect_applied", {"index": i, "effect": m.effect.kind, "version": version})
-            )
-        left = (
-            unmade > 0
-            and db.execute(
-                "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
-                (intent.id,),
-            ).fetchone()[0]
-        )
-        if left:
-            check_owned(db, run_id, now)
-        else:  # the run ends here, if it still owns the intent
-            cur = db.execute(
-                "UPDATE intent_runs SET status='succeeded', finished_at=? "
-                "WHERE id=? AND status='running' AND deadline_at>=?",
-                (now, run_id, now),
-            )
-            if cur.rowcount != 1:
-                check_owned(db, run_id, now)
-            db.execute(
-                "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
-                (now, intent.id),
-            )
-            events.append(("finished", {"run": run_id, "version": version}))
-        store._events(db, intent.id, events, now)
+        record_applied(store, db, [(run_id, intent, version, made)])
 
     return store.sessions.save(session, also=bookkeeping)
+
+
+def record_applied(
+    store: IntentStore,
+    db: sqlite3.Connection,
+    runs: Sequence[tuple[str, Intent, int, Sequence[Made]]],
+) -> None:
+    """The bookkeeping of :func:`commit_effects` for several runs at once, inside the
+    caller's transaction (which also saved each ``(run_id, intent, version, made)``'s
+    session at ``version``): a few statements for all the runs, each check made over all
+    of them. Raises :class:`RunStopped` (the caller rolls back) when a run no longer owns
+    its intent or one of the effects is no longer planned."""
+    now = time.time()
+    effects, turns, events, finished, going = [], [], [], [], []
+    for run_id, intent, version, made in runs:
+        ref = f"{intent.session_id}@{version}"
+        for m in made:
+            i, t = m.effect.index, m.turn or {}
+            effects.append(
+                (ref, t.get("turn_no"), m.generation_id, t.get("content"), now, now, intent.id, i)
+            )
+            if m.turn is not None:
+                turns.append((intent.session_id, *m.turn.values(), intent.id, i, now))
+            events += [(intent.id, "chunk", {"index": i, "text": text}) for text in m.chunks]
+            events.append(
+                (
+                    intent.id,
+                    "effect_applied",
+                    {"index": i, "effect": m.effect.kind, "version": version},
+                )
+            )
+        # Effects never return to planned: when ``made`` covers every effect ``intent``
+        # shows planned (each still planned: checked below), none is left.
+        unmade = sum(e.status == "planned" for e in intent.effects) - len(made)
+        left = unmade > 0 and db.execute(
+            "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
+            (intent.id,),
+        ).fetchone()[0] > len(made)
+        (going if left else finished).append(run_id)
+        if not left:
+            events.append((intent.id, "finished", {"run": run_id, "version": version}))
+    cur = db.executemany(
+        "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
+        "generation_id=?, output=?, applied_at=?, updated_at=? "
+        "WHERE intent_id=? AND idx=? AND status='planned'",
+        effects,
+    )
+    if cur.rowcount != len(effects):
+        for run_id, *_ in runs:
+            check_owned(db, run_id, now)  # names the reason when a run lost its intent
+        ids = ", ".join(intent.id for _, intent, _, _ in runs)
+        raise RunStopped(f"an effect of {ids} is no longer planned")
+    cur = db.executemany(  # the finishing runs end here, if they still own their intents
+        "UPDATE intent_runs SET status='succeeded', finished_at=? "
+        "WHERE id=? AND status='running' AND deadline_at>=?",
+        [(now, run_id, now) for run_id in finished],
+    )
+    if cur.rowcount != len(finished):
+        for run_id in finished:
+            check_owned(db, run_id, now)
+    for run_id in going:
+        check_owned(db, run_id, now)
+    by_run = {run_id: intent.id for run_id, intent, _, _ in runs}
+    db.executemany(
+        "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
+        [(now, by_run[run_id]) for run_id in finished],
+    )
+    db.executemany(
+        "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
+        "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
+        turns,
+    )
+    store._append_events(db, events, now)
 
 
 def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storylab.intents.context import context_from
 from storylab.intents.models import Effect, Intent
@@ -32,6 +32,7 @@ from storylab.intents.runs import (
     claim,
     commit_effects,
     expire,
+    record_applied,
     recover,
     register,
     run_intents,
@@ -42,6 +43,9 @@ from storylab.intents.store import IntentStore
 from storylab.runtime.blocks import GenerationProvider, OfflineProvider
 from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["Supervisor", "SupervisorStats", "execute_run", "execute_runs"]
 
@@ -116,7 +120,7 @@ def _make(
     provider: GenerationProvider,
     window: int,
     checked: float,
-) -> tuple[list[Made], BaseException | None]:
+) -> tuple[list[Made], Exception | None]:
     """Apply ``effects`` in order to ``session`` in memory, generating turns as needed
     (each from the state the effects before it left); what was made, and the error that
     stopped it (a provider's failure) if any. ``checked``: when (``time.monotonic``) the
@@ -159,7 +163,7 @@ class _Prepared:
     intent: Intent
     session: Session
     made: list[Made]
-    error: BaseException | None  # the failure that stopped the making (after ``made``)
+    error: Exception | None  # the failure that stopped the making (after ``made``)
 
 
 def _prepare(
@@ -189,6 +193,13 @@ def _commit(store: IntentStore, p: _Prepared) -> dict[str, Any]:
         commit_effects(store, p.run_id, p.intent, p.session, p.made)
     if p.error is not None:
         raise p.error
+    return _outcome(p)
+
+
+def _outcome(p: _Prepared) -> dict[str, Any]:
+    """The outcome of a run whose effects were committed (or, with none, not needed)."""
+    if p.error is not None:
+        return _failure(p.run_id, p.error)
     # every planned effect committed: that transaction finished the intent
     return {"run": p.run_id, "applied": len(p.made), "finished": bool(p.made)}
 
@@ -230,6 +241,52 @@ def _failure(run_id: str, exc: Exception) -> dict[str, Any]:
     return {"run": run_id, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def _commit_group(
+    store: IntentStore, group: list[_Prepared], out: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Commit the runs of ``group`` in one transaction, recording their outcomes in
+    ``out``; returns the runs whose session moved on (nothing of theirs written).
+
+    Each session is saved in a savepoint (one that moved on rolls back alone), then the
+    bookkeeping of all the saved runs is written at once (:func:`record_applied`). If
+    that fails (a run lost its intent, say), the transaction rolls back and each run
+    commits alone, with its own checks."""
+    conflicted: list[str] = []
+    saved: list[_Prepared] = []
+
+    def bookkeeping(db: sqlite3.Connection) -> None:
+        runs = [(p.run_id, p.intent, p.session.version, p.made) for p in saved]
+        record_applied(store, db, runs)
+
+    try:
+        with store.sessions.transaction(also=bookkeeping):
+            for p in group:
+                if not p.made:
+                    continue
+                try:
+                    store.sessions.save(p.session)
+                except ConflictError:
+                    conflicted.append(p.run_id)
+                else:
+                    saved.append(p)
+    except Exception:
+        for p in saved:  # rolled back: the copies are at their loaded versions again
+            p.session.version -= 1
+        conflicted, saved = [], []
+        for p in group:
+            try:
+                out[p.run_id] = _commit(store, p)
+            except ConflictError:
+                conflicted.append(p.run_id)
+            except Exception as exc:
+                out[p.run_id] = _failure(p.run_id, exc)
+        return conflicted
+    for p in group:
+        if p.run_id not in conflicted:
+            out[p.run_id] = _outcome(p)
+    return conflicted
+
+
 def execute_runs(
     path: str, run_ids: list[str], provider: GenerationProvider, window: int = 8
 ) -> list[dict[str, Any]]:
@@ -255,15 +312,7 @@ def execute_runs(
                 group.append(_prepare(store, run_id, provider, window, (read[run_id], started)))
             except Exception as exc:
                 out[run_id] = _failure(run_id, exc)
-        conflicted = []
-        with store.sessions.transaction():
-            for p in group:
-                try:
-                    out[p.run_id] = _commit(store, p)
-                except ConflictError:
-                    conflicted.append(p.run_id)
-                except Exception as exc:
-                    out[p.run_id] = _failure(p.run_id, exc)
+        conflicted = _commit_group(store, group, out)
         for run_id in conflicted:
             try:
                 out[run_id] = execute_run(path, run_id, provider, window)

@@ -95,9 +95,12 @@ class BlockLibrary(Frozen):
         return self
 
     _by_id: dict[str, ActionBlock] = PrivateAttr(default_factory=dict)
+    _ascending: list[tuple[float, str]] = PrivateAttr(default_factory=list)  # tiers by min
 
     def model_post_init(self, __context: object) -> None:
         self._by_id.update((b.id, b) for b in self.blocks)
+        tiers = ((t.min_affinity, t.name) for t in self.tiers)
+        self._ascending[:] = sorted(tiers, key=lambda t: t[0])  # ties keep their order
 
     @property
     def index(self) -> Mapping[str, ActionBlock]:
@@ -123,11 +126,11 @@ class BlockLibrary(Frozen):
 
     def tier(self, affinity: float) -> str:
         """The relationship tier of an affinity value."""
-        best = None
-        for t in sorted(self.tiers, key=lambda t: t.min_affinity):
-            if affinity >= t.min_affinity:
-                best = t.name
-        return best if best is not None else min(self.tiers, key=lambda t: t.min_affinity).name
+        best = self._ascending[0][1]  # the lowest tier also takes affinities below it
+        for least, name in self._ascending:
+            if affinity >= least:
+                best = name
+        return best
 
     def resolve(self, node: ActionBlockNode, previous: str | None) -> BlockResolution:
         """The blocks an action-block node plays, given the previously launched block.
