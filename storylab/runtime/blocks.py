@@ -126,8 +126,9 @@ class BlockLibrary(Frozen):
 
     def tier(self, affinity: float) -> str:
         """The relationship tier of an affinity value."""
-        best = self._ascending[0][1]  # the lowest tier also takes affinities below it
-        for least, name in self._ascending:
+        ascending = self._ascending  # (a pydantic private attribute: slow to look up)
+        best = ascending[0][1]  # the lowest tier also takes affinities below it
+        for least, name in ascending:
             if affinity >= least:
                 best = name
         return best
