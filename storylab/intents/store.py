@@ -24,6 +24,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +69,18 @@ class PendingIntentExists(RuntimeError):
 
 #: One encoder for every row (``json.dumps`` with options builds a new one per call).
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Its C core, made once (``JSONEncoder.encode`` makes one per call), without the check
+#: for circular containers (rows are built from JSON data); None where Python lacks it.
+_C_ENCODER = c_make_encoder and c_make_encoder(
+    None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, True
+)
 
 
 def _json(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """Compact JSON text with sorted keys (what ``_ENCODER.encode`` gives)."""
+    if _C_ENCODER is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def new_id(prefix: str) -> str:
