@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -95,12 +95,14 @@ class BlockLibrary(Frozen):
         return self
 
     _by_id: dict[str, ActionBlock] = PrivateAttr(default_factory=dict)
-    _ascending: list[tuple[float, str]] = PrivateAttr(default_factory=list)  # tiers by min
 
     def model_post_init(self, __context: object) -> None:
         self._by_id.update((b.id, b) for b in self.blocks)
-        tiers = ((t.min_affinity, t.name) for t in self.tiers)
-        self._ascending[:] = sorted(tiers, key=lambda t: t[0])  # ties keep their order
+
+    @cached_property
+    def _ascending(self) -> list[tuple[float, str]]:
+        """``(min_affinity, name)`` of the tiers, lowest first (ties keep their order)."""
+        return sorted(((t.min_affinity, t.name) for t in self.tiers), key=lambda t: t[0])
 
     @property
     def index(self) -> Mapping[str, ActionBlock]:
@@ -126,9 +128,8 @@ class BlockLibrary(Frozen):
 
     def tier(self, affinity: float) -> str:
         """The relationship tier of an affinity value."""
-        ascending = self._ascending  # (a pydantic private attribute: slow to look up)
-        best = ascending[0][1]  # the lowest tier also takes affinities below it
-        for least, name in ascending:
+        best = self._ascending[0][1]  # the lowest tier also takes affinities below it
+        for least, name in self._ascending:
             if affinity >= least:
                 best = name
         return best
