@@ -5,6 +5,14 @@ SQLite keeps one ``user_version`` per file, and one file holds several storylab 
 ``storylab_schema(layer, version)``. Before anything is written, :func:`check_file` reads
 the file (read-only) and refuses one that is not SQLite, holds tables but no storylab ones,
 or records a newer intents schema than this code knows.
+
+The tables are laid out for few written pages per commit: ``intents`` and
+``intent_effects`` are keyed by their primary keys (``WITHOUT ROWID``: one b-tree each, not
+a table and an index), ids grow with time (:func:`~storylab.intents.store.new_id`, so a
+batch's rows share pages), event numbers are plain row ids (no ``AUTOINCREMENT`` counter
+to update; events are never deleted, so ``seq`` still only grows), and pending intents are
+found through the partial unique index alone. Files written before this layout (same
+columns) open and work unchanged, both ways.
 """
 
 from __future__ import annotations
