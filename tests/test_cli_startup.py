@@ -13,6 +13,8 @@ from storylab.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "scipy", "matplotlib")
+#: What building the parser does not need either: `import storylab` loads its names lazily.
+LIBRARY = ("numpy", "pydantic", "yaml", "storylab.storyteller", "storylab.runtime")
 
 
 def _subparsers(parser: argparse.ArgumentParser, prefix=()):
@@ -27,20 +29,44 @@ def _subparsers(parser: argparse.ArgumentParser, prefix=()):
 COMMANDS = [path for path, _ in _subparsers(build_parser()) if path]
 
 
-def test_help_of_every_command_imports_no_heavy_module():
+def _loaded_after(runs: list[list[str]], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh process has loaded after running each command line."""
     script = (
         "import contextlib, io, json, sys\n"
         "from storylab.cli import main\n"
-        f"commands = {json.dumps([list(c) for c in COMMANDS])}\n"
-        "for argv in [[], *commands]:\n"
+        f"for argv in {json.dumps(runs)}:\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        assert main([*argv, '--help']) == 0, argv\n"
-        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n"
+        "        assert main(argv) == 0, argv\n"
+        f"print(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert json.loads(done.stdout) == []
+    return json.loads(done.stdout)
+
+
+def test_help_of_every_command_imports_no_heavy_module():
+    assert _loaded_after([[*c, "--help"] for c in [(), *COMMANDS]], HEAVY) == []
+
+
+def test_help_and_version_load_no_library_code():
+    runs = [["--help"], ["compose", "--help"], ["--version"]]
+    assert _loaded_after(runs, LIBRARY) == []
+
+
+def test_the_parser_offers_every_urgency_the_composer_knows():
+    from storylab.cli._args import URGENCIES
+    from storylab.storyteller import Urgency
+
+    assert tuple(u.value for u in Urgency) == URGENCIES
+
+
+def test_public_names_load_on_first_use():
+    names = set(storylab.__all__) - {"__version__"}
+    assert names <= set(dir(storylab))
+    assert all(getattr(storylab, name) is not None for name in names)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        storylab.nonsense  # noqa: B018
 
 
 def test_python_m_storylab_help_and_version_in_a_fresh_process():

@@ -56,24 +56,20 @@ def test_characters_for_npc_and_the_character_list(harbor):
     ]
     chars = harbor.characters()
     listing = dict(zip(chars["template"], chars["instances"], strict=True))
-    assert listing["template:dockhand"] == 2 and len(listing) == 7
+    # one template per NPC: each dockworker instantiates a dockhand of their own
+    assert set(listing.values()) == {1} and len(listing) == 8
+    assert {"template:loud_dockhand", "template:quiet_dockhand"} <= set(listing)
 
 
-def test_harbor_checks_report_the_hardcoded_captain_and_the_two_dockhands(harbor):
-    problems = harbor.check()
-    assert problems["check"].value_counts().to_dict() == {
-        "hardcoded_npc": 4,
-        "dangling": 2,
-        "duplicate_instance": 2,
-    }
-    hard = problems[problems.check == "hardcoded_npc"]
-    assert set(hard["location"]) == {
-        "programs[tavern_encounter].nodes[0].roles.captain",
-        "programs[tavern_encounter].metadata.characters[0]",
-        "programs[dockside_farewell].nodes[0].roles.captain",
-        "programs[dockside_farewell].metadata.characters[0]",
-    }
-    assert set(problems[problems.check == "dangling"]["subject"]) == {"npc:harbor_district/npc_10"}
+def test_the_shipped_harbor_is_consistent(harbor):
+    assert harbor.check().empty
+    # the programs' scenes need the role 'captain', which the world binds to her NPC, so
+    # both scenes are hers (a hard-coded NPC id would have linked them to no character)
+    scenes = harbor.scenes_for_character("sea_captain")
+    assert scenes.to_dict("records") == [
+        {"scene": "dockside_farewell.set_scene", "world": W, "via": "role"},
+        {"scene": "tavern_interior", "world": W, "via": "role"},
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +119,32 @@ def test_the_graph_shares_the_intents_file(played):
         assert len(store.intents()) == 3
 
 
-def test_cli_check_exits_1_and_prints_each_problem_with_its_place(capsys):
-    assert main(["graph", "check", str(HARBOR)]) == 1
-    out = capsys.readouterr().out
-    assert "world.yaml: programs[tavern_encounter].nodes[0].roles.captain: [hardcoded_npc]" in out
-    assert out.strip().endswith("8 problem(s)")
+def test_cli_check_exits_1_on_a_damaged_copy_and_prints_each_problem_with_its_place(
+    tmp_path, capsys
+):
+    """The shipped world with two careless edits: a program hard-codes an NPC id where its
+    scene needs the role, and the two dockworkers share one character."""
+    data = HARBOR.parents[1]
+    world = tmp_path / "worlds" / "harbor-district" / "world.yaml"
+    world.parent.mkdir(parents=True)
+    text = (HARBOR / "world.yaml").read_text()
+    world.write_text(text.replace("character: quiet_dockhand", "character: loud_dockhand"))
+    (tmp_path / "programs").mkdir()
+    for program in (data / "programs").glob("*.program.yaml"):
+        text = program.read_text().replace("roles: {captain: captain}", "roles: {captain: npc_10}")
+        (tmp_path / "programs" / program.name).write_text(text)
+    assert main(["graph", "check", str(tmp_path / "worlds")]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "4 problem(s)"
+    where = f"{world}: programs[tavern_encounter].nodes[0].roles.captain:"
+    assert f"{where} [hardcoded_npc] hard-codes 'npc_10' where the role 'captain'" in lines[3]
+    assert lines[0].startswith(f"{where} [dangling] a names edge refers to ")
+    assert [line.split(" [")[1].split("]")[0] for line in lines[:-1]] == [
+        "dangling",
+        "duplicate_instance",
+        "duplicate_instance",
+        "hardcoded_npc",
+    ]
 
 
 def test_cli_check_exits_0_on_a_consistent_program(capsys):
@@ -164,13 +181,13 @@ def test_character_browser_and_neighbourhood_drawing(harbor):
 
     box = character_browser(harbor, "template:sea_captain")
     pick, hops = box.children[0].children
-    assert pick.value == "template:sea_captain" and "template:dockhand" in pick.options
-    pick.value = "template:dockhand"
+    assert pick.value == "template:sea_captain" and "template:loud_dockhand" in pick.options
+    pick.value = "template:loud_dockhand"
     hops.value = 1
     ax = plot_neighbourhood(
-        harbor.to_networkx(harbor.character_graph("dockhand", 1)["key"]),
-        centre="template:dockhand",
+        harbor.to_networkx(harbor.character_graph("loud_dockhand", 1)["key"]),
+        centre="template:loud_dockhand",
     )
-    assert ax.get_title() == "template:dockhand" and len(ax.collections) >= 3
+    assert ax.get_title() == "template:loud_dockhand" and len(ax.collections) >= 3
     with CharacterGraph() as empty, pytest.raises(ValueError, match="no character"):
         character_browser(empty)

@@ -133,7 +133,7 @@ def test_an_unbound_role_in_a_world(tmp_path):
 def test_archives_define_templates():
     with build_graph([ROOT / "data" / "archives" / "labelled"]) as g:
         chars = g.characters()
-        assert len(chars) == 45 and chars.iloc[0]["template"] == "template:char-0000"
+        assert len(chars) == 45 and chars.iloc[0]["template"] == "template:labelled-0000"
         assert g.check().empty
 
 

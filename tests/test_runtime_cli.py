@@ -14,7 +14,7 @@ STATE = str(PROGRAMS / "harbor-start.state.yaml")
 def test_play_prints_the_transcript(capsys):
     assert main(["play", TAVERN, "--state", STATE, "--inputs", "coin,rumors,leave"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("[scene tavern_interior captain=npc_10]\nCaptain Mara: You're new")
+    assert out.startswith("[scene tavern_interior captain=captain]\nCaptain Mara: You're new")
     assert "> rumors\nCaptain Mara: A ship came in at dawn" in out
     assert "[end of tavern_encounter]" in out and "[transcript hash " in out
 
@@ -32,7 +32,7 @@ def test_play_is_deterministic_and_json(capsys):
         "text": "Just admiring the view.",
         "reason": "condition false: rel.self.chemistry >= 30",
     }
-    assert data["final_state"]["relationships"]["npc_10"]["affinity"] == 37
+    assert data["final_state"]["relationships"]["captain"]["affinity"] == 37
 
 
 def test_play_reports_a_bad_choice_after_the_good_steps(capsys):

@@ -29,36 +29,36 @@ def harbour_session():
     return Session(
         "s1",
         player={"name": "Ash"},
-        relationships={"npc_10": {"affinity": 30, "chemistry": 10, "mood": "curious"}},
+        relationships={"captain": {"affinity": 30, "chemistry": 10, "mood": "curious"}},
         inventory={"coin": 3},
     )
 
 
 def test_tavern_choice_unlocks_rumours_when_affinity_rises():
     engine, session = harbour_engine(), harbour_session()
-    r = engine.start(session, "npc_10", "tavern_encounter", explain=True)
+    r = engine.start(session, "captain", "tavern_encounter", explain=True)
     assert "rumors" in {h.id for h in r.hidden}
-    r = engine.step(session, "npc_10", "coin")
+    r = engine.step(session, "captain", "coin")
     assert "rumors" in {c.id for c in r.choices}
-    r = engine.step(session, "npc_10", "rumors")
+    r = engine.step(session, "captain", "rumors")
     assert session.quests == {"ghost_ship": "started"} and session.inventory["coin"] == 2
     assert "rumors" not in {c.id for c in r.choices}
-    r = engine.step(session, "npc_10", "leave")
+    r = engine.step(session, "captain", "leave")
     assert r.text == "Fair winds, Ash. We talked of 1 thing(s)." and r.status == "finished"
 
 
 def test_interruption_suspends_and_resumes_the_tavern():
     engine, session = harbour_engine(), harbour_session()
-    engine.start(session, "npc_10", "tavern_encounter")
-    r = engine.start(session, "npc_10", "harbor_alarm")
+    engine.start(session, "captain", "tavern_encounter")
+    r = engine.start(session, "captain", "harbor_alarm")
     assert r.snapshot.stack == (("tavern_encounter", "talk"),)
-    r = engine.step(session, "npc_10", "stay")
+    r = engine.step(session, "captain", "stay")
     assert r.status == "waiting" and r.node == "stay_put"
     engine.advance_time(session, 1)
-    r = engine.step(session, "npc_10")
+    r = engine.step(session, "captain")
     assert r.finished == ("harbor_alarm",) and r.program == "tavern_encounter"
     assert [c.id for c in r.choices] == ["adventure", "coin", "leave"]
-    assert session.relationships["npc_12"]["trust"] == -5
+    assert session.relationships["guard"]["trust"] == -5
 
 
 def test_action_block_scene_branches_on_affinity():
@@ -67,8 +67,8 @@ def test_action_block_scene_branches_on_affinity():
         (5, "pending", ("storm_out",)),
     ):
         engine, session = harbour_engine(), harbour_session()
-        session.relationships["npc_10"]["affinity"] = affinity
-        r = engine.start(session, "npc_10", "dockside_farewell")
+        session.relationships["captain"]["affinity"] = affinity
+        r = engine.start(session, "captain", "dockside_farewell")
         walk, beat, voice = r.generations
         assert walk.request.blocks == ("dock_walk", "watch_ships")
         assert (beat.request.launch, beat.request.blocks) == (launch, blocks)
@@ -92,19 +92,19 @@ def play_script(engine, session, script):
 
 
 SCRIPT = [
-    ("npc_10", "start", "tavern_encounter"),
-    ("npc_10", "step", "adventure"),
-    ("npc_10", "start", "harbor_alarm"),
-    ("npc_10", "step", "help"),
-    ("npc_10", "step", "coin"),
-    ("npc_10", "step", "rumors"),
-    ("npc_12", "start", "harbor_alarm"),
-    ("npc_12", "step", "stay"),
-    ("npc_12", "time", 2),
-    ("npc_12", "step", None),
-    ("npc_10", "step", "leave"),
-    ("npc_10", "start", "dockside_farewell"),
-    ("npc_10", "step", "wave"),
+    ("captain", "start", "tavern_encounter"),
+    ("captain", "step", "adventure"),
+    ("captain", "start", "harbor_alarm"),
+    ("captain", "step", "help"),
+    ("captain", "step", "coin"),
+    ("captain", "step", "rumors"),
+    ("guard", "start", "harbor_alarm"),
+    ("guard", "step", "stay"),
+    ("guard", "time", 2),
+    ("guard", "step", None),
+    ("captain", "step", "leave"),
+    ("captain", "start", "dockside_farewell"),
+    ("captain", "step", "wave"),
 ]
 
 
@@ -139,10 +139,10 @@ def test_history_folding_between_steps_changes_nothing_a_host_sees(monkeypatch):
     monkeypatch.setattr(history, "FOLD_AT", 1)  # fold after every step
     engine2, folded = harbour_engine(), harbour_session()
     before = play_script(engine2, folded, SCRIPT[:4])
-    entries = list(folded.components["npc_10"].history)
+    entries = list(folded.components["captain"].history)
     with pytest.raises(StepError):
-        engine2.step(folded, "npc_10", "no-such-choice")
-    assert list(folded.components["npc_10"].history) == entries
+        engine2.step(folded, "captain", "no-such-choice")
+    assert list(folded.components["captain"].history) == entries
     after = play_script(engine2, folded, SCRIPT[4:])
     assert transcript_json(before + after) == transcript_json(straight)
     assert engine2.save(folded) == engine.save(session)
@@ -157,17 +157,17 @@ def test_numbers_json_cannot_hold_are_refused_naming_where_they_are():
     with pytest.raises(ValueError, match=r"cannot save flags\.omen = nan: JSON holds finite"):
         engine.save(session)
     session.flags["omen"] = 1.5
-    session.components["npc_10"].set_variable("gold", 2**70, "tavern_encounter")
-    with pytest.raises(ValueError, match=r"components\.npc_10\.variables\.tavern_encounter\.gold"):
+    session.components["captain"].set_variable("gold", 2**70, "tavern_encounter")
+    with pytest.raises(ValueError, match=r"components\.captain\.variables\.tavern_encounter\.gold"):
         engine.save(session)
-    session.components["npc_10"].set_variable("gold", 2**40, "tavern_encounter")
-    session.relationships["npc_10"]["trust"] = float("-inf")
-    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = -inf"):
+    session.components["captain"].set_variable("gold", 2**40, "tavern_encounter")
+    session.relationships["captain"]["trust"] = float("-inf")
+    with pytest.raises(ValueError, match=r"relationships\.captain\.trust = -inf"):
         engine.save(session)
-    del session.relationships["npc_10"]["trust"]
+    del session.relationships["captain"]["trust"]
     loaded, _ = engine.load(engine.save(session))
     assert loaded.flags["omen"] == 1.5
-    assert loaded.components["npc_10"].variables["tavern_encounter"]["gold"] == 2**40
+    assert loaded.components["captain"].variables["tavern_encounter"]["gold"] == 2**40
 
 
 def test_saved_json_is_stable_and_round_trips():
@@ -176,7 +176,7 @@ def test_saved_json_is_stable_and_round_trips():
     text = engine.save(session)
     data = json.loads(text)
     assert data["format"] == "storylab.session/2"
-    history = data["components"]["npc_10"]["history"]
+    history = data["components"]["captain"]["history"]
     assert history["program"] == [
         ["tavern_encounter", 5],
         ["harbor_alarm", 6],
@@ -203,8 +203,8 @@ def _v2(**changes):
 def test_load_under_new_version_reports_moves_and_renames():
     engine, session = harbour_engine(), harbour_session()
     engine = NarrativeEngine(HARBOUR, save_visits="all")  # a later version may read more
-    engine.start(session, "npc_10", "tavern_encounter")
-    engine.step(session, "npc_10", "coin")
+    engine.start(session, "captain", "tavern_encounter")
+    engine.step(session, "captain", "coin")
     saved = engine.save(session)
 
     text = json.dumps(_tavern_v1()).replace('"talk"', '"menu"').replace("topics", "subjects")
@@ -222,7 +222,7 @@ def test_load_under_new_version_reports_moves_and_renames():
     assert ("node-moved", "talk", "menu") in kinds
     assert ("variable-renamed", "topics", "subjects") in kinds
     assert ("variable-added", None, "mood") in kinds
-    comp = loaded.components["npc_10"]
+    comp = loaded.components["captain"]
     assert comp.node == "menu" and comp.variables["tavern_encounter"] == {
         "subjects": 1,
         "mood": "calm",
@@ -230,9 +230,9 @@ def test_load_under_new_version_reports_moves_and_renames():
     assert comp.visits["tavern_encounter"]["menu"] == 2 and comp.taken["tavern_encounter"] == {
         "menu/coin": True
     }
-    r = new_engine.current(loaded, "npc_10")
+    r = new_engine.current(loaded, "captain")
     assert [c.id for c in r.choices] == ["adventure", "rumors", "leave"]
-    assert new_engine.step(loaded, "npc_10", "leave").status == "finished"
+    assert new_engine.step(loaded, "captain", "leave").status == "finished"
 
 
 def _tavern_v1():
@@ -253,8 +253,8 @@ def _tavern_v2_without_talk():
 def test_missing_node_moves_to_entry_and_runs_on_next_step():
     engine, session = harbour_engine(), harbour_session()
     engine = NarrativeEngine(HARBOUR, save_visits="all")  # a later version may read more
-    engine.start(session, "npc_10", "tavern_encounter")
-    engine.step(session, "npc_10", "coin")
+    engine.start(session, "captain", "tavern_encounter")
+    engine.step(session, "captain", "coin")
     saved = engine.save(session)
     new_engine = NarrativeEngine([_tavern_v2_without_talk()])
     loaded, report = new_engine.load(saved)
@@ -263,18 +263,18 @@ def test_missing_node_moves_to_entry_and_runs_on_next_step():
     assert "variable-removed" in notes and "var.topics" in notes["variable-removed"].detail
     assert notes["choice-dropped"].old == "talk/coin"
     assert notes["visits-dropped"].old == "talk"
-    assert "npc_10/tavern_encounter: node-missing" in str(report)
-    assert new_engine.current(loaded, "npc_10").status == "waiting"
+    assert "captain/tavern_encounter: node-missing" in str(report)
+    assert new_engine.current(loaded, "captain").status == "waiting"
     with pytest.raises(ValueError, match="not been reached yet"):
-        new_engine.step(loaded, "npc_10", "coin")
-    r = new_engine.step(loaded, "npc_10")
+        new_engine.step(loaded, "captain", "coin")
+    r = new_engine.step(loaded, "captain")
     assert r.lines[0].node == "greet"
-    assert loaded.components["npc_10"].history[-2][3] == "moved"
+    assert loaded.components["captain"].history[-2][3] == "moved"
 
 
 def test_loading_with_an_active_program_missing_is_an_error():
     engine, session = harbour_engine(), harbour_session()
-    engine.start(session, "npc_10", "tavern_encounter")
+    engine.start(session, "captain", "tavern_encounter")
     with pytest.raises(SaveError, match="program 'tavern_encounter'"):
         NarrativeEngine([]).load(engine.save(session))
 

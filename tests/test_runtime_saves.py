@@ -59,21 +59,21 @@ def rich_session():
     s = Session(
         "s1",
         player={"name": "Ash"},
-        relationships={"npc_10": {"affinity": 5, "mood": "curious"}},
+        relationships={"captain": {"affinity": 5, "mood": "curious"}},
         inventory={"coin": 3},
         flags={"omen": 1.5},
     )
-    e.start(s, "npc_10", "tavern_encounter")
-    e.step(s, "npc_10", "coin")
-    e.start(s, "npc_10", "caller")
-    e.start(s, "npc_12", "dockside_farewell")
+    e.start(s, "captain", "tavern_encounter")
+    e.step(s, "captain", "coin")
+    e.start(s, "captain", "caller")
+    e.start(s, "guard", "dockside_farewell")
     return e, s
 
 
 def test_save_keeps_recent_history_and_read_visit_counts_only():
     e, s = rich_session()
     small = json.loads(e.save(s, history=3))
-    comp = small["components"]["npc_10"]
+    comp = small["components"]["captain"]
     assert comp["history"]["length"] == 3
     assert comp["stack"] == [
         ["tavern_encounter", "talk", False, None],
@@ -81,10 +81,11 @@ def test_save_keeps_recent_history_and_read_visit_counts_only():
     ]
     assert comp["program"] == "aside"
     full = json.loads(save_session(s))
-    assert full["components"]["npc_10"]["history"]["length"] == len(s.components["npc_10"].history)
+    length = len(s.components["captain"].history)
+    assert full["components"]["captain"]["history"]["length"] == length
     loaded, report = engine().load(e.save(s))
     assert report.clean
-    assert e.step(loaded, "npc_10", "tell").text == "Back."
+    assert e.step(loaded, "captain", "tell").text == "Back."
 
 
 def _long_program(n=60):
@@ -120,7 +121,7 @@ def test_saves_in_the_first_format_still_load():
     old = json.loads(save_session(s))
     old["format"] = "storylab.session/1"
     loaded, report = engine().load(json.dumps(old))
-    assert report.clean and loaded.components["npc_10"].history == s.components["npc_10"].history
+    assert report.clean and loaded.components["captain"].history == s.components["captain"].history
 
 
 def _paths(value, path=()):
@@ -197,8 +198,8 @@ def test_every_kind_of_damage_raises_save_error_or_loads_a_playable_session():
 def test_save_error_names_the_place():
     e, s = rich_session()
     data = json.loads(e.save(s))
-    data["components"]["npc_10"]["stack"][0][2] = "yes"
-    with pytest.raises(SaveError, match=r"components\.npc_10\.stack\[0\]"):
+    data["components"]["captain"]["stack"][0][2] = "yes"
+    with pytest.raises(SaveError, match=r"components\.captain\.stack\[0\]"):
         e.load(json.dumps(data))
     data = json.loads(e.save(s))
     data["inventory"]["coin"] = "lots"
@@ -219,5 +220,5 @@ def test_a_rename_without_a_version_bump_is_caught_on_load():
     loaded, report = NarrativeEngine([renamed, *others, SUB, CALLER]).load(blob)
     kinds = {n.kind for n in report.notes}
     assert {"unversioned-change", "node-missing"} <= kinds
-    frame = loaded.components["npc_10"].stack[0]
+    frame = loaded.components["captain"].stack[0]
     assert frame[:3] == ("tavern_encounter", "arrive", True)

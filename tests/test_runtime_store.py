@@ -50,7 +50,7 @@ def tavern_session(sid="s1"):
     return Session(
         sid,
         player={"name": "Ash"},
-        relationships={"npc_10": {"affinity": 30}},
+        relationships={"captain": {"affinity": 30}},
         inventory={"coin": 2},
     )
 
@@ -65,14 +65,14 @@ def test_create_load_step_and_versions(store):
     engine = NarrativeEngine([load_program(TAVERN)])
     store.create(tavern_session())
     assert store.version("s1") == 1 and store.ids() == ["s1"]
-    store.start(engine, "s1", "npc_10", "tavern_encounter")
-    r = store.step(engine, "s1", "npc_10", "coin")
+    store.start(engine, "s1", "captain", "tavern_encounter")
+    r = store.step(engine, "s1", "captain", "coin")
     assert "rumors" in {c.id for c in r.choices}
     loaded = store.load("s1")
     assert loaded.version == 3
-    assert loaded.relationships == {"npc_10": {"affinity": 35.0}}
+    assert loaded.relationships == {"captain": {"affinity": 35.0}}
     assert loaded.flags == {"met_mara": True}
-    assert loaded.components["npc_10"].node == "talk"
+    assert loaded.components["captain"].node == "talk"
     assert [(e.seq, e.op) for e in store.events("s1")] == [(1, "create"), (2, "start"), (3, "step")]
     with pytest.raises(ConflictError, match="already exists"):
         store.create(tavern_session())
@@ -83,9 +83,9 @@ def test_create_load_step_and_versions(store):
 def test_failed_step_commits_nothing(store):
     engine = NarrativeEngine([load_program(TAVERN)])
     store.create(tavern_session())
-    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    store.start(engine, "s1", "captain", "tavern_encounter")
     with pytest.raises(StepError):
-        store.step(engine, "s1", "npc_10", "rumors")
+        store.step(engine, "s1", "captain", "rumors")
     assert store.version("s1") == 2 and len(store.events("s1")) == 2
 
 
@@ -180,11 +180,11 @@ def test_numbers_json_cannot_hold_are_refused_and_nothing_is_written(store):
     with pytest.raises(ValueError, match=r"cannot save flags\.omen = nan"):
         store.save(session)
     session.flags["omen"] = 1.0
-    session.relationships["npc_10"]["trust"] = float("inf")
-    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = inf"):
+    session.relationships["captain"]["trust"] = float("inf")
+    with pytest.raises(ValueError, match=r"relationships\.captain\.trust = inf"):
         store.save(session)
-    session.relationships["npc_10"]["trust"] = 2**70
-    with pytest.raises(ValueError, match=r"relationships\.npc_10\.trust = 1180591620717411303424"):
+    session.relationships["captain"]["trust"] = 2**70
+    with pytest.raises(ValueError, match=r"relationships\.captain\.trust = 1180591620717411303424"):
         store.save(session)
     assert store.load("s1").to_dict() == {**tavern_session().to_dict(), "version": 1}
 
@@ -268,9 +268,9 @@ store = SessionStore({db!r})
 session = store.load("s1")
 print("loaded", session.version, flush=True)
 choice = sys.stdin.readline().strip()
-engine.step(session, "npc_10", choice)
+engine.step(session, "captain", choice)
 try:
-    store.save(session, "step", {{"npc": "npc_10", "input": choice}})
+    store.save(session, "step", {{"npc": "captain", "input": choice}})
     print("saved", session.version, flush=True)
 except ConflictError as exc:
     print("conflict", exc, flush=True)
@@ -294,7 +294,7 @@ def test_two_writers_in_two_processes_conflict(tmp_path):
     engine = NarrativeEngine([load_program(TAVERN)])
     with SessionStore(db) as store:
         store.create(tavern_session())
-        store.start(engine, "s1", "npc_10", "tavern_encounter")
+        store.start(engine, "s1", "captain", "tavern_encounter")
     code = WRITER.format(tavern=str(TAVERN), db=db)
     first, second = _python(code), _python(code)
     assert first.stdout.readline().split() == ["loaded", "2"]
@@ -305,32 +305,32 @@ def test_two_writers_in_two_processes_conflict(tmp_path):
     assert out2.startswith("conflict") and "version 3, this copy at 2" in out2
     with SessionStore(db) as store:
         final = store.load("s1")
-        assert final.version == 3 and final.relationships["npc_10"]["affinity"] == 35
+        assert final.version == 3 and final.relationships["captain"]["affinity"] == 35
         assert [e.args.get("input") for e in store.events("s1")][-1] == "coin"
 
 
 def test_replay_from_the_event_log_reproduces_the_state(store):
     engine = NarrativeEngine([load_program(TAVERN), NarrativeProgram.model_validate(LOOP)])
     store.create(tavern_session())
-    store.start(engine, "s1", "npc_10", "tavern_encounter")
-    store.step(engine, "s1", "npc_10", "coin")
-    store.start(engine, "s1", "npc_10", "loop")  # an interruption
-    store.step(engine, "s1", "npc_10", "again")
+    store.start(engine, "s1", "captain", "tavern_encounter")
+    store.step(engine, "s1", "captain", "coin")
+    store.start(engine, "s1", "captain", "loop")  # an interruption
+    store.step(engine, "s1", "captain", "again")
     store.advance_time(engine, "s1", 2.5)
-    store.pause(engine, "s1", "npc_10")
-    store.resume(engine, "s1", "npc_10")
+    store.pause(engine, "s1", "captain")
+    store.resume(engine, "s1", "captain")
     edited = store.load("s1")
     edited.flags["edited_by_host"] = True  # a change made outside the engine
     store.save(edited)
-    store.finish(engine, "s1", "npc_10")
-    store.step(engine, "s1", "npc_10", "rumors")
+    store.finish(engine, "s1", "captain")
+    store.step(engine, "s1", "captain", "rumors")
     stored = store.load("s1")
     replayed = store.replay(engine, "s1")
     assert replayed.to_dict() == stored.to_dict()
-    assert stored.components["npc_10"].program == "tavern_encounter"
+    assert stored.components["captain"].program == "tavern_encounter"
     assert stored.flags["edited_by_host"] is True and stored.world_time == 3.5
     early = store.replay(engine, "s1", upto=3)
-    assert early.version == 3 and early.components["npc_10"].node == "talk"
+    assert early.version == 3 and early.components["captain"].node == "talk"
     with pytest.raises(UnknownNameError):
         store.replay(engine, "nope")
 
@@ -388,26 +388,26 @@ def test_calls_and_finishing_the_whole_stack_replay_from_the_log(store):
     )
     engine = NarrativeEngine([load_program(TAVERN), NarrativeProgram.model_validate(LOOP), called])
     store.create(tavern_session())
-    store.start(engine, "s1", "npc_10", "tavern_encounter")
-    r = store.start(engine, "s1", "npc_10", "caller")
+    store.start(engine, "s1", "captain", "tavern_encounter")
+    r = store.start(engine, "s1", "captain", "caller")
     assert r.called == ("loop",)
-    r = store.finish(engine, "s1", "npc_10", stack=True)
+    r = store.finish(engine, "s1", "captain", stack=True)
     assert r.status == "finished" and r.finished == ("loop", "caller", "tavern_encounter")
-    assert store.events("s1")[-1].args == {"npc": "npc_10", "stack": True}
+    assert store.events("s1")[-1].args == {"npc": "captain", "stack": True}
     stored = store.load("s1")
     assert store.replay(engine, "s1").to_dict() == stored.to_dict()
-    assert stored.components["npc_10"].stack == [] and stored.components["npc_10"].program is None
+    assert stored.components["captain"].stack == [] and stored.components["captain"].program is None
 
 
 def test_a_damaged_component_row_raises_save_error(store):
     engine = NarrativeEngine([load_program(TAVERN)])
     store.create(tavern_session())
-    store.start(engine, "s1", "npc_10", "tavern_encounter")
+    store.start(engine, "s1", "captain", "tavern_encounter")
     db = sqlite3.connect(store.path)
     data = json.loads(db.execute("SELECT data FROM components").fetchone()[0])
     data["stack"] = [["tavern_encounter", 3, False, None]]
     db.execute("UPDATE components SET data=?", (json.dumps(data),))
     db.commit()
     db.close()
-    with pytest.raises(SaveError, match=r"components\.npc_10\.stack\[0\]"):
+    with pytest.raises(SaveError, match=r"components\.captain\.stack\[0\]"):
         store.load("s1")

@@ -1,6 +1,7 @@
-"""Bounded argument types: a number outside its range is a one-line usage error.
+"""Bounded argument types: a number outside its range is a one-line usage error; and
+:func:`command_group`, a command with subcommands.
 
-Use them as ``type=`` of ``add_argument``; argparse reports the message with the option.
+Use the types as ``type=`` of ``add_argument``; argparse reports the message with the option.
 
 Examples
 --------
@@ -20,9 +21,15 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from storylab._data import DataError, Problem
-
-__all__ = ["SEED_MAX", "bounded_float", "bounded_int", "input_file", "seed"]
+__all__ = [
+    "SEED_MAX",
+    "URGENCIES",
+    "bounded_float",
+    "bounded_int",
+    "command_group",
+    "input_file",
+    "seed",
+]
 
 #: Largest seed the command line accepts (numpy seeds are non-negative; 2**63 - 1 keeps
 #: every seed a JSON-safe signed 64-bit integer).
@@ -64,15 +71,29 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+#: The composer's urgency levels (``storylab.storyteller.Urgency``, kept here so that building
+#: the parser loads no planner; ``tests/test_cli_startup.py`` checks that the two agree).
+URGENCIES = ("low", "medium", "high", "exact")
+
 #: The type of every ``--seed``: an integer from 0 to 2**63 - 1.
 seed = bounded_int(0, SEED_MAX)
 
 
 def input_file(path: str | Path) -> Path:
     """``path`` as an existing regular file; a ``DataError`` naming it otherwise."""
+    from storylab._data import DataError, Problem
+
     found = Path(path)
     if found.is_dir():
         raise DataError([Problem(str(path), "", "a file, got a directory")])
     if not found.is_file():
         raise DataError([Problem(str(path), "", "file not found")])
     return found
+
+
+def command_group(
+    sub: argparse._SubParsersAction, name: str, *, help: str, description: str
+) -> argparse._SubParsersAction:
+    """Add command ``name`` whose subcommands are required; the action to add them to."""
+    group = sub.add_parser(name, help=help, description=description)
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="SUBCOMMAND")

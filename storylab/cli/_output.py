@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "missing_extra",
     "one_line",
+    "print_frames",
     "print_json",
     "print_table",
+    "records",
     "to_json",
 ]
 
@@ -117,3 +123,43 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("  ".join("-" * w for w in widths))
     for c in cells:
         print("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
+
+
+def records(frame: pd.DataFrame, *, digits: int | None = None) -> list[dict[str, Any]]:
+    """``frame``'s rows as dicts, floats rounded to ``digits`` places when given."""
+    rows = frame.to_dict(orient="records")
+    if digits is None:
+        return rows
+    return [
+        {k: round(v, digits) if isinstance(v, float) else v for k, v in r.items()} for r in rows
+    ]
+
+
+def print_frames(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    as_json: bool = False,
+    meta: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    footer: str | None = None,
+    digits: int | None = None,
+    hidden: Collection[str] = (),
+) -> None:
+    """Print DataFrames as one JSON object or as text tables.
+
+    JSON: ``meta``'s items, then each frame's :func:`records` under its key. Text: ``title``,
+    each frame as a table (missing values blank, ``hidden`` columns left out; a blank line
+    between tables), then ``footer``.
+    """
+    if as_json:
+        print_json({**(meta or {}), **{k: records(f, digits=digits) for k, f in frames.items()}})
+        return
+    if title is not None:
+        print(title)
+    for n, frame in enumerate(frames.values()):
+        if n:
+            print()
+        shown = frame.drop(columns=[c for c in hidden if c in frame.columns]).fillna("")
+        print_table(records(shown, digits=digits))
+    if footer is not None:
+        print(footer)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from storylab.cli._output import print_json, print_table
+from storylab.cli._args import command_group
+from storylab.cli._output import print_frames, print_json, records
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
@@ -28,22 +29,16 @@ def _run_show(args: argparse.Namespace) -> int:
     if not Path(args.db).is_file():
         raise FileNotFoundError(f"{args.db}: no graph database (build one with 'graph ingest')")
     filters = {"world": args.world, "tag": args.tag, "arc": args.arc, "rating": args.rating}
-    with CharacterGraph(args.db) as graph:
+    with CharacterGraph(args.db, read_only=True) as graph:
         uses = graph.uses(args.character, **filters)
         usage = graph.usage(args.character, **filters)
-    if args.json:
-        print_json(
-            {
-                "character": args.character,
-                "usage": usage.to_dict(orient="records"),
-                "uses": [{**r, "tags": list(r["tags"])} for r in uses.to_dict(orient="records")],
-            }
-        )
-        return 0
-    print(f"{args.character}: used {len(uses)} times")
-    print_table(usage.fillna("").to_dict(orient="records"))
-    print()
-    print_table(uses.drop(columns=["tags"]).fillna("").to_dict(orient="records"))
+    print_frames(
+        {"usage": usage, "uses": uses},
+        as_json=args.json,
+        meta={"character": args.character},
+        title=f"{args.character}: used {len(uses)} times",
+        hidden=["tags"],
+    )
     return 0
 
 
@@ -53,7 +48,7 @@ def _run_check(args: argparse.Namespace) -> int:
     with build_graph(args.paths) as graph:
         problems = graph.check()
     if args.json:
-        print_json(problems.to_dict(orient="records"))
+        print_json(records(problems))
     else:
         for row in problems.itertuples(index=False):
             where = f"{row.source}: {row.location}" if row.location else row.source
@@ -64,12 +59,12 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the graph commands."""
-    graph = sub.add_parser(
+    gsub = command_group(
+        sub,
         "graph",
         help="build, question and check the character identity graph",
         description="The character identity graph over archives, worlds, programs and intents.",
     )
-    gsub = graph.add_subparsers(dest="graph_command", required=True, metavar="SUBCOMMAND")
     p = gsub.add_parser(
         "ingest",
         help="build or refresh a graph database from files",

@@ -8,8 +8,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from storylab.cli._args import bounded_float, bounded_int
-from storylab.cli._output import print_json, print_table
+from storylab.cli._args import bounded_float, bounded_int, command_group
+from storylab.cli._output import print_frames, print_json, print_table
 
 
 def _open(path: str, *, create: bool = False) -> Any:
@@ -24,8 +24,7 @@ def _run_list(args: argparse.Namespace) -> int:
     with _open(args.db) as store:
         frame = store.intents(args.scenario)
     cols = ["id", "scenario", "kind", "status", "attempts", "applied", "effects", "error"]
-    rows = frame[cols].to_dict("records")
-    print_table([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
+    print_frames({"intents": frame[cols]})
     return 0
 
 
@@ -122,12 +121,12 @@ def _run_events(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``intents`` command group."""
-    group = sub.add_parser(
+    cmds = command_group(
+        sub,
         "intents",
         help="persisted intents: list, show, create, run (the supervisor), events",
         description="Intents and their effects stored in a session SQLite file.",
     )
-    cmds = group.add_subparsers(dest="intents_command", required=True, metavar="SUBCOMMAND")
 
     p = cmds.add_parser("list", help="one line per intent", description="List the intents.")
     p.add_argument("db", metavar="DB", help="the SQLite store")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from storylab.cli._args import bounded_int, seed
+from storylab.cli._args import URGENCIES, bounded_int, seed
 from storylab.cli._output import print_table
-from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
 
 __all__ = ["register"]
 
@@ -58,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--urgency",
         default="medium",
-        choices=[u.value for u in Urgency],
+        choices=URGENCIES,
         help="search limits of the composer (default medium)",
     )
     p.add_argument("--seed", type=seed, default=0, help="composer seed, 0 or more (default 0)")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from storylab._files import replacing
 from storylab.cli._args import bounded_float, bounded_int, seed
-from storylab.cli._output import print_json, print_table
+from storylab.cli._output import print_frames
 
 __all__ = ["register"]
 
@@ -42,10 +41,6 @@ def _run(args: argparse.Namespace) -> int:
         progress=False,
     )
     table = arc_share(frame).reset_index()
-    rows: list[dict[str, Any]] = [
-        {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-        for row in table.to_dict("records")
-    ]
     if args.plot:
         import matplotlib
 
@@ -55,20 +50,19 @@ def _run(args: argparse.Namespace) -> int:
         ax = plot_arc_share(frame.assign(template=plan.template.value))
         with replacing(args.plot) as tmp:
             ax.figure.savefig(tmp, dpi=120)
-    if args.json:
-        print_json(
-            {
-                "plan": plan.id,
-                "template": plan.template.value,
-                "genre": plan.genre,
-                "players": args.players,
-                "seed": args.seed,
-                "settings": rows,
-            }
-        )
-    else:
-        print(f"{plan.template.value} · {plan.genre} · plan {plan.id} · {args.players} players")
-        print_table(rows)
+    print_frames(
+        {"settings": table},
+        as_json=args.json,
+        meta={
+            "plan": plan.id,
+            "template": plan.template.value,
+            "genre": plan.genre,
+            "players": args.players,
+            "seed": args.seed,
+        },
+        title=f"{plan.template.value} · {plan.genre} · plan {plan.id} · {args.players} players",
+        digits=4,
+    )
     return 0
 
 

@@ -8,9 +8,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from storylab._files import replacing
-from storylab.cli._args import bounded_int, seed
+from storylab.cli._args import URGENCIES, bounded_int, seed
 from storylab.cli._output import print_table
-from storylab.storyteller import Urgency  # light: loaded by `import storylab` already
 
 if TYPE_CHECKING:
     from storylab.archives import ArchiveBundle
@@ -213,7 +212,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--urgency",
-        choices=[u.value for u in Urgency],
+        choices=URGENCIES,
         default="medium",
         help="search limits per phase: beam searches (low, medium, high) or exact A* within"
         " the exact bound of planning.yaml (exact)",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from storylab._data import DataError
-from storylab.cli._args import bounded_int, seed
-from storylab.cli._output import print_json, print_table
+from storylab.cli._args import bounded_int, command_group, seed
+from storylab.cli._output import print_frames, print_json, print_table
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from storylab._data import DataError
     from storylab.world import load_world
 
     failed = 0
@@ -37,26 +37,20 @@ def _run_run(args: argparse.Namespace) -> int:
     final = run.final
     if not args.all:
         final = final[final.b == "player"]
-    rows = [
-        {"a": r.a, "b": r.b, "axis": r.axis, "value": round(float(r.value), 6)}
-        for r in final.itertuples()
-    ]
-    if args.json:
-        meetings = int((run.relationships.source == "ambient").sum())
-        print_json(
-            {
-                "world": run.world.id,
-                "days": run.days,
-                "seed": run.seed,
-                "final_hash": run.final_hash(),
-                "moves": len(run.events),
-                "meetings": meetings,
-                "final": rows,
-            }
-        )
-    else:
-        print_table(rows)
-        print(f"[{run.world.id}: {run.days} day(s), seed {run.seed}, hash {run.final_hash()}]")
+    print_frames(
+        {"final": final[["a", "b", "axis", "value"]]},
+        as_json=args.json,
+        meta={
+            "world": run.world.id,
+            "days": run.days,
+            "seed": run.seed,
+            "final_hash": run.final_hash(),
+            "moves": len(run.events),
+            "meetings": int((run.relationships.source == "ambient").sum()),
+        },
+        footer=f"[{run.world.id}: {run.days} day(s), seed {run.seed}, hash {run.final_hash()}]",
+        digits=6,
+    )
     return 0
 
 
@@ -140,12 +134,12 @@ def _number_or_text(text: str) -> float | str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the world commands."""
-    world = sub.add_parser(
+    wsub = command_group(
+        sub,
         "world",
         help="check, simulate and question world manifests",
         description="World manifests: places, NPCs, schedules, relationships, interactions.",
     )
-    wsub = world.add_subparsers(dest="world_command", required=True, metavar="SUBCOMMAND")
     p = wsub.add_parser(
         "check",
         help="validate worlds and list every problem; exit 1 on any",
@@ -183,12 +177,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_run_why_not)
 
-    playtest = sub.add_parser(
+    psub = command_group(
+        sub,
         "playtest",
         help="replay saved world playtests",
         description="Saved playtests: scripted runs with their expected transcript and diff.",
     )
-    psub = playtest.add_subparsers(dest="playtest_command", required=True, metavar="SUBCOMMAND")
     p = psub.add_parser(
         "run",
         help="replay playtests; print the first differing step of each failure; exit 1 on any",

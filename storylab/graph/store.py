@@ -109,39 +109,72 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         The database file (created when missing); ``":memory:"`` for a throwaway graph.
     timeout : float
         Seconds to wait for another writer's lock.
+    read_only : bool
+        Open an existing file for queries and checks only: nothing is created or written
+        (no tables, no schema row, no change of journal mode), so the file's bytes stay as
+        they were; :meth:`ingest` and :meth:`remove_source` then raise ``ValueError``.
 
     Raises
     ------
     DataError
-        When the file holds graph tables of another schema version.
+        When the file is not a SQLite database, holds graph tables of another schema
+        version, or (read-only) is missing or holds no graph.
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, timeout: float = 10.0):
+    def __init__(
+        self, path: str | Path = ":memory:", *, timeout: float = 10.0, read_only: bool = False
+    ):
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self.read_only = read_only
+        if read_only and self.path == ":memory:":
+            raise ValueError("a read-only graph needs a database file, not ':memory:'")
         try:
-            if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = self._connect(timeout)
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
-        try:
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
-            self._db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
             raise DataError([Problem(self.path, "", f"a SQLite database ({exc})")]) from None
         self._db.execute("CREATE TEMP TABLE graph_candidates (id INTEGER PRIMARY KEY)")
-        row = self._db.execute(
-            "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
-        ).fetchone()
+        row = self._version()
+        if row is None and read_only:
+            self._db.close()
+            expected = "graph tables (build them with 'graph ingest')"
+            raise DataError([Problem(self.path, "storylab_schema.graph", expected)])
         if row is None:
             self._db.execute("INSERT INTO storylab_schema VALUES (?, ?)", (LAYER, SCHEMA_VERSION))
         elif row[0] != SCHEMA_VERSION:
+            self._db.close()
             expected = f"graph schema version {SCHEMA_VERSION} (got {row[0]})"
             raise DataError([Problem(self.path, "storylab_schema.graph", expected)])
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        """The connection: read-only (``mode=ro``, nothing created or written), or read-write
+        in WAL mode with the graph tables created when missing."""
+        if self.read_only:
+            uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            if self.path != ":memory:" and not self.read_only:
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache
+            db.execute("PRAGMA mmap_size=268435456")  # and 256 MB read through mmap
+            if not self.read_only:
+                db.executescript(_SCHEMA)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # is it SQLite at all?
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _version(self) -> tuple[int] | None:
+        """The graph row of ``storylab_schema`` (``None`` when the file has no graph)."""
+        try:
+            return self._db.execute(
+                "SELECT version FROM storylab_schema WHERE layer = ?", (LAYER,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # no storylab_schema table: only when read-only
+            return None
 
     def __enter__(self) -> CharacterGraph:
         return self
@@ -173,6 +206,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
         one (an unknown edge kind or node kind) raises before anything of it is written,
         and a failure while writing one undoes it; the fragments before it stay.
         """
+        self._writable()
         report = IngestReport(added=0, replaced=0, unchanged=0, removed=0)
         seen: set[str] = set()
         db = self._db
@@ -209,6 +243,7 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
 
     def remove_source(self, name: str) -> None:
         """Retract everything the source ``name`` contributed (nothing when unknown)."""
+        self._writable()
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -218,6 +253,10 @@ class CharacterGraph(QueriesMixin, ChecksMixin):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise ValueError(f"{self.path}: the graph is open read-only; open it without read_only")
 
     def _remove(self, name: str) -> None:
         row = self._db.execute("SELECT id FROM graph_sources WHERE name = ?", (name,)).fetchone()

@@ -33,13 +33,12 @@ from storylab.runtime.compiled import (
     WAIT,
     CEffects,
     CompiledProgram,
-    check_scalar,
 )
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import StepError
 from storylab.runtime.state import Session
-from storylab.runtime.working import CallContext, Handler
+from storylab.runtime.working import Handler, call_handler
 
 __all__ = [
     "Tables",
@@ -194,29 +193,9 @@ def make_env(session: Session, npc: str, variables: dict[str, Any]) -> Env:
 
 def _call(t: Tables, env: Env, i: int, session_id: str) -> None:
     node = t.nodes[i]
-    handler = t.handlers.get(node.handler)
-    if handler is None:
-        known = ", ".join(sorted(t.handlers)) or "none"
-        raise StepError(
-            f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}",
-            "unknown_handler",
-            node=node.id,
-            handler=node.handler,
-        )
-    args = {name: fn(env) for name, fn in node.args}
-    ctx = CallContext(session_id, env.npc, t.compiled.id, node.id, env.world_time)
-    try:
-        value = handler(args, ctx)
-    except Exception as exc:
-        raise StepError(
-            f"handler {node.handler!r} at {node.id!r} failed: {exc!r}",
-            "handler_failed",
-            node=node.id,
-            handler=node.handler,
-            error=repr(exc),
-        ) from exc
+    value = call_handler(t.handlers, node, t.compiled.id, session_id, env)
     if node.store_as is not None:
-        env.variables[node.store_as] = check_scalar(value, f"var.{node.store_as}")
+        env.variables[node.store_as] = value
 
 
 def run_to_choice(

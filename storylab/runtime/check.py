@@ -26,7 +26,14 @@ from storylab.runtime.program import (
 )
 from storylab.runtime.templates import compile_template
 
-__all__ = ["ProgramReport", "check_and_count", "check_program", "load_program", "successors"]
+__all__ = [
+    "ProgramReport",
+    "check_and_count",
+    "check_program",
+    "effect_expressions",
+    "load_program",
+    "successors",
+]
 
 
 @dataclass(frozen=True)
@@ -56,17 +63,23 @@ def successors(program: NarrativeProgram) -> dict[str, list[str]]:
     return {k: list(dict.fromkeys(v)) for k, v in out.items()}
 
 
+def effect_expressions(path: str, fx: Effects | None) -> Iterator[tuple[str, str]]:
+    """(path, text) for every expression of the effects ``fx`` found at ``path``."""
+    if fx is not None:
+        for name, value in fx.variables.items():
+            if isinstance(value, str):
+                yield f"{path}.variables.{name}", value
+        for name, value in fx.set.items():
+            if isinstance(value, str):
+                yield f"{path}.set.{name}", value
+
+
 def _texts(program: NarrativeProgram) -> Iterator[tuple[str, str, bool]]:
     """(path, text, is_template) for every expression and template in the program."""
 
     def effects(path: str, fx: Effects | None) -> Iterator[tuple[str, str, bool]]:
-        if fx is not None:
-            for name, value in fx.variables.items():
-                if isinstance(value, str):
-                    yield f"{path}.variables.{name}", value, False
-            for name, value in fx.set.items():
-                if isinstance(value, str):
-                    yield f"{path}.set.{name}", value, False
+        for where, text in effect_expressions(path, fx):
+            yield where, text, False
 
     for i, node in enumerate(program.nodes):
         base = f"nodes[{i}]"

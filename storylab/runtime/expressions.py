@@ -6,6 +6,9 @@ Expressions are tokenised and parsed by hand (a Pratt parser, in
 
 ``rel.<npc>.<field>``
     a relationship value (``rel.self.affinity`` reads the NPC the program runs for); 0 when unset
+``npc.<field>``
+    the same as ``rel.self.<field>``: the relationship value of the NPC the program (or a
+    world's interaction or derived value) runs for, e.g. ``npc.trust >= 10``
 ``flags.<name>``
     a session flag; ``false`` when unset
 ``var.<name>``
@@ -36,6 +39,8 @@ a variable squared on every pass stops at 64 bits. ``%`` takes numbers only.
 True
 >>> compile_expression("rel.mara.affinity + 5").evaluate(env)
 40
+>>> compile_expression("npc.affinity == rel.self.affinity").evaluate(env)
+True
 """
 
 from __future__ import annotations

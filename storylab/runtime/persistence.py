@@ -18,7 +18,7 @@ import orjson
 from storylab._data import UnknownNameError
 from storylab.runtime.compiled import CHOICE, SUB, WAIT, CompiledProgram
 from storylab.runtime.saved import SaveError
-from storylab.runtime.state import Counted, Frame, NarrativeStateComponent, Session
+from storylab.runtime.state import _FACTS, Counted, Frame, NarrativeStateComponent, Session
 
 if TYPE_CHECKING:
     from storylab.runtime.engine import NarrativeEngine
@@ -78,7 +78,7 @@ def save_session(
         the session; the message names where it is. Nothing is written.
     """
     data = session.to_dict(history=history, counted=counted, copy=False)
-    for key in _FACT_KEYS:
+    for key in _FACTS:
         value = data[key]
         if value:  # an empty table holds no numbers; world time 0.0 is finite
             _require_numbers(value, key)
@@ -90,16 +90,6 @@ def save_session(
     return orjson.dumps(data).decode()
 
 
-_FACT_KEYS = (
-    "flags",
-    "relationships",
-    "inventory",
-    "arcs",
-    "quests",
-    "player",
-    "world_time",
-    "pending",
-)
 _PLAIN = frozenset({str, bool, type(None)})
 
 

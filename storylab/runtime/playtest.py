@@ -19,7 +19,7 @@ import pandas as pd
 from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
-from storylab.runtime.results import NarrativeStepResult, StepError, format_transcript
+from storylab.runtime.results import NarrativeStepResult, StepError, Transcribed
 from storylab.runtime.state import Session
 from storylab.runtime.working import Handler
 
@@ -30,6 +30,7 @@ __all__ = [
     "flatten_env",
     "flatten_state",
     "playtest",
+    "session_env",
     "state_diff",
 ]
 
@@ -77,7 +78,9 @@ def flatten_env(env: Env) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def _env(session: Session, npc: str, variables: Mapping[str, Any]) -> Env:
+def session_env(session: Session, npc: str, variables: Mapping[str, Any] | None = None) -> Env:
+    """An :class:`Env` over ``session``'s own facts (effects applied through it change the
+    session) and ``variables``, running for ``npc``."""
     return Env(
         flags=session.flags,
         relationships=session.relationships,
@@ -95,7 +98,7 @@ def flatten_state(session: Session, npc: str, program: str) -> dict[str, Any]:
     """``session``'s facts and ``npc``'s variables of ``program``, flattened (see module)."""
     comp = session.components.get(npc)
     variables = comp.variables.get(program, {}) if comp is not None else {}
-    return flatten_env(_env(session, npc, variables))
+    return flatten_env(session_env(session, npc, variables))
 
 
 def apply_overrides(
@@ -169,8 +172,9 @@ def state_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> pd.DataFr
 
 
 @dataclass(frozen=True)
-class PlaytestResult:
-    """What a playtest played and how the state moved.
+class PlaytestResult(Transcribed):
+    """What a playtest played and how the state moved, with its :attr:`transcript` and
+    :attr:`transcript_hash`.
 
     Attributes
     ----------
@@ -198,16 +202,6 @@ class PlaytestResult:
     error: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     session: Session | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def transcript(self) -> str:
-        """The readable transcript (see :func:`~storylab.runtime.format_transcript`)."""
-        return format_transcript(self.results)
-
-    @property
-    def transcript_hash(self) -> str:
-        """The chained hash of every result (equal runs, equal hash)."""
-        return self.results[-1].transcript_hash if self.results else ""
 
     @property
     def diff(self) -> pd.DataFrame:

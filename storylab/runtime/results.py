@@ -22,6 +22,7 @@ __all__ = [
     "StateSnapshot",
     "Status",
     "StepError",
+    "Transcribed",
     "chain_hash",
     "format_transcript",
     "transcript_json",
@@ -203,6 +204,25 @@ def format_transcript(results: Iterable[NarrativeStepResult]) -> str:
         if r.status == "waiting":
             out.append(f"[waiting at {r.node}]")
     return "\n".join(out) + ("\n" if out else "")
+
+
+class Transcribed:
+    """Adds :attr:`transcript` and :attr:`transcript_hash` to a class that holds a
+    ``results`` tuple of step results (a playtest, a world interaction)."""
+
+    __slots__ = ()
+    results: tuple[NarrativeStepResult, ...]
+
+    @property
+    def transcript(self) -> str:
+        """The readable transcript (see :func:`format_transcript`)."""
+        return format_transcript(self.results)
+
+    @property
+    def transcript_hash(self) -> str:
+        """The chained hash of every result ("" when there are none; equal runs, equal
+        hash)."""
+        return self.results[-1].transcript_hash if self.results else ""
 
 
 def transcript_json(results: Iterable[NarrativeStepResult]) -> str:

@@ -448,6 +448,7 @@ class Session:
         return twin
 
 
+#: The session's facts, in the order a save holds them.
 _FACTS = (
     "flags",
     "relationships",

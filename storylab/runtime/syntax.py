@@ -217,6 +217,11 @@ class Parser:
             parts.append(str(part.value))
         if root in _BARE and not parts:
             return ("name", tok.pos, root, ())
+        if root == "npc":  # npc.<field>: the NPC's own relationship value, rel.self.<field>
+            if len(parts) != 1:
+                shape = "npc.<field> (the same as rel.self.<field>)"
+                raise self.fail(f"npc takes the form {shape}", tok)
+            return ("name", tok.pos, "rel", ("self", parts[0]))
         if root not in _ROOTS:
             known = ", ".join(sorted(set(_ROOTS) | _BARE))
             raise self.fail(f"unknown name {root!r} (names start with: {known})", tok)

@@ -29,6 +29,7 @@ __all__ = [
     "CallContext",
     "Handler",
     "WorkingSet",
+    "call_handler",
     "dialogue_request",
     "kind_name",
     "restore",
@@ -198,35 +199,50 @@ def run_action_block(
         run.comp.last_block = resolution.blocks[-1]
 
 
-def run_external_call(
-    handlers: Mapping[str, Handler], run: WorkingSet, cp: CompiledProgram, node: CNode
-) -> None:
-    """Call an external-call node's handler; store its result when asked."""
+def call_handler(
+    handlers: Mapping[str, Handler], node: CNode, program: str, session_id: str, env: Env
+) -> Any:
+    """Call external-call ``node``'s handler with its arguments evaluated in ``env``; its
+    result (checked as a storable value when the node stores it).
+
+    Raises
+    ------
+    StepError
+        ``unknown_handler`` when no handler has the name, ``handler_failed`` when it raises.
+    """
     handler = handlers.get(node.handler)
     if handler is None:
         known = ", ".join(sorted(handlers)) or "none"
         raise StepError(
             f"unknown handler {node.handler!r} at {node.id!r}; registered: {known}",
             "unknown_handler",
-            program=cp.id,
+            program=program,
             node=node.id,
             handler=node.handler,
         )
-    args = {name: fn(run.env) for name, fn in node.args}
-    ctx = CallContext(run.session.id, run.npc, cp.id, node.id, run.env.world_time)
+    args = {name: fn(env) for name, fn in node.args}
+    ctx = CallContext(session_id, env.npc, program, node.id, env.world_time)
     try:
         value = handler(args, ctx)
     except Exception as exc:
         raise StepError(
             f"handler {node.handler!r} at {node.id!r} failed: {exc!r}",
             "handler_failed",
-            program=cp.id,
+            program=program,
             node=node.id,
             handler=node.handler,
             error=repr(exc),
         ) from exc
+    return value if node.store_as is None else check_scalar(value, f"var.{node.store_as}")
+
+
+def run_external_call(
+    handlers: Mapping[str, Handler], run: WorkingSet, cp: CompiledProgram, node: CNode
+) -> None:
+    """Call an external-call node's handler; store its result when asked."""
+    value = call_handler(handlers, node, cp.id, run.session.id, run.env)
     if node.store_as is not None:
-        run.tx.set(run.env.variables, node.store_as, check_scalar(value, f"var.{node.store_as}"))
+        run.tx.set(run.env.variables, node.store_as, value)
 
 
 def kind_name(node: CNode) -> str:

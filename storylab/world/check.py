@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from storylab._data import DataError, Problem, parse_model, read_document
-from storylab.runtime.check import load_program
+from storylab.runtime.check import effect_expressions, load_program
 from storylab.runtime.expressions import ExpressionError, compile_expression
 from storylab.runtime.program import ChoiceNode, Effects, NarrativeProgram
 from storylab.world.clock import block_intervals, expand_days, overlaps, parse_day_time
@@ -67,6 +67,11 @@ class _Checker:
             self.add(path + ".node", f"a node of program {program!r} ({node!r} does not exist)")
 
     def effects(self, path: str, fx: Effects) -> None:
+        for where, text in effect_expressions(path, fx):
+            try:
+                compile_expression(text)
+            except ExpressionError as exc:
+                self.add(where, f"an expression ({_first(exc)})")
         for who, row in fx.relationships.items():
             if who != "self":
                 self.known(f"{path}.relationships.{who}", who, self.w.npcs, "NPC (or 'self')")

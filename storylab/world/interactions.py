@@ -17,9 +17,8 @@ import pandas as pd
 
 from storylab._data import UnknownNameError
 from storylab.runtime.compiled import CEffects
-from storylab.runtime.expressions import Env
-from storylab.runtime.playtest import flatten_state, playtest, state_diff
-from storylab.runtime.results import NarrativeStepResult, StepError, format_transcript
+from storylab.runtime.playtest import flatten_state, playtest, session_env, state_diff
+from storylab.runtime.results import NarrativeStepResult, StepError, Transcribed
 from storylab.runtime.state import Session
 from storylab.runtime.store import SessionStore
 from storylab.world.gating import available, resolve
@@ -47,8 +46,9 @@ class GatingError(ValueError):
 
 
 @dataclass(frozen=True)
-class InteractionResult:
-    """What an interaction did (or would do).
+class InteractionResult(Transcribed):
+    """What an interaction did (or would do), with the program's :attr:`transcript` and
+    :attr:`transcript_hash` ("" without a program).
 
     Attributes
     ----------
@@ -74,16 +74,6 @@ class InteractionResult:
     error: str | None
     session: Session = field(repr=False)
 
-    @property
-    def transcript(self) -> str:
-        """The program's readable transcript."""
-        return format_transcript(self.results)
-
-    @property
-    def transcript_hash(self) -> str:
-        """The chained hash of the program's results ("" without a program)."""
-        return self.results[-1].transcript_hash if self.results else ""
-
 
 def _perform(
     ws: WorldSession,
@@ -99,18 +89,8 @@ def _perform(
     before = flatten_state(start, npc, pid)
     session, made = start.copy(), []
     fx = CEffects(r.effects)
-    env = Env(
-        flags=session.flags,
-        relationships=session.relationships,
-        inventory=session.inventory,
-        arcs=session.arcs,
-        quests=session.quests,
-        player=session.player,
-        npc=npc,
-        world_time=session.world_time,
-    )
     try:
-        fx.apply(None, env)
+        fx.apply(None, session_env(session, npc))
     except StepError as exc:
         raise GatingError(f"{interaction} with {npc}: {exc}") from None
     made += changes(world, start, session, ws.tick, f"interaction:{interaction}")

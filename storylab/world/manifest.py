@@ -239,7 +239,9 @@ class Interaction(Frozen):
     """Something the player may do with an NPC, when its gating holds.
 
     ``npcs`` and ``roles`` select the NPCs it applies to (neither: every NPC). Effects use
-    the runtime's effects (``self`` is the NPC); ``program`` and ``node`` start a narrative.
+    the runtime's effects (``self`` is the NPC; an expression reads the NPC's axes as
+    ``npc.<axis>``, the same as ``rel.self.<axis>``, e.g. ``npc.trust >= 10``); ``program``
+    and ``node`` start a narrative.
     """
 
     id: Id
