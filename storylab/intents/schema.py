@@ -11,8 +11,9 @@ The tables are laid out for few written pages per commit: ``intents`` and
 a table and an index), ids grow with time (:func:`~storylab.intents.store.new_id`, so a
 batch's rows share pages), event numbers are plain row ids (no ``AUTOINCREMENT`` counter
 to update; events are never deleted, so ``seq`` still only grows), and pending intents are
-found through the partial unique index alone. Files written before this layout (same
-columns) open and work unchanged, both ways.
+found through the partial unique index alone, running runs through a partial index that
+holds only them. Files written before this layout (same columns) open and work
+unchanged, both ways.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS intent_runs (
     status TEXT NOT NULL CHECK (status IN
         ('running', 'succeeded', 'failed', 'expired', 'cancelled', 'crashed')),
     started_at REAL NOT NULL, deadline_at REAL NOT NULL, finished_at REAL, error TEXT);
-CREATE INDEX IF NOT EXISTS intent_runs_by_status ON intent_runs (status, intent_id);
+CREATE INDEX IF NOT EXISTS intent_runs_running ON intent_runs (intent_id) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS intent_supervisors (
     id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at REAL NOT NULL,
     heartbeat_at REAL NOT NULL, stopped_at REAL);
