@@ -1,13 +1,15 @@
 """Runs of intents: claiming, applying each effect exactly once, settling, expiring, recovering.
 
 A *run* is one attempt at an intent's remaining planned effects, owned by one supervisor.
-Applying an effect is one transaction on the session store's connection
-(:meth:`~storylab.runtime.SessionStore.save` with ``also=``): the session's new state and
-version, the effect marked ``applied`` (only if still ``planned``), the turn it added, its
-event, and, for the last effect, the intent ``finished``. The transaction also checks that
-the run still owns the intent (running, before its deadline); if not, or if the session
-moved on since it was loaded (:class:`~storylab.runtime.ConflictError`), nothing is written.
-So a process killed at any instant leaves each effect applied once or still planned.
+Applying a run's effects is one transaction on the session store's connection
+(:meth:`~storylab.runtime.SessionStore.save` with ``also=``, or several runs'
+:meth:`~storylab.runtime.SessionStore.transaction` with ``also=``): the session's new state
+and version, each effect marked ``applied`` (only if still ``planned``), the turns they
+added, their events, and, when none is left planned, the intent ``finished``
+(:func:`record_applied`). The transaction also checks that the run still owns the intent
+(running, before its deadline); if not, or if the session moved on since it was loaded
+(:class:`~storylab.runtime.ConflictError`), nothing is written. So a process killed at any
+instant leaves each effect applied once or still planned.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 One loop, in the thread that calls :meth:`Supervisor.run`, repeatedly: recover what a gone
 supervisor left running, expire runs past their deadline, settle finished futures
 (a failure is retried with exponential backoff until ``max_attempts``, then the intent
-fails with the error), and claim due intents up to ``max_in_flight``. Each run executes
-:func:`execute_run` on the executor (threads by default; any
+fails with the error), and claim due intents, up to ``batch`` per idle worker task. Each
+task executes :func:`execute_runs` on the executor (threads by default; any
 :class:`concurrent.futures.Executor` whose workers can open the file, process pools and
-Dask included), which generates and applies the intent's planned effects in order, each
-in its own transaction (:func:`storylab.intents.runs.apply_effect`).
+Dask included): it makes each run's planned effects in memory, in order, and commits the
+runs made within 0.1 s in one transaction (:func:`storylab.intents.runs.record_applied`
+keeps their bookkeeping; a run whose session moved on is redone alone from fresh state).
 """
 
 from __future__ import annotations
