@@ -6,9 +6,9 @@ SQLite keeps one ``user_version`` per file, and one file holds several storylab 
 the file (read-only) and refuses one that is not SQLite, holds tables but no storylab ones,
 or records a newer intents schema than this code knows.
 
-The tables are laid out for few written pages per commit: ``intents`` and
-``intent_effects`` are keyed by their primary keys (``WITHOUT ROWID``: one b-tree each, not
-a table and an index), ids grow with time (:func:`~storylab.intents.store.new_id`, so a
+The tables are laid out for few written pages per commit: ``intents``, ``intent_effects``,
+``intent_runs`` and ``intent_turns`` are keyed by their primary keys (``WITHOUT ROWID``: no
+separate table b-tree beside the key's index), ids grow with time (:func:`~storylab.intents.store.new_id`, so a
 batch's rows share pages), event numbers are plain row ids (no ``AUTOINCREMENT`` counter
 to update; events are never deleted, so ``seq`` still only grows), and pending intents are
 found through the partial unique index alone, running runs through a partial index that
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS intent_runs (
     attempt INTEGER NOT NULL, owner TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN
         ('running', 'succeeded', 'failed', 'expired', 'cancelled', 'crashed')),
-    started_at REAL NOT NULL, deadline_at REAL NOT NULL, finished_at REAL, error TEXT);
+    started_at REAL NOT NULL, deadline_at REAL NOT NULL, finished_at REAL, error TEXT)
+    WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS intent_runs_running ON intent_runs (intent_id) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS intent_supervisors (
     id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at REAL NOT NULL,
@@ -63,7 +64,7 @@ CREATE TABLE IF NOT EXISTS intent_turns (
     session_id TEXT NOT NULL, turn_no INTEGER NOT NULL, participant TEXT NOT NULL,
     layer TEXT NOT NULL, content TEXT NOT NULL, chapter TEXT, intent_id TEXT NOT NULL,
     effect_idx INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (session_id, turn_no),
-    UNIQUE (intent_id, effect_idx));
+    UNIQUE (intent_id, effect_idx)) WITHOUT ROWID;
 """
 
 #: Tables whose presence marks a file as storylab's (a runtime-only session file counts).
