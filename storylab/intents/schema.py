@@ -8,12 +8,12 @@ or records a newer intents schema than this code knows.
 
 The tables are laid out for few written pages per commit: ``intents``, ``intent_effects``,
 ``intent_runs`` and ``intent_turns`` are keyed by their primary keys (``WITHOUT ROWID``: no
-separate table b-tree beside the key's index), ids grow with time (:func:`~storylab.intents.store.new_id`, so a
-batch's rows share pages), event numbers are plain row ids (no ``AUTOINCREMENT`` counter
-to update; events are never deleted, so ``seq`` still only grows), and pending intents are
-found through the partial unique index alone, running runs through a partial index that
-holds only them. Files written before this layout (same columns) open and work
-unchanged, both ways.
+separate table b-tree beside the key's index), ids grow with time
+(:func:`~storylab.intents.store.new_id`, so a batch's rows share pages), event numbers are
+plain row ids (no ``AUTOINCREMENT`` counter to update; events are never deleted, so
+``seq`` still only grows), pending intents are found through the partial unique index
+alone and running runs through a partial index that holds only them. Files written before
+this layout (same columns) open and work unchanged, both ways.
 """
 
 from __future__ import annotations
