@@ -31,10 +31,10 @@ from storylab.runtime.compiled import (
     DIALOGUE,
     SCENE,
     WAIT,
-    CEffects,
     CompiledProgram,
     edges_of,
 )
+from storylab.runtime.effects import CEffects
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import StepError

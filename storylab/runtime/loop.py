@@ -29,8 +29,8 @@ from storylab.runtime.compiled import (
     WAIT,
     CNode,
     CompiledProgram,
-    check_scalar,
 )
+from storylab.runtime.effects import check_scalar
 from storylab.runtime.expressions import EvaluationError
 from storylab.runtime.results import (
     ChoiceOffer,
