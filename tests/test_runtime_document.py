@@ -183,3 +183,22 @@ def test_loading_restores_the_collector_as_it_was():
             assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_shared_parts_stay_bounded_and_plays_are_unchanged(monkeypatch):
+    """A host loading program after program keeps a bounded table of shared parts; a full
+    table is emptied, and what was compiled before plays exactly as it did."""
+    from storylab.runtime import compiled, effects
+
+    pid = GENERATED["id"]
+    expected = monte_carlo(NarrativeEngine([GENERATED]).program(pid), 30, seed=2).playthroughs
+    monkeypatch.setattr(effects, "SHARED_MAX", 5)
+    tables = (effects._SHARED_EFFECTS, compiled._SINGLE, compiled._VIAS,
+              compiled._SHARED_OFFERS, compiled._SHARED_ROWS)  # fmt: skip
+    for table in tables:
+        table.clear()  # as in a fresh process
+    first = NarrativeEngine([copy.deepcopy(GENERATED)])
+    again = NarrativeEngine([parse_program(GENERATED)])  # the model path shares the same way
+    assert all(len(table) <= 5 for table in tables)
+    for engine in (first, again):
+        assert monte_carlo(engine.program(pid), 30, seed=2).playthroughs.equals(expected)

@@ -15,7 +15,7 @@ import orjson
 
 from storylab._data import DataError
 from storylab.runtime.check import check_and_count
-from storylab.runtime.effects import shared_effects, value_fn
+from storylab.runtime.effects import make_room, shared_effects, value_fn
 from storylab.runtime.expressions import Env, Expression, compile_expression
 from storylab.runtime.program import ActionBlockNode, NarrativeProgram, parse_program
 from storylab.runtime.results import ChoiceOffer, Line
@@ -64,6 +64,7 @@ def _all(
         found = _SINGLE.get(conditions[0])
         if found is None:
             expr = compile_expression(conditions[0])
+            make_room(_SINGLE)
             found = _SINGLE[conditions[0]] = (expr.evaluate, (expr,))
         return found
     exprs = tuple(compile_expression(c) for c in conditions)
@@ -79,6 +80,7 @@ def _via(choice_id: str) -> str:
     """How the history names an entry through choice ``choice_id`` (one text per id)."""
     found = _VIAS.get(choice_id)
     if found is None:
+        make_room(_VIAS)
         found = _VIAS[choice_id] = f"choice:{choice_id}"
     return found
 
@@ -92,6 +94,7 @@ def _shared_offer(choice_id: str, text: str) -> ChoiceOffer:
     the same id and text recur across a program; shared, they stay in the CPU caches)."""
     found = _SHARED_OFFERS.get((choice_id, text))
     if found is None:
+        make_room(_SHARED_OFFERS)
         found = _SHARED_OFFERS[(choice_id, text)] = ChoiceOffer(choice_id, text)
     return found
 
@@ -238,6 +241,7 @@ def _row(c: CChoice) -> tuple:
     key = (c.cond, c.offer)
     found = _SHARED_ROWS.get(key)
     if found is None:
+        make_room(_SHARED_ROWS)
         found = _SHARED_ROWS[key] = (c.cond, None, c.offer, None)
     return found
 

@@ -23,6 +23,7 @@ __all__ = [
     "UndoLog",
     "check_scalar",
     "effect_groups",
+    "make_room",
     "shared_effects",
     "value_fn",
 ]
@@ -303,8 +304,20 @@ def shared_effects(fx: Effects | dict[str, dict] | None) -> CEffects | None:
         return None
     found = _SHARED_EFFECTS.get(key)
     if found is None:
+        make_room(_SHARED_EFFECTS)
         found = _SHARED_EFFECTS[key] = CEffects(groups)
     return found
 
 
 _SHARED_EFFECTS: dict[str | bytes, CEffects] = {}
+
+#: Most entries a table of shared compiled parts keeps (effects, conditions, offers): a host
+#: that loads program after program keeps a bounded amount of memory for them.
+SHARED_MAX = 100_000
+
+
+def make_room(table: dict) -> None:
+    """Empty a table of shared parts that is full. Sharing only saves memory (the parts
+    never change), so parts compiled before stay valid; later ones are shared anew."""
+    if len(table) >= SHARED_MAX:
+        table.clear()
