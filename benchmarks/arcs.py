@@ -41,6 +41,8 @@ from storylab import arcs, classify_arc, classify_arcs
 from storylab.theory import ClassifierSettings, choose_threshold, risk_coverage
 from storylab.theory.classify import MAX_NOISE, MIN_CONFIDENCE
 from storylab.theory.synthetic import (
+    BENCHMARK_SEED,
+    CALIBRATION_SEED,
     DIFFICULTIES,
     EXTENDED,
     accuracy_frame,
@@ -179,7 +181,7 @@ def speed_table(n: int, length: int, repeats: int, ref: str | None) -> pd.DataFr
     return table
 
 
-def accuracy(tiers: dict, per_condition: int, seed: int = 0) -> pd.DataFrame:
+def accuracy(tiers: dict, per_condition: int, seed: int = BENCHMARK_SEED) -> pd.DataFrame:
     """One row per trajectory: truth, both methods (answer and top-ranked) and the baseline."""
     ours = accuracy_frame(storylab_frame(), per_condition, tiers=tiers, seed=seed)
     old = accuracy_frame(storylab_frame(TEMPLATES), per_condition, tiers=tiers, seed=seed)
@@ -215,13 +217,21 @@ def calibration(per_condition: int) -> tuple[float, float, pd.DataFrame]:
     point there (``max_noise`` on the probability of "no arc", ``min_confidence`` on the
     best arc's probability), and the benchmark's (seed 0) risk-coverage curve."""
     fit = accuracy_frame(
-        storylab_frame(), per_condition, tiers=EXTENDED, difficulties=("strong",), seed=1
+        storylab_frame(),
+        per_condition,
+        tiers=EXTENDED,
+        difficulties=("strong",),
+        seed=CALIBRATION_SEED,
     )
     right = fit["top"] == fit["arc"]
     max_noise = 1.0 - choose_threshold(risk_coverage(1.0 - fit["p_noise"], right), 0.01)
     min_confidence = choose_threshold(risk_coverage(fit["score"], right), 0.01)
     test = accuracy_frame(
-        storylab_frame(), per_condition, tiers=EXTENDED, difficulties=("strong",), seed=0
+        storylab_frame(),
+        per_condition,
+        tiers=EXTENDED,
+        difficulties=("strong",),
+        seed=BENCHMARK_SEED,
     )
     curve = risk_coverage(test["score"], test["top"] == test["arc"])
     return max_noise, min_confidence, curve

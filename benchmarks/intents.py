@@ -15,6 +15,9 @@ this benchmark inflicts; none waits for an fsync):
 * **litequeue** (0.9): a producer plans the same effects and ``put``\\ s them; a consumer
   ``pop``\\ s, applies them to the same sessions, then marks the message ``done``; on
   start it re-queues messages a dead consumer left locked (at-least-once);
+* **litequeue-1commit**: the same, but the consumer applies a message's effects to the
+  loaded session together and saves it once (as storylab commits an intent's effects):
+  the cheapest queue consumer, reported beside the per-effect one;
 * **huey** (its ``SqliteStorage``): ``enqueue``, then ``dequeue`` (which deletes the task)
   and apply.
 
@@ -23,11 +26,11 @@ uses ``journal_mode=WAL``, ``synchronous=NORMAL`` and the default ``wal_autochec
 The queue sides build each reply's context without the timeline (less work than storylab,
 which also records each turn in ``intent_turns``).
 
-Reported: intents per second (median of ``--repeats``) and the ratio to litequeue; then,
-for each side but ``storylab-defaults``, ``--kills`` SIGKILLs of a worker process at random
-instants (restarting it each time, adding work when it runs dry) followed by a clean run,
-and the effects lost (planned, never applied) and duplicated (applied twice) over every
-session.
+Reported: intents per second (median of ``--repeats``) and the ratios to litequeue and
+litequeue-1commit; then, for storylab, litequeue and huey, ``--kills`` SIGKILLs of a
+worker process at random instants (restarting it each time, adding work when it runs dry)
+followed by a clean run, and the effects lost (planned, never applied) and duplicated
+(applied twice) over every session.
 
 Usage::
 
@@ -63,30 +66,33 @@ def _plan(sessions: Any, index: int) -> str:
     from storylab.intents.torture import scenario_intent
 
     session, inputs = scenario_intent(index)
-    loaded = sessions.load(session.id)
-    people = tuple(sorted(set(loaded.relationships) | set(loaded.components)))
+    people = tuple(sessions.characters(session.id))  # as storylab plans: without a load
     parsed = parse_inputs("direct_control", inputs)
     effects = plan_effects("direct_control", parsed, people, None)
     planned = [{"index": e.index, "kind": e.kind, "payload": e.payload} for e in effects]
     return json.dumps({"session": session.id, "effects": planned})
 
 
-def _apply(sessions: Any, task: str) -> None:
-    """Apply a task's effects one by one, each a session commit (reloading on conflict)."""
+def _apply(sessions: Any, task: str, *, together: bool = False) -> None:
+    """Apply a task's effects in order, each a session commit, or, ``together``, all in
+    one commit (as storylab commits an intent's effects); reloading on conflict."""
     from storylab.intents import Effect, change_session, context_from
     from storylab.runtime import ConflictError, OfflineProvider
 
     data = json.loads(task)
-    for e in data["effects"]:
-        effect = Effect("queue", e["index"], e["kind"], "planned", e["payload"])
+    effects = [
+        Effect("queue", e["index"], e["kind"], "planned", e["payload"]) for e in data["effects"]
+    ]
+    for batch in [effects] if together else [[e] for e in effects]:
         while True:
             session = sessions.load(data["session"])
-            output = None
-            if effect.kind == "generate_turn":
-                p = effect.payload
-                ctx = context_from(session, [], p["participant"], description=p["description"])
-                output = OfflineProvider().generate(ctx.request()).content
-            change_session(session, effect, output)
+            for effect in batch:
+                output = None
+                if effect.kind == "generate_turn":
+                    p = effect.payload
+                    ctx = context_from(session, [], p["participant"], description=p["description"])
+                    output = OfflineProvider().generate(ctx.request()).content
+                change_session(session, effect, output)
             try:
                 sessions.save(session)
                 break
@@ -130,10 +136,11 @@ def _produce(side: str, db: Path, queue: Path, start: int, count: int) -> None:
                 store.create_intent(session.id, "direct_control", inputs)
         return
     with SessionStore(db) as sessions:
-        q = _litequeue(queue) if side == "litequeue" else _huey(queue)
+        lite = side.startswith("litequeue")
+        q = _litequeue(queue) if lite else _huey(queue)
         for i in range(start, start + count):
             task = _plan(sessions, i)
-            q.put(task) if side == "litequeue" else q.enqueue(task.encode())
+            q.put(task) if lite else q.enqueue(task.encode())
         q.close()
 
 
@@ -147,13 +154,13 @@ def _consume(side: str, db: Path, queue: Path, ready: Callable[[], None] = lambd
         Supervisor(db, **SUPERVISOR[side]).run(once=True)
         return
     with SessionStore(db) as sessions:
-        if side == "litequeue":
+        if side.startswith("litequeue"):
             q = _litequeue(queue)
             for message in q.list_locked(0):  # a killed consumer's: deliver again
                 q.retry(message.message_id)
             ready()
             while (message := q.pop()) is not None:
-                _apply(sessions, message.data)
+                _apply(sessions, message.data, together=side == "litequeue-1commit")
                 q.done(message.message_id)
         else:
             q = _huey(queue)
@@ -173,12 +180,13 @@ def _waiting(side: str, db: Path, queue: Path) -> int:
     else:
         con = sqlite3.connect(queue)
         sql = "SELECT COUNT(*) FROM Queue WHERE status IN (0, 1)"
-        n = con.execute(sql if side == "litequeue" else "SELECT COUNT(*) FROM task").fetchone()[0]
+        lite = side.startswith("litequeue")
+        n = con.execute(sql if lite else "SELECT COUNT(*) FROM task").fetchone()[0]
     con.close()
     return n
 
 
-SIDES = ("storylab", "storylab-defaults", "litequeue", "huey")
+SIDES = ("storylab", "storylab-defaults", "litequeue", "litequeue-1commit", "huey")
 #: The supervisor of each storylab side: a bulk setting (one worker task at a time, 64
 #: runs claimed per task, so up to 64 runs commit per transaction) and the defaults
 #: (two worker tasks of 8 runs). Both retry without limit or delay, as the queues do.
@@ -260,12 +268,14 @@ def main(argv: list[str] | None = None) -> int:
                 run_dir.mkdir()
                 rates[side].append(throughput(side, args.intents, run_dir))
         base = statistics.median(rates["litequeue"])
+        one = statistics.median(rates["litequeue-1commit"])
         print(f"intents/s, median of {args.repeats} ({args.intents} intents, 2 effects each)")
-        print(f"{'side':<18} {'median':>8} {'min':>8} {'max':>8} {'vs litequeue':>13}")
+        print(f"{'side':<18} {'median':>8} {'min':>8} {'max':>8} {'vs litequeue':>13} "
+              f"{'vs 1commit':>11}")  # fmt: skip
         for side in SIDES:
             med = statistics.median(rates[side])
             print(f"{side:<18} {med:8.1f} {min(rates[side]):8.1f} {max(rates[side]):8.1f} "
-                  f"{med / base:12.2f}x")  # fmt: skip
+                  f"{med / base:12.2f}x {med / one:10.2f}x")  # fmt: skip
         if args.kills:
             print(f"\nSIGKILL of a worker process, {args.kills} times per side, then a clean run")
             print(f"{'side':<10} {'kills':>6} {'intents':>8} {'effects':>8} {'lost':>6} "

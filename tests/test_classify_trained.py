@@ -15,8 +15,15 @@ from storylab.theory import (
     train_arc_model,
 )
 from storylab.theory import _arc_bank as bank
-from storylab.theory.arc_model import CLASSES, features
-from storylab.theory.synthetic import EXTENDED, accuracy_frame, noise_trajectories
+from storylab.theory.arc_model import CLASSES, TRAIN_SEED, features
+from storylab.theory.synthetic import (
+    BENCHMARK_SEED,
+    CALIBRATION_SEED,
+    EXTENDED,
+    accuracy_frame,
+    benchmark_set,
+    noise_trajectories,
+)
 
 TEMPLATES = ClassifierSettings(method="templates")
 BOTH = [ClassifierSettings(), TEMPLATES]
@@ -89,13 +96,49 @@ def test_training_is_deterministic_and_round_trips(tmp_path):
     a, b = train_arc_model(**kw), train_arc_model(**kw)
     for name in ("w1", "b1", "w2", "b2"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    other = train_arc_model(**kw, seed=1)
+    other = train_arc_model(**kw, seed=7)
     assert not np.array_equal(a.w1, other.w1)
     a.save(tmp_path / "m.npz")
     loaded = ArcModel.load(tmp_path / "m.npz")
     np.testing.assert_array_equal(loaded.w2, a.w2)
     assert loaded.trained_with == a.trained_with and loaded.trained_with["per_condition"] == 6
-    assert a.w1.shape == (32 + 6 + 6 + 2, 8) and a.w2.shape == (8, len(CLASSES))
+    assert a.w1.shape == (32 + 4 * 6 + 2, 8) and a.w2.shape == (8, len(CLASSES))
+
+
+def test_training_and_benchmark_draws_are_kept_apart():
+    assert len({TRAIN_SEED, BENCHMARK_SEED, CALIBRATION_SEED}) == 3
+    assert arc_model().trained_with["seed"] == TRAIN_SEED
+    for seed in (BENCHMARK_SEED, CALIBRATION_SEED):
+        with pytest.raises(ValueError, match="calibration draw"):
+            train_arc_model(per_condition=6, hidden=4, steps=1, seed=seed)
+    # the same conditions drawn with the training seed share no value with the benchmark's
+    kw = {"per_condition": 6, "tiers": EXTENDED, "difficulties": ("strong",), "lengths": (25,)}
+    train = np.concatenate([d.values for _, d in benchmark_set(seed=TRAIN_SEED, **kw)])
+    bench = np.concatenate([d.values for _, d in benchmark_set(**kw)])
+    assert not np.isin(train, bench).any()
+
+
+def test_increment_columns_are_the_whitened_increments():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[0.0], np.sort(rng.uniform(0.0, 1.0, 38)), [1.0]])
+    templates = rng.normal(size=(40, 3))
+    inverse = bank.inverse_steps(x)
+    columns = bank.increment_columns(templates, inverse)
+    u = rng.normal(size=40)
+    du, dt = np.diff(u) * np.sqrt(inverse), np.diff(templates, axis=0) * np.sqrt(inverse)[:, None]
+    np.testing.assert_allclose(u @ columns, du @ dt / np.linalg.norm(dt, axis=0))
+    np.testing.assert_allclose((u + 5.0) @ columns, u @ columns)  # offsets do not count
+
+
+@pytest.mark.parametrize("length", [11, 25, 200])
+def test_network_inputs_ignore_units_and_position_units(length):
+    rng = np.random.default_rng(length)
+    x = np.sort(rng.uniform(0.0, 1.0, length))
+    values = rng.normal(size=(4, length)) + arc("cinderella").evaluate((x - x[0]) / np.ptp(x))
+    plain = features(values, x, ClassifierSettings())
+    for scale, offset in ((1e-200, 3.0), (7.0, -40.0), (1e250, 10.0)):
+        moved = features((values + offset) * scale, x * 40.0 - 3.0, ClassifierSettings())
+        np.testing.assert_allclose(moved, plain, atol=1e-6)
 
 
 def test_shipped_model_records_the_default_training_arguments():

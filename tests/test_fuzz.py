@@ -580,6 +580,25 @@ def test_the_classifier_returns_a_fit_or_a_value_error(values, scale, with_posit
 
 
 @fuzz(60)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6), min_size=11, max_size=80),
+    scale=st.sampled_from([1e-300, 1e-9, 1e12, 1e290]),
+    offset=st.floats(-10.0, 10.0),
+)
+def test_the_classifier_ignores_units(values, scale, offset):
+    CASES["classifier units"] += 1
+    plain = _classify(values, 1.0, False)
+    spread = np.ptp(values)
+    if plain is None or plain.reason == "flat" or spread < max(1e-6, 1e-3 * np.abs(values).max()):
+        return  # refused, flat, or a spread that 1e-300 or an offset would round away
+    fit = _classify([v + offset * np.ptp(values) for v in values], scale, False)
+    by_arc = {m.arc: m.score for m in plain.matches}
+    assert all(m.score == pytest.approx(by_arc[m.arc], abs=1e-6) for m in fit.matches)
+    if plain.margin > 1e-6:
+        assert fit.matches[0].arc is plain.matches[0].arc
+
+
+@fuzz(60)
 @given(values=SERIES, scale=SCALES)
 def test_a_classified_series_has_finite_scores_at_any_scale(values, scale):
     CASES["classifier scores"] += 1

@@ -1,6 +1,9 @@
 """The intents store: tables, schema checks, the pending index, effect plans, reads."""
 
+import json
+import re
 import sqlite3
+import time
 
 import pytest
 
@@ -14,6 +17,7 @@ from storylab.intents import (
     StoreFileError,
     next_actor,
 )
+from storylab.intents.store import _json, new_id
 from storylab.runtime import Session, SessionStore
 from storylab.storyteller import StoryIntentType
 
@@ -148,6 +152,31 @@ def test_creation_is_visible_as_events_and_in_the_tables(store):
     assert list(effects["kind"]) == ["insert_turn", "generate_turn"]
     assert store.progress(intent.id).planned == 2 and not store.progress(intent.id).done
     assert store.sessions.ids() == ["tavern"]  # the scenario's session, created empty
+
+
+def test_ids_grow_with_time_and_intents_read_in_one_batch(store):
+    first = new_id("i")
+    time.sleep(0.002)
+    assert re.fullmatch(r"i-[0-9a-f]{21}", first) and new_id("i") > first
+    a = store.create_intent("tavern", "direct_control", {"author": "ann", "text": "Hi"})
+    time.sleep(0.002)
+    b = store.create_intent("yard", "story_constraint", {"description": "rain"})
+    assert a.id < b.id
+    found = store.intents_by_id([b.id, "i-nope", a.id])
+    assert set(found) == {a.id, b.id} and found[b.id] == store.intent(b.id)
+    assert [e.kind for e in found[a.id].effects] == ["insert_turn", "generate_turn"]
+    assert found[a.id].inputs == {"author": "ann", "text": "Hi"}
+    assert store.intents_by_id([]) == {}
+
+
+def test_rows_json_is_compact_sorted_and_refuses_what_json_cannot_hold():
+    value = {"b": [1, 2.5, None, True], "a": 'é "q" \u2028', "c": {"z": 1, "y": float("inf")}}
+    assert _json(value) == json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert json.loads(_json(value)) == value
+    with pytest.raises(TypeError, match="set"):
+        _json({"a": {1}})
 
 
 def test_cancel_fails_the_planned_effects_and_ends_the_stream(store):

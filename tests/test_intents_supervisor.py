@@ -282,3 +282,27 @@ def test_a_group_commit_redoes_alone_a_run_whose_session_another_run_changed(sto
     ]
     assert store.sessions.version("inn") == 3
     assert [e.result_ref for e in store.result(second.id).effects] == ["inn@3", "inn@3"]
+
+
+def test_a_group_commit_redoes_alone_the_others_when_one_run_lost_its_intent(store):
+    store.sessions.create(Session("yard", relationships={"cy": {"affinity": 0.1}}))
+    first = store.create_intent("inn", "direct_control", {"author": "ann", "text": "One"})
+    second = store.create_intent("yard", "direct_control", {"author": "ann", "text": "Two"})
+
+    class CancelsTheSecond:
+        """Cancels the second intent while the group is being made (a user's request)."""
+
+        def generate(self, request):
+            with IntentStore(store.path) as other:
+                other.cancel(second.id, "changed my mind")
+            return OfflineProvider().generate(request)
+
+    runs = claim(store, register(store), limit=5, deadline=60)
+    outcomes = execute_runs(store.path, runs, CancelsTheSecond())
+    assert outcomes[0]["finished"] and "cancelled" in outcomes[1]["stopped"]
+    assert store.result(first.id).status == "finished"
+    assert store.result(second.id).status == "cancelled"
+    assert [e.status for e in store.result(second.id).effects] == ["failed", "failed"]
+    assert list(store.turns("yard").content) == [] and store.sessions.version("yard") == 1
+    assert list(store.turns("inn").content) == ["One", "bo: reply to the player"]
+    assert [e.kind for e in store.events(first.id)][-1] == "finished"

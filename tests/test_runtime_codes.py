@@ -295,3 +295,29 @@ def test_warnings_carry_codes_too():
     )
     codes = sorted(p.code for p in check_program(gated).warnings)
     assert codes == ["conditional_exits", "no_fallback", "unset_state"]
+
+
+def test_a_session_inside_an_unregistered_program_is_refused_unchanged():
+    hub = prog([{"id": "m", "type": "choice", "choices": [{"id": "go", "text": "Go"}]}], id="hub")
+    aside = prog(
+        [
+            {"id": "q", "type": "choice", "choices": [{"id": "ok", "text": "OK"}]},
+            {"id": "bye", "type": "dialogue", "text": "Bye.", "end": True},
+        ],
+        [{"from": "q", "to": "bye"}],
+        id="aside",
+    )
+    both, s = NarrativeEngine([hub, aside]), Session()
+    both.start(s, "mara", "hub")
+    other = NarrativeEngine([aside])  # does not know "hub"
+    before = s.to_dict()
+    for call, args in ((other.start, ("aside",)), (other.step, ("go",)), (other.finish, ())):
+        code, data = code_of(call, s, "mara", *args)
+        assert (code, data) == ("unknown_program", {"npc": "mara", "program": "hub"})
+        assert s.to_dict() == before
+    both.start(s, "mara", "aside")  # hub is suspended under aside now
+    before = s.to_dict()
+    code, data = code_of(other.step, s, "mara", "ok")  # aside ends; hub cannot resume
+    assert (code, data) == ("unknown_program", {"npc": "mara", "program": "hub"})
+    assert s.to_dict() == before
+    assert both.step(s, "mara", "ok").status == "choice"  # the engine that knows hub resumes it

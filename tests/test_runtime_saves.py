@@ -222,3 +222,25 @@ def test_a_rename_without_a_version_bump_is_caught_on_load():
     assert {"unversioned-change", "node-missing"} <= kinds
     frame = loaded.components["captain"].stack[0]
     assert frame[:3] == ("tavern_encounter", "arrive", True)
+
+
+def test_the_one_pass_checks_decide_as_the_detailed_ones(monkeypatch):
+    """The checks that build no message (the common case) accept exactly what the
+    detailed checks accept, on every damaged variant of a save."""
+    from storylab.runtime import saved
+
+    e, s = rich_session()
+    outcomes = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(saved, "_fits", lambda data: False)
+            monkeypatch.setattr(saved, "_history_fits", lambda columns: False)
+        got = []
+        for what, text in _damaged(e.save(s)):
+            try:
+                engine().load(text)
+                got.append((what, "loaded"))
+            except SaveError as exc:
+                got.append((what, str(exc)))
+        outcomes.append(got)
+    assert outcomes[0] == outcomes[1]

@@ -222,6 +222,32 @@ def test_a_transaction_commits_its_saves_together_and_a_failed_save_rolls_back_a
     assert store.version("a") == 2 and "y" not in store.load("a").flags
 
 
+def test_a_transactions_also_hook_commits_with_the_block_or_rolls_it_all_back(store):
+    store.create(Session("a"))
+    store.create(Session("b"))
+
+    def note(db):
+        db.execute("INSERT INTO flags VALUES ('b', 'noted', '1')")
+
+    a = store.load("a")
+    a.flags["x"] = 1
+    with store.transaction(also=note):
+        store.save(a)
+        assert "noted" not in store.load("b").flags  # called when the block ends
+    assert store.load("a").flags == {"x": 1} and store.load("b").flags == {"noted": 1}
+
+    def refuse(db):
+        db.execute("INSERT INTO flags VALUES ('b', 'late', '2')")
+        raise RuntimeError("refused")
+
+    a = store.load("a")
+    a.flags["y"] = 2
+    with pytest.raises(RuntimeError, match="refused"), store.transaction(also=refuse):
+        store.save(a)
+    assert store.version("a") == 2 and store.load("a").flags == {"x": 1}
+    assert store.load("b").flags == {"noted": 1}
+
+
 def test_characters_are_those_with_relationships_or_a_component(store):
     session = Session("s", relationships={"bo": {"affinity": 0.1}, "ann": {"trust": 1}})
     session.component("cy")

@@ -1,13 +1,15 @@
 """Runs of intents: claiming, applying each effect exactly once, settling, expiring, recovering.
 
 A *run* is one attempt at an intent's remaining planned effects, owned by one supervisor.
-Applying an effect is one transaction on the session store's connection
-(:meth:`~storylab.runtime.SessionStore.save` with ``also=``): the session's new state and
-version, the effect marked ``applied`` (only if still ``planned``), the turn it added, its
-event, and, for the last effect, the intent ``finished``. The transaction also checks that
-the run still owns the intent (running, before its deadline); if not, or if the session
-moved on since it was loaded (:class:`~storylab.runtime.ConflictError`), nothing is written.
-So a process killed at any instant leaves each effect applied once or still planned.
+Applying a run's effects is one transaction on the session store's connection
+(:meth:`~storylab.runtime.SessionStore.save` with ``also=``, or several runs'
+:meth:`~storylab.runtime.SessionStore.transaction` with ``also=``): the session's new state
+and version, each effect marked ``applied`` (only if still ``planned``), the turns they
+added, their events, and, when none is left planned, the intent ``finished``
+(:func:`record_applied`). The transaction also checks that the run still owns the intent
+(running, before its deadline); if not, or if the session moved on since it was loaded
+(:class:`~storylab.runtime.ConflictError`), nothing is written. So a process killed at any
+instant leaves each effect applied once or still planned.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from __future__ import annotations
 import os
 import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from storylab.intents.store import new_id
 from storylab.runtime.state import Session
 
 if TYPE_CHECKING:
@@ -34,11 +36,14 @@ __all__ = [
     "apply_effect",
     "beat",
     "change_session",
+    "check_owned",
     "claim",
     "commit_effects",
     "expire",
+    "record_applied",
     "recover",
     "register",
+    "run_intents",
     "settle",
     "unregister",
 ]
@@ -121,6 +126,41 @@ class Made:
     chunks: Sequence[str] = ()
 
 
+def _stopped(run_id: str, row: tuple[str, float] | None, now: float) -> RunStopped | None:
+    """Why a run whose ``(status, deadline_at)`` is ``row`` no longer owns its intent."""
+    if row is None or row[0] != "running":
+        return RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
+    if row[1] < now:
+        return RunStopped(f"run {run_id} passed its deadline")
+    return None
+
+
+def check_owned(db: sqlite3.Connection, run_id: str, now: float | None = None) -> None:
+    """Raise :class:`RunStopped` unless run ``run_id`` is running and before its deadline."""
+    row = db.execute("SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)).fetchone()
+    stopped = _stopped(run_id, row, time.time() if now is None else now)
+    if stopped is not None:
+        raise stopped
+
+
+def run_intents(store: IntentStore, run_ids: Sequence[str]) -> dict[str, Intent | RunStopped]:
+    """Each run's intent with its effects or, for a run that no longer owns its intent,
+    why (a :class:`RunStopped`); three statements for all the runs."""
+    now = time.time()
+    rows = store._db.execute(
+        "SELECT id, intent_id, status, deadline_at FROM intent_runs "
+        f"WHERE id IN ({','.join('?' * len(run_ids))})",
+        tuple(run_ids),
+    ).fetchall()
+    intents = store.intents_by_id([r[1] for r in rows])
+    found = {run: (intent_id, (status, deadline)) for run, intent_id, status, deadline in rows}
+    out: dict[str, Intent | RunStopped] = {}
+    for run in run_ids:
+        intent_id, row = found.get(run, (None, None))
+        out[run] = _stopped(run, row, now) or intents[intent_id]  # type: ignore[index]
+    return out
+
+
 def commit_effects(
     store: IntentStore, run_id: str, intent: Intent, session: Session, made: Sequence[Made]
 ) -> int:
@@ -139,91 +179,111 @@ def commit_effects(
         was written.
     """
     version = session.version + 1
-    ref = f"{intent.session_id}@{version}"
 
     def bookkeeping(db: sqlite3.Connection) -> None:
-        now = time.time()
-        row = db.execute(
-            "SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)
-        ).fetchone()
-        if row is None or row[0] != "running":
-            raise RunStopped(f"run {run_id} is {row[0] if row else 'unknown'}")
-        if row[1] < now:
-            raise RunStopped(f"run {run_id} passed its deadline")
-        cur = db.executemany(
-            "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
-            "generation_id=?, output=?, applied_at=?, updated_at=? "
-            "WHERE intent_id=? AND idx=? AND status='planned'",
-            [
-                (ref, t.get("turn_no"), m.generation_id, t.get("content"), now, now, intent.id, i)
-                for m in made
-                for t, i in [(m.turn or {}, m.effect.index)]
-            ],
-        )
-        if cur.rowcount != len(made):
-            raise RunStopped(f"an effect of {intent.id} is no longer planned")
-        db.executemany(
-            "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
-            "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                (intent.session_id, *m.turn.values(), intent.id, m.effect.index, now)
-                for m in made
-                if m.turn is not None
-            ],
-        )
-        events = []
-        for m in made:
-            i = m.effect.index
-            events += [("chunk", {"index": i, "text": text}) for text in m.chunks]
-            events.append(
-                ("effect_applied", {"index": i, "effect": m.effect.kind, "version": version})
-            )
-        (left,) = db.execute(
-            "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
-            (intent.id,),
-        ).fetchone()
-        if left == 0:
-            db.execute(
-                "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
-                (now, intent.id),
-            )
-            db.execute(
-                "UPDATE intent_runs SET status='succeeded', finished_at=? WHERE id=?",
-                (now, run_id),
-            )
-            events.append(("finished", {"run": run_id, "version": version}))
-        store._events(db, intent.id, events, now)
+        record_applied(store, db, [(run_id, intent, version, made)])
 
     return store.sessions.save(session, also=bookkeeping)
+
+
+def record_applied(
+    store: IntentStore,
+    db: sqlite3.Connection,
+    runs: Sequence[tuple[str, Intent, int, Sequence[Made]]],
+) -> None:
+    """The bookkeeping of :func:`commit_effects` for several runs at once, inside the
+    caller's transaction (which also saved each ``(run_id, intent, version, made)``'s
+    session at ``version``): a few statements for all the runs, each check made over all
+    of them. Raises :class:`RunStopped` (the caller rolls back) when a run no longer owns
+    its intent or one of the effects is no longer planned."""
+    now = time.time()
+    effects, turns, events, finished, going = [], [], [], [], []
+    for run_id, intent, version, made in runs:
+        ref = f"{intent.session_id}@{version}"
+        for m in made:
+            i, t = m.effect.index, m.turn or {}
+            effects.append(
+                (ref, t.get("turn_no"), m.generation_id, t.get("content"), now, now, intent.id, i)
+            )
+            if m.turn is not None:
+                turns.append((intent.session_id, *m.turn.values(), intent.id, i, now))
+            events += [(intent.id, "chunk", {"index": i, "text": text}) for text in m.chunks]
+            events.append(
+                (
+                    intent.id,
+                    "effect_applied",
+                    {"index": i, "effect": m.effect.kind, "version": version},
+                )
+            )
+        # Effects never return to planned: when ``made`` covers every effect ``intent``
+        # shows planned (each still planned: checked below), none is left.
+        unmade = sum(e.status == "planned" for e in intent.effects) - len(made)
+        left = unmade > 0 and db.execute(
+            "SELECT COUNT(*) FROM intent_effects WHERE intent_id=? AND status='planned'",
+            (intent.id,),
+        ).fetchone()[0] > len(made)
+        (going if left else finished).append(run_id)
+        if not left:
+            events.append((intent.id, "finished", {"run": run_id, "version": version}))
+    cur = db.executemany(
+        "UPDATE intent_effects SET status='applied', result_ref=?, turn_no=?, "
+        "generation_id=?, output=?, applied_at=?, updated_at=? "
+        "WHERE intent_id=? AND idx=? AND status='planned'",
+        effects,
+    )
+    if cur.rowcount != len(effects):
+        for run_id, *_ in runs:
+            check_owned(db, run_id, now)  # names the reason when a run lost its intent
+        ids = ", ".join(intent.id for _, intent, _, _ in runs)
+        raise RunStopped(f"an effect of {ids} is no longer planned")
+    cur = db.executemany(  # the finishing runs end here, if they still own their intents
+        "UPDATE intent_runs SET status='succeeded', finished_at=? "
+        "WHERE id=? AND status='running' AND deadline_at>=?",
+        [(now, run_id, now) for run_id in finished],
+    )
+    if cur.rowcount != len(finished):
+        for run_id in finished:
+            check_owned(db, run_id, now)
+    for run_id in going:
+        check_owned(db, run_id, now)
+    by_run = {run_id: intent.id for run_id, intent, _, _ in runs}
+    db.executemany(
+        "UPDATE intents SET status='finished', error=NULL, updated_at=? WHERE id=?",
+        [(now, by_run[run_id]) for run_id in finished],
+    )
+    db.executemany(
+        "INSERT INTO intent_turns (session_id, turn_no, participant, layer, content, "
+        "chapter, intent_id, effect_idx, at) VALUES (?,?,?,?,?,?,?,?,?)",
+        turns,
+    )
+    store._append_events(db, events, now)
 
 
 def claim(store: IntentStore, owner: str, *, limit: int, deadline: float) -> list[str]:
     """Start runs for up to ``limit`` pending intents that are due and not running."""
     now = time.time()
-    started: list[str] = []
     due = (
         "SELECT id, attempts FROM intents i WHERE status='pending' AND next_attempt_at<=? "
         "AND NOT EXISTS (SELECT 1 FROM intent_runs r WHERE r.intent_id=i.id "
         "AND r.status='running') ORDER BY next_attempt_at, created_at, id LIMIT ?"
     )
     if not store._db.execute(due, (now, 1)).fetchone():  # no write lock just to find nothing
-        return started
+        return []
     with store._tx() as db:
-        rows = db.execute(due, (now, limit)).fetchall()
-        for intent_id, attempts in rows:
-            run_id = f"r-{uuid.uuid4().hex[:16]}"
-            db.execute(
-                "INSERT INTO intent_runs (id, intent_id, attempt, owner, status, started_at, "
-                "deadline_at) VALUES (?,?,?,?, 'running', ?,?)",
-                (run_id, intent_id, attempts + 1, owner, now, now + deadline),
-            )
-            db.execute(
-                "UPDATE intents SET attempts=?, updated_at=? WHERE id=?",
-                (attempts + 1, now, intent_id),
-            )
-            store._event(db, intent_id, "run_started", run=run_id, attempt=attempts + 1)
-            started.append(run_id)
-    return started
+        runs = [(new_id("r"), i, n + 1) for i, n in db.execute(due, (now, limit)).fetchall()]
+        db.executemany(
+            "INSERT INTO intent_runs (id, intent_id, attempt, owner, status, started_at, "
+            "deadline_at) VALUES (?,?,?,?, 'running', ?,?)",
+            [(run, i, n, owner, now, now + deadline) for run, i, n in runs],
+        )
+        db.executemany(
+            "UPDATE intents SET attempts=?, updated_at=? WHERE id=?",
+            [(n, now, i) for _, i, n in runs],
+        )
+        store._append_events(
+            db, [(i, "run_started", {"run": run, "attempt": n}) for run, i, n in runs], now
+        )
+    return [run for run, _, _ in runs]
 
 
 def settle(
@@ -346,7 +406,7 @@ def recover(
 
 def register(store: IntentStore) -> str:
     """Record a new supervisor (this process) and return its id."""
-    sup_id, now = f"s-{uuid.uuid4().hex[:12]}", time.time()
+    sup_id, now = new_id("s"), time.time()
     with store._tx() as db:
         db.execute(
             "INSERT INTO intent_supervisors (id, host, pid, started_at, heartbeat_at) "

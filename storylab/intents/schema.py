@@ -5,6 +5,15 @@ SQLite keeps one ``user_version`` per file, and one file holds several storylab 
 ``storylab_schema(layer, version)``. Before anything is written, :func:`check_file` reads
 the file (read-only) and refuses one that is not SQLite, holds tables but no storylab ones,
 or records a newer intents schema than this code knows.
+
+The tables are laid out for few written pages per commit: ``intents``, ``intent_effects``,
+``intent_runs`` and ``intent_turns`` are keyed by their primary keys (``WITHOUT ROWID``: no
+separate table b-tree beside the key's index), ids grow with time
+(:func:`~storylab.intents.store.new_id`, so a batch's rows share pages), event numbers are
+plain row ids (no ``AUTOINCREMENT`` counter to update; events are never deleted, so
+``seq`` still only grows), pending intents are found through the partial unique index
+alone and running runs through a partial index that holds only them. Files written before
+this layout (same columns) open and work unchanged, both ways.
 """
 
 from __future__ import annotations
@@ -27,35 +36,35 @@ CREATE TABLE IF NOT EXISTS intents (
     status TEXT NOT NULL CHECK (status IN ('pending', 'finished', 'failed', 'cancelled')),
     inputs TEXT NOT NULL, workflow_id TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL, error TEXT,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    created_at REAL NOT NULL, updated_at REAL NOT NULL) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS intents_unique_pending_per_scenario
     ON intents (scenario) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS intents_by_status ON intents (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS intent_effects (
     intent_id TEXT NOT NULL REFERENCES intents (id), idx INTEGER NOT NULL, kind TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('planned', 'applied', 'failed')),
     payload TEXT NOT NULL, result_ref TEXT, turn_no INTEGER, generation_id TEXT, output TEXT,
     error TEXT, applied_at REAL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-    PRIMARY KEY (intent_id, idx));
+    PRIMARY KEY (intent_id, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS intent_runs (
     id TEXT PRIMARY KEY, intent_id TEXT NOT NULL REFERENCES intents (id),
     attempt INTEGER NOT NULL, owner TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN
         ('running', 'succeeded', 'failed', 'expired', 'cancelled', 'crashed')),
-    started_at REAL NOT NULL, deadline_at REAL NOT NULL, finished_at REAL, error TEXT);
-CREATE INDEX IF NOT EXISTS intent_runs_by_status ON intent_runs (status, intent_id);
+    started_at REAL NOT NULL, deadline_at REAL NOT NULL, finished_at REAL, error TEXT)
+    WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS intent_runs_running ON intent_runs (intent_id) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS intent_supervisors (
     id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at REAL NOT NULL,
     heartbeat_at REAL NOT NULL, stopped_at REAL);
 CREATE TABLE IF NOT EXISTS intent_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, intent_id TEXT NOT NULL, kind TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, intent_id TEXT NOT NULL, kind TEXT NOT NULL,
     data TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS intent_events_by_intent ON intent_events (intent_id, seq);
 CREATE TABLE IF NOT EXISTS intent_turns (
     session_id TEXT NOT NULL, turn_no INTEGER NOT NULL, participant TEXT NOT NULL,
     layer TEXT NOT NULL, content TEXT NOT NULL, chapter TEXT, intent_id TEXT NOT NULL,
     effect_idx INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (session_id, turn_no),
-    UNIQUE (intent_id, effect_idx));
+    UNIQUE (intent_id, effect_idx)) WITHOUT ROWID;
 """
 
 #: Tables whose presence marks a file as storylab's (a runtime-only session file counts).

@@ -19,11 +19,12 @@ effects is the supervisor's work (:mod:`storylab.intents.supervisor`,
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ from storylab.runtime.store import ConflictError, SessionStore, immediate_transa
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TERMINAL", "IntentStore", "PendingIntentExists"]
+__all__ = ["TERMINAL", "IntentStore", "PendingIntentExists", "new_id"]
 
 #: Intent statuses after which nothing more happens.
 TERMINAL = ("finished", "failed", "cancelled")
@@ -68,10 +69,25 @@ class PendingIntentExists(RuntimeError):
 
 #: One encoder for every row (``json.dumps`` with options builds a new one per call).
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Its C core, made once (``JSONEncoder.encode`` makes one per call), without the check
+#: for circular containers (rows are built from JSON data); None where Python lacks it.
+_C_ENCODER = c_make_encoder and c_make_encoder(
+    None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, True
+)
 
 
 def _json(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """Compact JSON text with sorted keys (what ``_ENCODER.encode`` gives)."""
+    if _C_ENCODER is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id, ``prefix-`` then 21 hex digits: the microsecond clock, then 32 random
+    bits. Ids made later mostly sort later, so the rows a batch adds share index pages
+    (random ids would each dirty a page of their own in every index keyed by them)."""
+    return f"{prefix}-{time.time_ns() // 1000:013x}{secrets.randbits(32):08x}"
 
 
 _EFFECT_COLS = (
@@ -142,10 +158,17 @@ class IntentStore:
         at: float | None = None,
     ) -> None:
         """Append ``(kind, data)`` events of one intent, in order (one statement)."""
+        IntentStore._append_events(db, [(intent_id, kind, data) for kind, data in events], at)
+
+    @staticmethod
+    def _append_events(
+        db: sqlite3.Connection, rows: list[tuple[str, str, dict[str, Any]]], at: float | None
+    ) -> None:
+        """Append ``(intent_id, kind, data)`` events, in order (one statement)."""
         at = time.time() if at is None else at
         db.executemany(
             "INSERT INTO intent_events (intent_id, kind, data, at) VALUES (?,?,?,?)",
-            [(intent_id, kind, _json(data), at) for kind, data in events],
+            [(intent_id, kind, _json(data), at) for intent_id, kind, data in rows],
         )
 
     # -- creating -------------------------------------------------------------------------
@@ -189,12 +212,11 @@ class IntentStore:
             (sid,),
         ).fetchone()
         effects = plan_effects(kind, parsed, participants, last[0] if last else None)
-        intent_id = f"i-{uuid.uuid4().hex[:16]}"
+        intent_id = new_id("i")
         now = time.time()
         stored = parsed.model_dump(mode="json", exclude_none=True)
         try:
             with self._tx() as db:
-                self._refuse_pending(db, scenario)
                 db.execute(
                     "INSERT INTO intents (id, scenario, session_id, kind, status, inputs, "
                     "workflow_id, attempts, next_attempt_at, created_at, updated_at) "
@@ -213,7 +235,7 @@ class IntentStore:
                     + [("effect_planned", {"index": e.index, "effect": e.kind}) for e in effects],
                     now,
                 )
-        except sqlite3.IntegrityError:  # a racing writer's pending intent won
+        except sqlite3.IntegrityError:  # the partial unique index: a pending intent exists
             self._refuse_pending(self._db, scenario)
             raise
         rows = (Effect(intent_id, e.index, e.kind, "planned", e.payload) for e in effects)
@@ -269,22 +291,33 @@ class IntentStore:
     # -- reading --------------------------------------------------------------------------
     def intent(self, intent_id: str) -> Intent:
         """One intent with its effects."""
-        row = self._db.execute(
-            "SELECT id, scenario, session_id, kind, status, inputs, workflow_id, attempts, "
-            "error, created_at, updated_at FROM intents WHERE id=?",
-            (intent_id,),
-        ).fetchone()
-        if row is None:
+        found = self.intents_by_id([intent_id])
+        if not found:
             known = [r[0] for r in self._db.execute("SELECT id FROM intents ORDER BY id")]
             raise UnknownNameError("intent", intent_id, known[-20:])
-        effects = tuple(
-            _effect(r)
-            for r in self._db.execute(
-                f"SELECT {_EFFECT_COLS} FROM intent_effects WHERE intent_id=? ORDER BY idx",
-                (intent_id,),
-            )
-        )
-        return Intent(*row[:5], json.loads(row[5]), *row[6:], effects=effects)  # type: ignore[arg-type]
+        return found[intent_id]
+
+    def intents_by_id(self, ids: Sequence[str]) -> dict[str, Intent]:
+        """The intents of ``ids`` that exist, with their effects (two statements)."""
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            "SELECT id, scenario, session_id, kind, status, inputs, workflow_id, attempts, "
+            f"error, created_at, updated_at FROM intents WHERE id IN ({marks})",
+            tuple(ids),
+        ).fetchall()
+        effects: dict[str, list[Effect]] = {}
+        for r in self._db.execute(
+            f"SELECT {_EFFECT_COLS} FROM intent_effects WHERE intent_id IN ({marks}) "
+            "ORDER BY intent_id, idx",
+            tuple(ids),
+        ):
+            effects.setdefault(r[0], []).append(_effect(r))
+        return {
+            row[0]: Intent(
+                *row[:5], json.loads(row[5]), *row[6:], effects=tuple(effects.get(row[0], ()))
+            )  # type: ignore[arg-type]
+            for row in rows
+        }
 
     def intents(self, scenario: str | None = None) -> pd.DataFrame:
         """One row per intent (oldest first), optionally of one ``scenario``."""

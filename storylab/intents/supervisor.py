@@ -3,11 +3,12 @@
 One loop, in the thread that calls :meth:`Supervisor.run`, repeatedly: recover what a gone
 supervisor left running, expire runs past their deadline, settle finished futures
 (a failure is retried with exponential backoff until ``max_attempts``, then the intent
-fails with the error), and claim due intents up to ``max_in_flight``. Each run executes
-:func:`execute_run` on the executor (threads by default; any
+fails with the error), and claim due intents, up to ``batch`` per idle worker task. Each
+task executes :func:`execute_runs` on the executor (threads by default; any
 :class:`concurrent.futures.Executor` whose workers can open the file, process pools and
-Dask included), which generates and applies the intent's planned effects in order, each
-in its own transaction (:func:`storylab.intents.runs.apply_effect`).
+Dask included): it makes each run's planned effects in memory, in order, and commits the
+runs made within 0.1 s in one transaction (:func:`storylab.intents.runs.record_applied`
+keeps their bookkeeping; a run whose session moved on is redone alone from fresh state).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storylab.intents.context import context_from
 from storylab.intents.models import Effect, Intent
@@ -28,11 +29,14 @@ from storylab.intents.runs import (
     RunStopped,
     beat,
     change_session,
+    check_owned,
     claim,
     commit_effects,
     expire,
+    record_applied,
     recover,
     register,
+    run_intents,
     settle,
     unregister,
 )
@@ -40,6 +44,9 @@ from storylab.intents.store import IntentStore
 from storylab.runtime.blocks import GenerationProvider, OfflineProvider
 from storylab.runtime.state import Session
 from storylab.runtime.store import ConflictError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["Supervisor", "SupervisorStats", "execute_run", "execute_runs"]
 
@@ -58,16 +65,6 @@ def _store(path: str) -> IntentStore:
     if path not in stores:
         stores[path] = IntentStore(path)
     return stores[path]
-
-
-def _owned(store: IntentStore, run_id: str) -> None:
-    row = store._db.execute(
-        "SELECT status, deadline_at FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    if row[0] != "running":
-        raise RunStopped(f"run {run_id} is {row[0]}")
-    if row[1] < time.time():
-        raise RunStopped(f"run {run_id} passed its deadline")
 
 
 def _generate(
@@ -106,7 +103,7 @@ def _generate(
         parts.append(chunk)
         unsent.append(chunk)
         if time.monotonic() - flushed > _FLUSH:
-            _owned(store, run_id)
+            check_owned(store._db, run_id)
             with store._tx() as db:
                 store._events(
                     db, intent.id, [("chunk", {"index": effect.index, "text": t}) for t in unsent]
@@ -123,17 +120,22 @@ def _make(
     session: Session,
     provider: GenerationProvider,
     window: int,
-) -> tuple[list[Made], BaseException | None]:
+    checked: float,
+) -> tuple[list[Made], Exception | None]:
     """Apply ``effects`` in order to ``session`` in memory, generating turns as needed
     (each from the state the effects before it left); what was made, and the error that
-    stopped it (a provider's failure) if any."""
+    stopped it (a provider's failure) if any. ``checked``: when (``time.monotonic``) the
+    run was last seen owning its intent; a turn is generated only for a run seen owning
+    it within ``_FLUSH`` seconds (else looked up again)."""
     turns = store.recent_turns(intent.session_id, window)
     made: list[Made] = []
     try:
         for effect in effects:
             output, gen_id, chunks = None, None, []
             if effect.kind == "generate_turn":
-                _owned(store, run_id)  # generate nothing for a run that lost its intent
+                if time.monotonic() - checked > _FLUSH:  # generate nothing for a lost run
+                    check_owned(store._db, run_id)
+                    checked = time.monotonic()
                 output, gen_id, chunks = _generate(
                     store,
                     run_id,
@@ -162,20 +164,27 @@ class _Prepared:
     intent: Intent
     session: Session
     made: list[Made]
-    error: BaseException | None  # the failure that stopped the making (after ``made``)
+    error: Exception | None  # the failure that stopped the making (after ``made``)
 
 
 def _prepare(
-    store: IntentStore, run_id: str, provider: GenerationProvider, window: int
+    store: IntentStore,
+    run_id: str,
+    provider: GenerationProvider,
+    window: int,
+    read: tuple[Intent | RunStopped, float] | None = None,
 ) -> _Prepared:
-    """Load the run's intent and session and make its planned effects in memory."""
-    (intent_id,) = store._db.execute(
-        "SELECT intent_id FROM intent_runs WHERE id=?", (run_id,)
-    ).fetchone()
-    intent = store.intent(intent_id)
+    """Load the run's session and make its intent's planned effects in memory. ``read``:
+    the run's intent (or why it stopped) as :func:`run_intents` found it, and when; read
+    here when not given."""
+    if read is None:
+        read = run_intents(store, [run_id])[run_id], time.monotonic()
+    intent, checked = read
+    if isinstance(intent, RunStopped):
+        raise intent
     planned = [e for e in intent.effects if e.status == "planned"]
     session = store.sessions.load(intent.session_id)
-    made, error = _make(store, run_id, intent, planned, session, provider, window)
+    made, error = _make(store, run_id, intent, planned, session, provider, window, checked)
     return _Prepared(run_id, intent, session, made, error)
 
 
@@ -185,6 +194,13 @@ def _commit(store: IntentStore, p: _Prepared) -> dict[str, Any]:
         commit_effects(store, p.run_id, p.intent, p.session, p.made)
     if p.error is not None:
         raise p.error
+    return _outcome(p)
+
+
+def _outcome(p: _Prepared) -> dict[str, Any]:
+    """The outcome of a run whose effects were committed (or, with none, not needed)."""
+    if p.error is not None:
+        return _failure(p.run_id, p.error)
     # every planned effect committed: that transaction finished the intent
     return {"run": p.run_id, "applied": len(p.made), "finished": bool(p.made)}
 
@@ -226,6 +242,52 @@ def _failure(run_id: str, exc: Exception) -> dict[str, Any]:
     return {"run": run_id, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def _commit_group(
+    store: IntentStore, group: list[_Prepared], out: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Commit the runs of ``group`` in one transaction, recording their outcomes in
+    ``out``; returns the runs whose session moved on (nothing of theirs written).
+
+    Each session is saved in a savepoint (one that moved on rolls back alone), then the
+    bookkeeping of all the saved runs is written at once (:func:`record_applied`). If
+    that fails (a run lost its intent, say), the transaction rolls back and each run
+    commits alone, with its own checks."""
+    conflicted: list[str] = []
+    saved: list[_Prepared] = []
+
+    def bookkeeping(db: sqlite3.Connection) -> None:
+        runs = [(p.run_id, p.intent, p.session.version, p.made) for p in saved]
+        record_applied(store, db, runs)
+
+    try:
+        with store.sessions.transaction(also=bookkeeping):
+            for p in group:
+                if not p.made:
+                    continue
+                try:
+                    store.sessions.save(p.session)
+                except ConflictError:
+                    conflicted.append(p.run_id)
+                else:
+                    saved.append(p)
+    except Exception:
+        for p in saved:  # rolled back: the copies are at their loaded versions again
+            p.session.version -= 1
+        conflicted, saved = [], []
+        for p in group:
+            try:
+                out[p.run_id] = _commit(store, p)
+            except ConflictError:
+                conflicted.append(p.run_id)
+            except Exception as exc:
+                out[p.run_id] = _failure(p.run_id, exc)
+        return conflicted
+    for p in group:
+        if p.run_id not in conflicted:
+            out[p.run_id] = _outcome(p)
+    return conflicted
+
+
 def execute_runs(
     path: str, run_ids: list[str], provider: GenerationProvider, window: int = 8
 ) -> list[dict[str, Any]]:
@@ -243,22 +305,15 @@ def execute_runs(
     todo = list(run_ids)
     while todo:
         group: list[_Prepared] = []
+        read = run_intents(store, todo)
         started = time.monotonic()
         while todo and (not group or time.monotonic() - started < _FLUSH):
             run_id = todo.pop(0)
             try:
-                group.append(_prepare(store, run_id, provider, window))
+                group.append(_prepare(store, run_id, provider, window, (read[run_id], started)))
             except Exception as exc:
                 out[run_id] = _failure(run_id, exc)
-        conflicted = []
-        with store.sessions.transaction():
-            for p in group:
-                try:
-                    out[p.run_id] = _commit(store, p)
-                except ConflictError:
-                    conflicted.append(p.run_id)
-                except Exception as exc:
-                    out[p.run_id] = _failure(p.run_id, exc)
+        conflicted = _commit_group(store, group, out)
         for run_id in conflicted:
             try:
                 out[run_id] = execute_run(path, run_id, provider, window)
@@ -410,8 +465,9 @@ class Supervisor:
                 stats.started += len(runs)
                 if once and not inflight and not self._pending(store):
                     break
-                if inflight:
-                    wait(list(inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
+                if inflight:  # until a task ends or the next sweep is due
+                    due = _SWEEP - (time.monotonic() - last_sweep)
+                    wait(list(inflight), timeout=max(self.poll, due), return_when=FIRST_COMPLETED)
                 else:
                     self._stop.wait(self.poll)
         finally:

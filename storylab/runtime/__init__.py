@@ -20,6 +20,7 @@ from storylab.runtime.blocks import (
 from storylab.runtime.calls import check_calls
 from storylab.runtime.check import ProgramReport, check_program, load_program, successors
 from storylab.runtime.compiled import CompiledProgram, compile_program
+from storylab.runtime.document import compile_document
 from storylab.runtime.engine import NarrativeEngine
 from storylab.runtime.expressions import (
     Env,
@@ -137,6 +138,7 @@ __all__ = [
     "WaitNode",
     "check_calls",
     "check_program",
+    "compile_document",
     "compile_expression",
     "compile_program",
     "compile_template",

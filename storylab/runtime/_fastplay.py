@@ -31,9 +31,10 @@ from storylab.runtime.compiled import (
     DIALOGUE,
     SCENE,
     WAIT,
-    CEffects,
     CompiledProgram,
+    edges_of,
 )
+from storylab.runtime.effects import CEffects
 from storylab.runtime.expressions import Env
 from storylab.runtime.program import NarrativeProgram
 from storylab.runtime.results import StepError
@@ -145,7 +146,7 @@ class Tables:
         for i, (nid, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
             out = tuple(
                 (cond, fast_effects(fx), self.index[target.id], edge_no[(nid, via)])
-                for cond, fx, target, via in node.edges
+                for cond, fx, target, via in edges_of(node)
             )
             self.out.append(out)
             simple = (

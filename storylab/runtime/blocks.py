@@ -15,8 +15,8 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -39,6 +39,9 @@ __all__ = [
     "default_block_library",
     "load_block_library",
 ]
+
+#: Encodes a request for its key (``json.dumps(..., sort_keys=True, ensure_ascii=False)``).
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 class BlockResolutionError(ValueError):
@@ -96,6 +99,11 @@ class BlockLibrary(Frozen):
     def model_post_init(self, __context: object) -> None:
         self._by_id.update((b.id, b) for b in self.blocks)
 
+    @cached_property
+    def _ascending(self) -> list[tuple[float, str]]:
+        """``(min_affinity, name)`` of the tiers, lowest first (ties keep their order)."""
+        return sorted(((t.min_affinity, t.name) for t in self.tiers), key=lambda t: t[0])
+
     @property
     def index(self) -> Mapping[str, ActionBlock]:
         """Blocks by id."""
@@ -120,11 +128,11 @@ class BlockLibrary(Frozen):
 
     def tier(self, affinity: float) -> str:
         """The relationship tier of an affinity value."""
-        best = None
-        for t in sorted(self.tiers, key=lambda t: t.min_affinity):
-            if affinity >= t.min_affinity:
-                best = t.name
-        return best if best is not None else min(self.tiers, key=lambda t: t.min_affinity).name
+        best = self._ascending[0][1]  # the lowest tier also takes affinities below it
+        for least, name in self._ascending:
+            if affinity >= least:
+                best = name
+        return best
 
     def resolve(self, node: ActionBlockNode, previous: str | None) -> BlockResolution:
         """The blocks an action-block node plays, given the previously launched block.
@@ -241,9 +249,18 @@ class GenerationRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        data = asdict(self)
-        data["segments"], data["blocks"] = list(self.segments), list(self.blocks)
-        return data
+        s = self.social
+        return {
+            "kind": self.kind,
+            "program": self.program,
+            "prompt": self.prompt,
+            "segments": list(self.segments),
+            "blocks": list(self.blocks),
+            "composition": self.composition,
+            "npc": self.npc,
+            "social": {"tier": s.tier, "mood": s.mood, "affinity": s.affinity},
+            "launch": self.launch,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GenerationRequest:
@@ -255,7 +272,7 @@ class GenerationRequest:
 
     def key(self) -> str:
         """A stable content hash (the same request always has the same key)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        text = _KEY_ENCODER.encode(self.to_dict())
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 

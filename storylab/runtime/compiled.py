@@ -1,8 +1,8 @@
 """Programs compiled for play: node index, compiled conditions, effects and templates.
 
 The engine's inner loop reads only these slotted objects, never the pydantic models.
-State changes go through a :class:`Txn` that records how to undo them, which is what
-makes a failing step leave the session exactly as it was.
+Effects are compiled in :mod:`storylab.runtime.effects`, with the undo log that makes a
+failing step leave the session exactly as it was.
 """
 
 from __future__ import annotations
@@ -11,22 +11,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from storylab._data import DataError
 from storylab.runtime.check import check_and_count
+from storylab.runtime.effects import make_room, shared_effects, value_fn
 from storylab.runtime.expressions import Env, Expression, compile_expression
-from storylab.runtime.program import (
-    ActionBlockNode,
-    ActionNode,
-    CallNode,
-    ChoiceNode,
-    DialogueNode,
-    Effects,
-    ExternalCallNode,
-    NarrativeProgram,
-    SceneNode,
-    WaitNode,
-)
-from storylab.runtime.results import ChoiceOffer, Line, StepError
+from storylab.runtime.program import ActionBlockNode, NarrativeProgram, parse_program
+from storylab.runtime.results import ChoiceOffer, Line
 from storylab.runtime.templates import compile_template
 
 __all__ = [
@@ -42,10 +34,10 @@ __all__ = [
     "SUB",
     "WAIT",
     "CompiledProgram",
-    "Txn",
-    "UndoLog",
+    "compile_edge",
     "compile_node",
     "compile_program",
+    "edges_of",
 ]
 
 DIALOGUE, CHOICE, ACTION, BLOCK, SCENE, BRANCH, WAIT, CALL, COMMENT, SUB = range(10)
@@ -63,281 +55,18 @@ _KINDS = {
 }
 #: Node type names indexed by kind number (the inverse of ``_KINDS``).
 KIND_NAMES = tuple(sorted(_KINDS, key=_KINDS.__getitem__))
-_MISSING = object()
-_SCALARS = (bool, int, float, str, type(None))
-_SCALAR_CLASSES = frozenset(_SCALARS)
 
 
-#: An undo log: ``(table, key, old value or _MISSING)`` per write, oldest first.
-UndoLog = list[tuple[dict, Any, Any]]
-
-
-class Txn:
-    """An undo log of dict writes; :meth:`rollback` restores every written key."""
-
-    __slots__ = ("log",)
-
-    def __init__(self) -> None:
-        self.log: UndoLog = []
-
-    def set(self, table: dict, key: Any, value: Any) -> None:
-        """``table[key] = value``, remembering the old value."""
-        self.log.append((table, key, table.get(key, _MISSING)))
-        table[key] = value
-
-    def rollback(self) -> None:
-        """Undo every write, newest first."""
-        for table, key, old in reversed(self.log):
-            if old is _MISSING:
-                table.pop(key, None)
-            else:
-                table[key] = old
-        self.log.clear()
-
-
-def _write(log: UndoLog | None, table: dict, key: Any, value: Any) -> None:
-    if log is not None:
-        log.append((table, key, table.get(key, _MISSING)))
-    table[key] = value
-
-
-def _value_fn(value: Any) -> Callable[[Env], Any]:
-    if isinstance(value, str):
-        return compile_expression(value).evaluate
-    return lambda env: value
-
-
-def check_scalar(value: Any, where: str) -> Any:
-    """``value`` when it is a bool, number, text or none; else a :class:`StepError`."""
-    if not isinstance(value, _SCALARS):
-        raise StepError(
-            f"{where}: variables hold true/false, numbers, text or none, not {value!r}",
-            "invalid_value",
-            target=where,
-            value=repr(value),
-        )
-    return value
-
-
-#: Effect groups, in the order ``Effects`` declares them (the fast path's order).
-_GROUPS = ("relationships", "flags", "inventory", "arcs", "quests", "variables", "set")
-_ROOTS = {"relationships": "rel", "flags": "flags", "inventory": "inv", "arcs": "arc"}
-_ROOTS |= {"quests": "quest", "variables": "var"}
-
-
-def _footprint(fx: Effects, name: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """What effect group ``name`` of ``fx`` reads and writes, as ``(root, key)`` with
-    relationships by field only (``rel.self`` and ``rel.mara`` may be one NPC) and
-    ``(root, "*")`` for a whole table (``inv``)."""
-    table = getattr(fx, name)
-    if name == "relationships":
-        fields = {("rel", f) for row in table.values() for f in row}
-        return fields, fields
-    if name == "set":
-        writes = {_key(_target(k)) for k in table}
-    else:
-        writes = {(_ROOTS[name], k) for k in table}
-    reads = set(writes) if name in ("inventory", "arcs") else set()
-    for value in table.values():
-        if isinstance(value, str) and name in ("variables", "set"):
-            reads |= {_key(ref) for ref in compile_expression(value).refs}
-    return reads, writes
-
-
-def _key(ref: tuple) -> tuple[str, str]:
-    root = ref[0]
-    if root == "rel":
-        return ("rel", ref[-1])
-    return (root, ref[1] if len(ref) > 1 and ref[1] is not None else "*")
-
-
-def _reorder_safe(fx: Effects, written: list[str]) -> bool:
-    """Whether applying the ``written`` groups in field order gives what the author's
-    order gives: every two groups that trade places touch disjoint state."""
-    prints = {name: _footprint(fx, name) for name in written}
-
-    def clash(a: str, b: str) -> bool:
-        (ra, wa), (rb, wb) = prints[a], prints[b]
-        for writes, touched in ((wa, rb | wb), (wb, ra)):
-            roots = {root for root, key in touched if key == "*"}
-            if writes & touched or any(root in roots for root, _ in writes):
-                return True
-        return False
-
-    rank = {name: i for i, name in enumerate(_GROUPS)}
-    return not any(
-        rank[a] > rank[b] and clash(a, b) for i, a in enumerate(written) for b in written[i + 1 :]
-    )
-
-
-def _target(name: str) -> tuple[str, str, str | None]:
-    """A ``set`` target as (root, key, field): ``rel.mara.affinity`` -> rel, mara, affinity;
-    ``inv.coin`` -> inv, coin, None."""
-    root, _, rest = name.partition(".")
-    if root == "rel":
-        who, _, field = rest.partition(".")
-        return root, who, field
-    return root, rest, None
-
-
-class CEffects:
-    """Compiled :class:`~storylab.runtime.program.Effects`.
-
-    Groups apply in the author's order. When that order gives the same result as the
-    field order (it is the field order, or no group reads or writes what a group it
-    trades places with writes), they apply in field order on the fast path; otherwise
-    ``parts`` holds one compiled group per written group, in the author's order.
-    """
-
-    __slots__ = ("arcs", "flags", "inv", "parts", "quests", "rel", "sets", "vars")
-
-    def __init__(self, fx: Effects, only: str | None = None):
-        def wanted(name: str) -> bool:
-            return only is None or only == name
-
-        self.rel = tuple(
-            (w, f, d)
-            for w, fields in (fx.relationships if wanted("relationships") else {}).items()
-            for f, d in fields.items()
-        )
-        self.flags = tuple(fx.flags.items()) if wanted("flags") else ()
-        self.inv = tuple(fx.inventory.items()) if wanted("inventory") else ()
-        self.arcs = tuple(fx.arcs.items()) if wanted("arcs") else ()
-        self.quests = tuple(fx.quests.items()) if wanted("quests") else ()
-        self.vars = tuple((k, _value_fn(v)) for k, v in fx.variables.items() if wanted("variables"))
-        self.sets = tuple((_target(k), _value_fn(v)) for k, v in fx.set.items() if wanted("set"))
-        self.parts: tuple[CEffects, ...] | None = None
-        if only is None:
-            written = [name for name in fx.order if getattr(fx, name)]
-            if not _reorder_safe(fx, written):
-                self.parts = tuple(CEffects(fx, name) for name in written)
-
-    def apply(self, log: UndoLog | None, env: Env) -> None:
-        """Apply to the session and program variables in ``env`` (group by group in the
-        author's order); with a ``log`` (a :attr:`Txn.log`), record how to undo each write
-        first."""
-        if self.parts is not None:
-            for part in self.parts:
-                part.apply(log, env)
-            return
-        if self.rel:
-            self._relationships(log, env)
-        if self.flags:
-            table = env.flags
-            for name, value in self.flags:
-                if log is not None:
-                    log.append((table, name, table.get(name, _MISSING)))
-                table[name] = value
-        if self.inv or self.arcs or self.quests:
-            self._counters(log, env)
-        if self.vars:
-            table = env.variables
-            for name, fn in self.vars:
-                value = fn(env)
-                if value.__class__ not in _SCALAR_CLASSES:
-                    check_scalar(value, f"var.{name}")
-                if log is not None:
-                    log.append((table, name, table.get(name, _MISSING)))
-                table[name] = value
-        if self.sets:
-            self._set(log, env)
-
-    def _relationships(self, log: UndoLog | None, env: Env) -> None:
-        rels = env.relationships
-        for who, field, delta in self.rel:
-            npc = env.npc if who == "self" else who
-            row = _row_of(log, rels, npc)
-            current = row.get(field, 0)
-            if isinstance(current, bool) or not isinstance(current, int | float):
-                raise StepError(
-                    f"rel.{npc}.{field} is {current!r}; cannot add {delta}",
-                    "not_a_number",
-                    target=f"rel.{npc}.{field}",
-                    value=current,
-                )
-            _write(log, row, field, current + delta)
-
-    def _counters(self, log: UndoLog | None, env: Env) -> None:
-        for item, delta in self.inv:
-            count = env.inventory.get(item, 0) + delta
-            if count < 0:
-                raise StepError(
-                    f"inventory: {item} would drop to {count}",
-                    "inventory_negative",
-                    item=item,
-                    count=count,
-                )
-            _write(log, env.inventory, item, count)
-        for name, delta in self.arcs:
-            _write(log, env.arcs, name, env.arcs.get(name, 0) + delta)
-        for name, value in self.quests:
-            _write(log, env.quests, name, value)
-
-    def _set(self, log: UndoLog | None, env: Env) -> None:
-        for (root, key, field), fn in self.sets:
-            value = check_scalar(fn(env), f"{root}.{key}")
-            if root == "rel":
-                npc = env.npc if key == "self" else key
-                _write(log, _row_of(log, env.relationships, npc), field, value)
-            elif root == "var":
-                _write(log, env.variables, key, value)
-            elif root == "flags":
-                _write(log, env.flags, key, value)
-            elif root == "quest":
-                _write(log, env.quests, key, value)
-            elif root == "inv":
-                if value.__class__ is not int or value < 0:
-                    raise StepError(
-                        f"inv.{key} counts whole items from 0; cannot set it to {value!r}",
-                        "inventory_negative" if value.__class__ is int else "invalid_value",
-                        item=key,
-                        count=value,
-                    )
-                _write(log, env.inventory, key, value)
-            else:
-                if value.__class__ not in (int, float):
-                    raise StepError(
-                        f"arc.{key} is a number; cannot set it to {value!r}",
-                        "invalid_value",
-                        target=f"arc.{key}",
-                        value=value,
-                    )
-                _write(log, env.arcs, key, value)
-
-
-def _row_of(log: UndoLog | None, rels: dict, npc: str) -> dict:
-    """The NPC's relationship row, created (and logged) when missing."""
-    row = rels.get(npc)
-    if row is None:
-        row = {}
-        _write(log, rels, npc, row)
-    return row
-
-
-def _effects(fx: Effects | None) -> CEffects | None:
-    """Compiled effects, shared between equal ones (they never change; sharing saves memory
-    and keeps more of a large program in the CPU caches)."""
-    if fx is None or not (
-        fx.relationships
-        or fx.flags
-        or fx.inventory
-        or fx.arcs
-        or fx.quests
-        or fx.variables
-        or fx.set
-    ):
-        return None
-    key = repr(fx.__dict__)  # the fields and, when written out of field order, the order
-    found = _SHARED_EFFECTS.get(key)
-    if found is None:
-        found = _SHARED_EFFECTS[key] = CEffects(fx)
-    return found
-
-
-_SHARED_EFFECTS: dict[str, CEffects] = {}
-
-
-def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Expression, ...]]:
+def _all(
+    conditions: list[str] | tuple[()],
+) -> tuple[Callable[[Env], bool] | None, tuple[Expression, ...]]:
+    if len(conditions) == 1:  # the common case: shared, as its expression is
+        found = _SINGLE.get(conditions[0])
+        if found is None:
+            expr = compile_expression(conditions[0])
+            make_room(_SINGLE)
+            found = _SINGLE[conditions[0]] = (expr.evaluate, (expr,))
+        return found
     exprs = tuple(compile_expression(c) for c in conditions)
     if not exprs:
         return None, exprs
@@ -347,11 +76,25 @@ def _all(conditions: list[str]) -> tuple[Callable[[Env], bool] | None, tuple[Exp
     return (lambda env: all(f(env) for f in fns)), exprs
 
 
+def _via(choice_id: str) -> str:
+    """How the history names an entry through choice ``choice_id`` (one text per id)."""
+    found = _VIAS.get(choice_id)
+    if found is None:
+        make_room(_VIAS)
+        found = _VIAS[choice_id] = f"choice:{choice_id}"
+    return found
+
+
+_VIAS: dict[str, str] = {}
+_SINGLE: dict[str, tuple[Callable[[Env], bool], tuple[Expression]]] = {}
+
+
 def _shared_offer(choice_id: str, text: str) -> ChoiceOffer:
     """The offer of a choice with a static text, shared between equal ones (choices with
     the same id and text recur across a program; shared, they stay in the CPU caches)."""
     found = _SHARED_OFFERS.get((choice_id, text))
     if found is None:
+        make_room(_SHARED_OFFERS)
         found = _SHARED_OFFERS[(choice_id, text)] = ChoiceOffer(choice_id, text)
     return found
 
@@ -377,14 +120,13 @@ class CChoice:
     )
 
     def __init__(self, node_id: str, choice: Any):
-        self.id, self.text = sys.intern(choice.id), compile_template(choice.text)  # ids recur
-        self.cond, self.exprs = _all(choice.conditions)
-        self.effects, self.once_only, self.to = (
-            _effects(choice.effects),
-            choice.once_only,
-            choice.to,
-        )
-        self.key, self.via = f"{node_id}/{choice.id}", f"choice:{choice.id}"
+        c = choice if choice.__class__ is dict else choice.__dict__  # data, or a model's fields
+        self.id, self.text = sys.intern(c["id"]), compile_template(c["text"])  # ids recur
+        conditions, fx = c.get("conditions"), c.get("effects")
+        self.cond, self.exprs = _all(conditions) if conditions else (None, ())
+        self.effects = shared_effects(fx) if fx is not None else None
+        self.once_only, self.to = c.get("once_only", False), c.get("to")
+        self.key, self.via = f"{node_id}/{self.id}", _via(self.id)
         self.target: CNode | None = None  # the node ``to`` names (linked by CompiledProgram)
         static = self.text.static
         self.offer = _shared_offer(self.id, static) if static is not None else None
@@ -447,8 +189,14 @@ class CNode(_Hot):
     )
 
     def __init__(self, node: Any):
-        self.id, self.kind, self.end = node.id, _KINDS[node.type], node.end
-        self.on_enter, self.on_exit = _effects(node.on_enter), _effects(node.on_exit)
+        n = (
+            node if node.__class__ is dict else node.__dict__
+        )  # data (absent: defaults), or a model's
+        kind, fill = _KIND_FILL[n["type"]]
+        self.id, self.kind, self.end = n["id"], kind, n.get("end", False)
+        enter, leave = n.get("on_enter"), n.get("on_exit")
+        self.on_enter = shared_effects(enter) if enter is not None else None
+        self.on_exit = shared_effects(leave) if leave is not None else None
         self.edges: tuple = ()
         self.next: CNode | None = None
         self.next_via: str | None = None
@@ -457,27 +205,32 @@ class CNode(_Hot):
         self.delay = self.duration = self.effects = self.fallback = self.fixed = None
         self.gen_program = self.handler = self.line = self.once = self.prompt = None
         self.rows = self.scene = self.speaker = self.store_as = self.text = None
-        fill = _FILL.get(node.type)
         if fill is not None:
-            fill(self, node)
+            fill(self, n)
 
 
-def _dialogue(self: CNode, node: DialogueNode) -> None:
-    self.text, self.speaker = compile_template(node.text), node.speaker
+def _dialogue(self: CNode, node: dict[str, Any]) -> None:
+    self.text, self.speaker = compile_template(node["text"]), node.get("speaker")
     static = self.text.static
-    self.line = Line(node.speaker, static, node.id) if static is not None else None
-    self.gen_program = node.generation_program
+    if static is not None:  # built as the step loop builds results (no Python-level __new__)
+        self.line = tuple.__new__(Line, (self.speaker, static, node["id"]))
+    self.gen_program = node.get("generation_program")
 
 
-def _choice(self: CNode, node: ChoiceNode) -> None:
-    self.choices = tuple(CChoice(node.id, c) for c in node.choices)
-    self.choice_index = {c.id: c for c in self.choices}
-    self.rows = tuple(_row(c) for c in self.choices)
-    self.once = any(c.once_only for c in self.choices)
-    fixed = all(c.cond is None and not c.once_only and c.offer for c in self.choices)
-    self.fixed = tuple(c.offer for c in self.choices) if fixed else None
-    self.prompt = compile_template(node.prompt) if node.prompt is not None else None
-    self.fallback = node.fallback
+def _choice(self: CNode, node: dict[str, Any]) -> None:
+    node_id = node["id"]
+    choices = [CChoice(node_id, c) for c in node["choices"]]
+    index, rows, once, fixed = {}, [], False, True
+    for c in choices:  # one pass (a large program has thousands of choice nodes)
+        index[c.id] = c
+        rows.append(_row(c))
+        once = once or c.once_only
+        fixed = fixed and c.cond is None and not c.once_only and c.offer is not None
+    self.choices, self.choice_index, self.rows, self.once = tuple(choices), index, tuple(rows), once
+    self.fixed = tuple([c.offer for c in choices]) if fixed else None
+    prompt = node.get("prompt")
+    self.prompt = compile_template(prompt) if prompt is not None else None
+    self.fallback = node.get("fallback")
 
 
 def _row(c: CChoice) -> tuple:
@@ -488,6 +241,7 @@ def _row(c: CChoice) -> tuple:
     key = (c.cond, c.offer)
     found = _SHARED_ROWS.get(key)
     if found is None:
+        make_room(_SHARED_ROWS)
         found = _SHARED_ROWS[key] = (c.cond, None, c.offer, None)
     return found
 
@@ -495,34 +249,35 @@ def _row(c: CChoice) -> tuple:
 _SHARED_ROWS: dict[tuple, tuple] = {}
 
 
-def _action(self: CNode, node: ActionNode) -> None:
-    self.effects, self.delay = _effects(node.effects), node.delay
+def _action(self: CNode, node: dict[str, Any]) -> None:
+    self.effects, self.delay = shared_effects(node["effects"]), float(node.get("delay", 0.0))
 
 
-def _block(self: CNode, node: ActionBlockNode) -> None:
-    self.block = node
+def _block(self: CNode, node: dict[str, Any]) -> None:
+    self.block = ActionBlockNode.model_validate(node)  # a model's fields, or checked data
 
 
-def _scene(self: CNode, node: SceneNode) -> None:
-    self.scene = (node.scene_id, node.intent, dict(node.roles))
+def _scene(self: CNode, node: dict[str, Any]) -> None:
+    self.scene = (node.get("scene_id"), node.get("intent"), dict(node.get("roles") or {}))
 
 
-def _wait(self: CNode, node: WaitNode) -> None:
-    self.duration = node.duration
-    self.condition = compile_expression(node.condition) if node.condition else None
+def _wait(self: CNode, node: dict[str, Any]) -> None:
+    duration, condition = node.get("duration"), node.get("condition")
+    self.duration = float(duration) if duration is not None else None
+    self.condition = compile_expression(condition) if condition else None
 
 
-def _call(self: CNode, node: ExternalCallNode) -> None:
-    self.handler, self.store_as = node.handler, node.store_as
-    self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+def _call(self: CNode, node: dict[str, Any]) -> None:
+    self.handler, self.store_as = node["handler"], node.get("store_as")
+    self.args = tuple((k, value_fn(v)) for k, v in (node.get("args") or {}).items())
 
 
-def _sub(self: CNode, node: CallNode) -> None:
-    self.callee = node.program
-    self.args = tuple((k, _value_fn(v)) for k, v in node.args.items())
+def _sub(self: CNode, node: dict[str, Any]) -> None:
+    self.callee = node["program"]
+    self.args = tuple((k, value_fn(v)) for k, v in (node.get("args") or {}).items())
 
 
-_FILL: dict[str, Callable[[CNode, Any], None]] = {
+_FILL: dict[str, Callable[[CNode, dict[str, Any]], None]] = {
     "call": _sub,
     "dialogue": _dialogue,
     "choice": _choice,
@@ -534,8 +289,31 @@ _FILL: dict[str, Callable[[CNode, Any], None]] = {
 }
 
 
+def compile_edge(
+    index: int, edge_id: str | None, conditions: Any, effects: Any, target: CNode
+) -> tuple:
+    """Edge number ``index`` compiled: ``(condition or None, effects or None, target,
+    how)``; ``conditions`` and ``effects`` as a model or document data holds them."""
+    cond = _all(conditions)[0] if conditions else None
+    fx = shared_effects(effects) if effects is not None else None
+    return (cond, fx, target, f"edge:{edge_id if edge_id is not None else index}")
+
+
+def edges_of(node: CNode) -> tuple:
+    """Every edge out of a compiled node as ``(condition, effects, target, how)``, its one
+    plain edge (kept as ``next``) included."""
+    if node.next is not None:
+        return ((None, None, node.next, node.next_via),)
+    return node.edges
+
+
+#: Per node type: its kind number and what fills its own fields.
+_KIND_FILL = {name: (kind, _FILL.get(name)) for name, kind in _KINDS.items()}
+
+
 def compile_node(node: Any) -> CNode:
-    """The compiled form of one node model (edges are linked by :class:`CompiledProgram`)."""
+    """The compiled form of one node, a model or checked document data (edges are linked
+    by :class:`CompiledProgram`)."""
     return CNode(node)
 
 
@@ -545,18 +323,24 @@ class CompiledProgram:
     Attributes
     ----------
     source : NarrativeProgram
-        The model it came from.
+        The model it came from (made on first read when it was compiled from document
+        data, see :func:`~storylab.runtime.document.compile_document`).
     nodes : dict
         Node id -> :class:`CNode`; each node's ``edges`` is a tuple of
-        ``(condition or None, effects or None, target node, how)`` in file order, and a
-        node with one plain edge (no condition, no effects) links its target as ``next``.
+        ``(condition or None, effects or None, target node, how)`` in file order, except
+        that a node with one plain edge (no condition, no effects) links its target as
+        ``next`` (and ``next_via``) instead, with no ``edges`` (see :func:`edges_of`).
     handlers, blocks, callees : frozenset
         External handlers, action-block ids and called programs the program names.
     counted : tuple of str
         Nodes whose visit counts the program's expressions read, sorted.
+    node_renames, variable_renames : dict
+        The program's ``renames`` (old id -> new id).
     """
 
     __slots__ = (
+        "_document",
+        "_source",
         "blocks",
         "callees",
         "counted",
@@ -564,39 +348,85 @@ class CompiledProgram:
         "entry",
         "handlers",
         "id",
+        "node_renames",
         "nodes",
-        "source",
+        "variable_renames",
         "version",
     )
 
     def __init__(self, program: NarrativeProgram, counted: frozenset[str] = frozenset()):
-        self.source, self.id, self.version = program, program.id, program.version
-        self.counted = tuple(sorted(counted))  # nodes whose visit counts expressions read
-        self.entry, self.defaults = program.entry, dict(program.variables)
-        self.nodes = {n.id: compile_node(n) for n in program.nodes}
-        nodes = self.nodes
-        outgoing: dict[str, list] = {n: [] for n in nodes}
-        for i, edge in enumerate(program.edges):
-            cond, _ = _all(edge.conditions)
-            via = f"edge:{edge.id if edge.id is not None else i}"
-            outgoing[edge.from_].append((cond, _effects(edge.effects), nodes[edge.to], via))
-        for node_id, edges in outgoing.items():
+        self._source, self._document = program, None
+        nodes = {n.id: n for n in map(compile_node, program.nodes)}
+        outgoing: dict[str, list[tuple]] = {}
+        for i, e in enumerate(program.edges):
+            edge = compile_edge(i, e.id, e.conditions, e.effects, nodes[e.to])
+            outgoing.setdefault(e.from_, []).append(edge)
+        self._build(program.__dict__, nodes, outgoing, program.renames.__dict__, counted)
+
+    @classmethod
+    def from_document(
+        cls,
+        data: dict[str, Any],
+        nodes: dict[str, CNode],
+        outgoing: dict[str, list[tuple]],
+        counted: frozenset[str],
+        document: tuple[bytes, str],
+    ) -> CompiledProgram:
+        """Finish compiling checked document data (what :func:`~storylab.runtime.document.
+        compile_document` accepts) whose ``nodes`` (by id, :func:`compile_node`) and
+        edges (per node id, in file order, :func:`compile_edge`) are compiled;
+        ``document`` is its JSON text and source label, from which :attr:`source` is made
+        when first read."""
+        self = cls.__new__(cls)
+        self._source, self._document = None, document
+        self._build(data, nodes, outgoing, data.get("renames") or {}, counted)
+        return self
+
+    def _build(
+        self,
+        top: dict[str, Any],
+        nodes: dict[str, CNode],
+        outgoing: dict[str, list[tuple]],
+        renames: dict[str, Any],
+        counted: frozenset[str],
+    ) -> None:
+        self.id, self.version = top["id"], top.get("version", 1)
+        self.entry, self.defaults = top["entry"], dict(top.get("variables") or {})
+        self.node_renames = dict(renames.get("nodes") or {})
+        self.variable_renames = dict(renames.get("variables") or {})
+        self.nodes = nodes
+        # nodes whose visit counts expressions read, as the very id strings the visit
+        # counts are keyed by (a save looks them up; the same object compares fastest)
+        self.counted = tuple(sorted(nodes[n].id for n in counted))
+        for node_id, edges in outgoing.items():  # only nodes with edges (others keep none)
             node = nodes[node_id]
-            node.edges = tuple(edges)
             if len(edges) == 1 and edges[0][0] is None and edges[0][1] is None:
                 node.next, node.next_via = edges[0][2], edges[0][3]  # a single plain edge
-            for choice in node.choices or ():
-                choice.target = nodes[choice.to] if choice.to is not None else None
-        self.handlers = frozenset(
-            n.handler for n in program.nodes if isinstance(n, ExternalCallNode)
-        )
-        self.callees = frozenset(n.program for n in program.nodes if isinstance(n, CallNode))
-        self.blocks = frozenset(
-            b
-            for n in program.nodes
-            if isinstance(n, ActionBlockNode)
-            for b in (*n.blocks, *n.fallback_blocks)
-        )
+            else:
+                node.edges = tuple(edges)
+        handlers, callees, blocks = set(), set(), set()
+        for node in nodes.values():  # one pass over the nodes for what they name
+            kind = node.kind
+            if kind == CHOICE:
+                for choice in node.choices:
+                    if choice.to is not None:
+                        choice.target = nodes[choice.to]
+            elif kind == CALL:
+                handlers.add(node.handler)
+            elif kind == SUB:
+                callees.add(node.callee)
+            elif kind == BLOCK:
+                blocks.update(node.block.blocks, node.block.fallback_blocks)
+        self.handlers, self.callees = frozenset(handlers), frozenset(callees)
+        self.blocks = frozenset(blocks)
+
+    @property
+    def source(self) -> NarrativeProgram:
+        """The program model (made from the document on first read, then kept)."""
+        if self._source is None:
+            text, label = self._document  # type: ignore[misc]
+            self._source = parse_program(orjson.loads(text), label)
+        return self._source
 
 
 def compile_program(program: NarrativeProgram) -> CompiledProgram:

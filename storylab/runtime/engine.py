@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from storylab._data import UnknownNameError
@@ -46,6 +47,7 @@ from storylab.runtime.compiled import (
     CompiledProgram,
     compile_program,
 )
+from storylab.runtime.document import compile_document
 from storylab.runtime.expressions import EvaluationError
 from storylab.runtime.loop import StepLoop, evaluation_error
 from storylab.runtime.persistence import MigrationReport, load_session, save_session
@@ -73,8 +75,8 @@ class NarrativeEngine(StepLoop):
 
     Parameters
     ----------
-    programs : iterable of NarrativeProgram
-        Programs to register (see :meth:`add_program`).
+    programs : iterable of NarrativeProgram or mapping
+        Programs to register, as models or as program data (see :meth:`add_program`).
     blocks : BlockLibrary, optional
         The action-block library (the packaged one by default).
     provider : GenerationProvider, optional
@@ -95,7 +97,7 @@ class NarrativeEngine(StepLoop):
 
     def __init__(
         self,
-        programs: Iterable[NarrativeProgram] = (),
+        programs: Iterable[NarrativeProgram | Mapping[str, Any]] = (),
         *,
         blocks: BlockLibrary | None = None,
         provider: GenerationProvider | None = None,
@@ -120,8 +122,16 @@ class NarrativeEngine(StepLoop):
             self.add_program(program)
 
     # -- registry -----------------------------------------------------------------------
-    def add_program(self, program: NarrativeProgram) -> CompiledProgram:
+    def add_program(
+        self, program: NarrativeProgram | Mapping[str, Any], source: str | Path = "<program>"
+    ) -> CompiledProgram:
         """Check, compile and register ``program`` (replacing an earlier version).
+
+        ``program`` is a model, or program data as read from YAML or JSON (``source``
+        labels its schema problems), which is validated and checked exactly as
+        :func:`~storylab.runtime.program.parse_program` and
+        :func:`~storylab.runtime.check.check_program` would, and compiled without building
+        the models when it can be (:func:`~storylab.runtime.document.compile_document`).
 
         Raises
         ------
@@ -130,11 +140,14 @@ class NarrativeEngine(StepLoop):
         UnknownNameError
             When it names an action block the library lacks.
         """
-        with collection_paused():
-            compiled = compile_program(program)
-        for block in sorted(compiled.blocks):
-            self.blocks.block(block)
-        self._programs[program.id] = compiled
+        with collection_paused():  # restored as the last thing before returning
+            if isinstance(program, NarrativeProgram):
+                compiled = compile_program(program)
+            else:
+                compiled = compile_document(program, source)
+            for block in sorted(compiled.blocks):
+                self.blocks.block(block)
+            self._programs[compiled.id] = compiled
         return compiled
 
     def program(self, program_id: str) -> NarrativeProgram:
@@ -189,6 +202,8 @@ class NarrativeEngine(StepLoop):
             comp = NarrativeStateComponent()
         elif comp.paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
+        else:
+            self._require_registered(comp, npc)  # the programs it would resume
         run = WorkingSet(session, npc, comp, explain)
         saved: tuple = run.begin(session, npc, explain)  # type: ignore[assignment]
         try:
@@ -216,7 +231,9 @@ class NarrativeEngine(StepLoop):
         comp = session.components.get(npc)
         if comp is None or comp.program is None or comp.paused:
             comp = self._active(session, npc)  # raises
-        cp = self._programs[comp.program]  # type: ignore[index]
+        cp = self._programs.get(comp.program)  # type: ignore[arg-type]
+        if cp is None:
+            self._require_registered(comp, npc)  # raises
         run = comp.scratch
         at = run.at if run is not None else None  # where the last step stopped
         if at is not None and at[0] is cp and at[1].id is comp.node:
@@ -283,6 +300,7 @@ class NarrativeEngine(StepLoop):
         without running on: the next :meth:`step` goes on from the call node's edges.
         """
         comp = self._active(session, npc, allow_paused=True)
+        self._require_registered(comp, npc)
         ended = (comp.program,) if comp.program else ()
         if stack:
             ended += tuple(frame[0] for frame in reversed(comp.stack))
@@ -362,6 +380,19 @@ class NarrativeEngine(StepLoop):
         if comp.paused and not allow_paused:
             raise StepError(f"{npc}'s narrative is paused; resume it first", "paused", npc=npc)
         return comp
+
+    def _require_registered(self, comp: NarrativeStateComponent, npc: str) -> None:
+        """Refuse (``unknown_program``) a component whose active or suspended programs are
+        not all registered with this engine: it could not play or resume them."""
+        for program in (comp.program, *(frame[0] for frame in comp.stack)):
+            if program is not None and program not in self._programs:
+                raise StepError(
+                    f"{npc} is inside program {program!r}, which is not registered; "
+                    f"registered: {', '.join(self.program_ids)}",
+                    "unknown_program",
+                    npc=npc,
+                    program=program,
+                )
 
     def _require_callees(self, cp: CompiledProgram) -> None:
         """Refuse to start ``cp`` when it, or a program it calls (however deep), calls a

@@ -121,11 +121,16 @@ class History:
         n = columns["length"]
         node_count = columns["node"].count(_SEP) + 1 if n else 0
         via_count = columns["via"].count(_SEP) + 1 if n else 0
-        counted = [sum(k for _, k in columns[key]) for key in ("program", "time")]
+        programs, times = columns["program"], columns["time"]
+        counted = [  # one run each, the common case, needs no sum
+            runs[0][1] if len(runs) == 1 else sum(run[1] for run in runs)
+            for runs in (programs, times)
+        ]
         if not node_count == via_count == counted[0] == counted[1] == n:
             raise SaveError(f"damaged save: history's {n} entries do not match its columns")
-        history = cls()
+        history = cls.__new__(cls)  # every field is set here
         history._chunks, history._saved_len = ([columns], n) if n else ([], 0)
+        history._flat, history._read = [], []
         return history
 
     def encode(self, last: int | None = None) -> dict[str, Any]:

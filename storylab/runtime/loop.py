@@ -29,8 +29,8 @@ from storylab.runtime.compiled import (
     WAIT,
     CNode,
     CompiledProgram,
-    check_scalar,
 )
+from storylab.runtime.effects import check_scalar
 from storylab.runtime.expressions import EvaluationError
 from storylab.runtime.results import (
     ChoiceOffer,
@@ -140,6 +140,8 @@ class StepLoop:
 
     def _route(self, run: WorkingSet, node: CNode) -> tuple[CNode | None, str]:
         """The first edge out of ``node`` whose condition holds (its effects applied)."""
+        if node.next is not None:  # one plain edge
+            return node.next, node.next_via  # type: ignore[return-value]
         env = run.env
         for cond, effects, target, via in node.edges:
             if cond is None or cond(env):
@@ -174,9 +176,16 @@ class StepLoop:
             comp.program = comp.node = comp.wait_until = None
             comp.pending = False
             return None
+        cp = self._programs.get(comp.stack[-1][0])
+        if cp is None:  # a session from another engine (the step is undone)
+            raise StepError(
+                f"program {comp.stack[-1][0]!r} cannot resume: it is not registered",
+                "unknown_program",
+                npc=run.npc,
+                program=comp.stack[-1][0],
+            )
         comp.program, comp.node, pending, comp.wait_until = comp.stack.pop()
         run.bind(comp.program)
-        cp = self._programs[comp.program]
         node = cp.nodes[comp.node]
         if node.kind == SUB and not pending:
             run.returned += (ended,)  # type: ignore[operator]

@@ -86,16 +86,23 @@ def save_session(
         # the rest holds text, flags and what the engine counts or times (finite: world
         # time only moves by finite amounts)
         for key in ("variables", "stack", "wait_until"):
-            _require_numbers(comp[key], f"components.{npc}.{key}")
-    return orjson.dumps(data).decode()
+            if comp[key]:  # empty, none or zero: nothing to check
+                _require_numbers(comp[key], f"components.{npc}.{key}")
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits: say where
+        require_json_numbers(data, "")
+        raise ValueError(f"cannot save: {exc}") from None
 
 
-_PLAIN = frozenset({str, bool, type(None)})
+_PLAIN = frozenset({str, bool, int, type(None)})
 
 
 def _require_numbers(value: Any, where: str) -> None:
-    """:func:`require_json_numbers`, with a fast path for tables without numbers and
-    tables of tables (the common case)."""
+    """:func:`require_json_numbers` for the numbers orjson would write wrongly (NaN and
+    infinities, which it writes as ``null``; it refuses integers beyond 64 bits, and
+    :func:`save_session` then names where), with a fast path for tables without floats
+    and tables of tables (the common case)."""
     if value.__class__ is dict:
         kinds = set(map(type, value.values()))
         if kinds <= _PLAIN:
@@ -166,11 +173,11 @@ class _Migration:
         """Where a saved node id lives now (``None`` when it is gone)."""
         if node in self.cp.nodes:
             return node
-        return self.cp.source.renames.nodes.get(node)
+        return self.cp.node_renames.get(node)
 
     def variables(self) -> None:
         saved = self.comp.variables.get(self.cp.id, {})
-        renames, now = self.cp.source.renames.variables, {}
+        renames, now = self.cp.variable_renames, {}
         for name, value in saved.items():
             if name in self.cp.defaults:
                 now[name] = value
@@ -258,13 +265,18 @@ def _migrate(
     engine: NarrativeEngine, npc: str, comp: NarrativeStateComponent
 ) -> list[MigrationNote]:
     notes: list[MigrationNote] = []
-    active = {f[0] for f in comp.stack} | ({comp.program} if comp.program else set())
-    known = engine._programs
-    for program in sorted(set(comp.versions) | active):
-        if program not in known and program not in active:
-            continue  # a finished program this engine does not load: keep its data as is
-        cp = engine.compiled(program)
-        saved = comp.versions.get(program)
+    active = {f[0] for f in comp.stack}
+    if comp.program:
+        active.add(comp.program)
+    known, versions = engine._programs, comp.versions
+    programs = versions.keys() | active
+    for program in sorted(programs) if len(programs) > 1 else programs:
+        cp = known.get(program)
+        if cp is None:
+            if program not in active:
+                continue  # a finished program this engine does not load: keep its data as is
+            cp = engine.compiled(program)  # raises: the save needs it
+        saved = versions.get(program)
         if saved == cp.version and _positions_hold(cp, comp):
             continue
         m = _Migration(npc, cp, comp)
@@ -306,12 +318,18 @@ def _positions_hold(cp: CompiledProgram, comp: NarrativeStateComponent) -> bool:
     saved = comp.variables.get(cp.id)
     if saved is None or not saved.keys() >= cp.defaults.keys():
         return False
-    frames = [(f[1], f[2]) for f in comp.stack if f[0] == cp.id]
-    if comp.program == cp.id and comp.node is not None:
-        frames.append((comp.node, comp.pending))
     nodes = cp.nodes
-    for node, pending in frames:
-        found = nodes.get(node)
-        if found is None or (not pending and found.kind not in (CHOICE, WAIT, SUB)):
+    if comp.program == cp.id and comp.node is not None:
+        found = nodes.get(comp.node)
+        if found is None or (not comp.pending and found.kind not in _HOLDS):
             return False
+    for program, node, pending, _ in comp.stack:
+        if program == cp.id:
+            found = nodes.get(node)
+            if found is None or (not pending and found.kind not in _HOLDS):
+                return False
     return True
+
+
+#: The kinds of node a step can stop at (and a save hold a position at).
+_HOLDS = frozenset({CHOICE, WAIT, SUB})

@@ -118,19 +118,38 @@ def check_request(data: Any, where: str) -> None:
 
 def check_session_facts(data: dict[str, Any]) -> None:
     """The facts of a saved session (everything but its components)."""
-    need(data["id"].__class__ is str, "id", "text")
-    need(_int(data["version"]) and data["version"] >= 0, "version", "a whole number from 0")
-    mapping(data["flags"], "flags", _scalar, "true/false, a number, text or null")
-    _table(data["relationships"], "relationships", _scalar, "a number, text or null")
-    mapping(data["inventory"], "inventory", lambda v: _int(v) and v >= 0, "a count from 0")
-    mapping(data["arcs"], "arcs", _num, "a number")
-    mapping(data["quests"], "quests", _scalar, "true/false, a number, text or null")
-    mapping(data["player"], "player", _scalar, "true/false, a number, text or null")
-    need(_num(data["world_time"]), "world_time", "a finite number")
-    need(data["pending"].__class__ is list, "pending", "a list")
-    for i, request in enumerate(data["pending"]):
+    version, pending = data["version"], data["pending"]
+    if not (
+        data["id"].__class__ is str
+        and version.__class__ is int
+        and 0 <= version < _HI
+        and _num(data["world_time"])
+        and pending.__class__ is list
+        and data["components"].__class__ is dict
+    ):
+        need(data["id"].__class__ is str, "id", "text")
+        need(_int(version) and version >= 0, "version", "a whole number from 0")
+        need(_num(data["world_time"]), "world_time", "a finite number")
+        need(pending.__class__ is list, "pending", "a list")
+        need(False, "components", "a mapping")
+    for key, check, what in _FACT_TABLES:
+        table = data[key]
+        if table.__class__ is not dict or table:  # an empty table is fine
+            mapping(table, key, check, what)
+    if data["relationships"]:
+        _table(data["relationships"], "relationships", _scalar, "a number, text or null")
+    for i, request in enumerate(pending):
         check_request(request, f"pending[{i}]")
-    need(data["components"].__class__ is dict, "components", "a mapping")
+
+
+_FACT_TABLES = (
+    ("flags", _scalar, "true/false, a number, text or null"),
+    ("relationships", lambda v: v.__class__ is dict, "a mapping"),
+    ("inventory", lambda v: _int(v) and v >= 0, "a count from 0"),
+    ("arcs", _num, "a number"),
+    ("quests", _scalar, "true/false, a number, text or null"),
+    ("player", _scalar, "true/false, a number, text or null"),
+)
 
 
 _FIELDS = (
@@ -164,9 +183,81 @@ _PLAIN = (
 _ALL = _APART | {"history", "visits"}
 
 
+def _fits(data: Any) -> bool:
+    """Whether a whole saved component (not ``apart``) is as :func:`check_component`
+    requires, in one pass that builds no message (saves are almost always sound)."""
+    if data.__class__ is not dict or not data.keys() >= _ALL:
+        return False
+    program, node, error, block = data["program"], data["node"], data["error"], data["last_block"]
+    wait, versions, stack, taken = (
+        data["wait_until"],
+        data["versions"],
+        data["stack"],
+        data["taken"],
+    )
+    variables, visits = data["variables"], data["visits"]
+    if not (
+        ((program is None and node is None) or (program.__class__ is str and node.__class__ is str))
+        and data["pending"].__class__ is bool
+        and data["paused"].__class__ is bool
+        and (error is None or error.__class__ is str)
+        and (block is None or block.__class__ is str)
+        and (wait is None or _num(wait))
+        and data["transcript_hash"].__class__ is str
+        and versions.__class__ is dict
+        and stack.__class__ is list
+        and variables.__class__ is dict
+        and taken.__class__ is dict
+        and visits.__class__ is dict
+    ):
+        return False
+    for version in versions.values():
+        if version.__class__ is not int or not 1 <= version < _HI:
+            return False
+    for frame in stack:
+        if not (
+            frame.__class__ is list
+            and len(frame) == 4
+            and frame[0].__class__ is str
+            and frame[1].__class__ is str
+            and frame[2].__class__ is bool
+            and (frame[3] is None or _num(frame[3]))
+        ):
+            return False
+    for table in variables.values():
+        if table.__class__ is not dict:
+            return False
+        for value in table.values():
+            kind = value.__class__
+            if not (
+                kind is str
+                or kind is bool
+                or value is None
+                or (kind is int and _LO <= value < _HI)
+                or (kind is float and value - value == 0)
+            ):
+                return False
+    for keys in taken.values():
+        if keys.__class__ is not list or (keys and not set(map(type, keys)) <= _STR):
+            return False
+    for packed in visits.values():
+        if packed.__class__ is not dict or packed.keys() != _PACKED:
+            return False
+        counts = packed["counts"]
+        if packed["nodes"].__class__ is not str or counts.__class__ is not list:
+            return False
+        if counts and not (
+            set(map(type, counts)) == _INT and 1 <= min(counts) <= max(counts) < _HI
+        ):
+            return False
+    return _history_fits(data["history"])
+
+
 def check_component(data: Any, where: str, *, apart: bool) -> None:
     """A saved component (``NarrativeStateComponent.to_dict``); with ``apart``, one
     stored without its history and visit counts."""
+    if not apart and _fits(data):
+        return
     need(data.__class__ is dict, where, "a mapping")
     if not data.keys() >= (_APART if apart else _ALL):
         for key in _APART if apart else _ALL:
@@ -194,48 +285,85 @@ def check_component(data: Any, where: str, *, apart: bool) -> None:
         mapping(versions, where + ".versions", lambda v: _int(v) and v >= 1, "a version")
     need(data["stack"].__class__ is list, where, "a list", "stack")
     for i, frame in enumerate(data["stack"]):
-        need(
+        if not (
             frame.__class__ is list
             and len(frame) == 4
             and frame[0].__class__ is str
             and frame[1].__class__ is str
             and _bool(frame[2])
-            and (frame[3] is None or _num(frame[3])),
-            f"{where}.stack[{i}]",
-            "[program, node, still to enter (true/false), wait-until time or null]",
-        )
+            and (frame[3] is None or _num(frame[3]))
+        ):
+            need(
+                False,
+                f"{where}.stack[{i}]",
+                "[program, node, still to enter (true/false), wait-until time or null]",
+            )
     _table(data["variables"], where + ".variables", _scalar, "true/false, a number, text or null")
     taken = data["taken"]
     need(taken.__class__ is dict, where, "a mapping", "taken")
     for key, keys in taken.items():
-        need(
-            keys.__class__ is list and set(map(type, keys)) <= _STR,
-            where + ".taken",
-            "a list of node/choice keys",
-            key,
-        )
+        if keys.__class__ is not list or (keys and not set(map(type, keys)) <= _STR):
+            need(False, where + ".taken", "a list of node/choice keys", key)
     if apart:
         return
     visits = data["visits"]
     need(visits.__class__ is dict, where, "a mapping", "visits")
     for key, packed in visits.items():
-        at = f"{where}.visits.{key}"
-        need(packed.__class__ is dict and packed.keys() == {"nodes", "counts"}, at, "nodes, counts")
-        need(packed["nodes"].__class__ is str, f"{at}.nodes", "text")
+        if not (packed.__class__ is dict and packed.keys() == _PACKED):
+            need(False, f"{where}.visits.{key}", "nodes, counts")
         counts = packed["counts"]
-        need(
+        if packed["nodes"].__class__ is not str:
+            need(False, f"{where}.visits.{key}.nodes", "text")
+        if not (
             counts.__class__ is list
             and (
                 not counts
                 or (set(map(type, counts)) == _INT and 1 <= min(counts) <= max(counts) < _HI)
-            ),
-            f"{at}.counts",
-            "a list of counts from 1",
-        )
+            )
+        ):
+            need(False, f"{where}.visits.{key}.counts", "a list of counts from 1")
     _history(data["history"], f"{where}.history")
 
 
+_PACKED = frozenset({"nodes", "counts"})
+
+
+_HISTORY = frozenset({"length", "program", "node", "time", "via"})
+
+
+def _runs_fit(runs: Any, kind: type) -> bool:
+    """A list of ``[value, count]`` runs of values of ``kind`` (in one pass, no messages)."""
+    if runs.__class__ is not list:
+        return False
+    for run in runs:
+        if not (
+            run.__class__ is list
+            and len(run) == 2
+            and run[0].__class__ is kind
+            and run[1].__class__ is int
+            and 1 <= run[1] < _HI
+        ):
+            return False
+    return True
+
+
+def _history_fits(columns: Any) -> bool:
+    """Whether the history columns are sound (no message; :func:`_history` gives it)."""
+    return (
+        columns.__class__ is dict
+        and columns.keys() == _HISTORY
+        and columns["length"].__class__ is int
+        and 0 <= columns["length"] < _HI
+        and columns["node"].__class__ is str
+        and columns["via"].__class__ is str
+        and _runs_fit(columns["program"], str)
+        and _runs_fit(columns["time"], float)
+    )
+
+
 def _history(columns: Any, where: str) -> None:
+    if _history_fits(columns):  # the common case; the checks below say what is wrong
+        return
     need(columns.__class__ is dict, where, "a mapping")
     need(
         columns.keys() == {"length", "program", "node", "time", "via"},

@@ -7,6 +7,7 @@ every step), and both turn into JSON-ready dicts and back without loss.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from itertools import compress
 from typing import Any
 
 from storylab.runtime.history import History
@@ -40,19 +41,20 @@ def _pack(counts: dict[str, int]) -> dict[str, Any]:
 
 
 def _unpack(packed: dict[str, Any]) -> dict[str, int]:
-    nodes = packed["nodes"].split(" ") if packed["nodes"] else []
-    need(len(nodes) == len(packed["counts"]), "visits", "as many counts as node ids")
-    return dict(zip(nodes, packed["counts"], strict=True))
+    nodes, counts = packed["nodes"].split(" ") if packed["nodes"] else [], packed["counts"]
+    if len(nodes) != len(counts):
+        need(False, "visits", "as many counts as node ids")
+    return dict(zip(nodes, counts, strict=False))  # lengths checked above
 
 
-def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict[str, int]:
-    """The visit counts of ``program`` a save keeps."""
-    if counted is None:
-        return counts
-    nodes = counted(program)
+def _kept(program: str, counts: dict[str, int], counted: Counted | None) -> dict[str, Any]:
+    """The visit counts of ``program`` a save keeps, packed as :func:`_pack` does (the
+    counts of the nodes ``counted`` names that were visited, in its order)."""
+    nodes = counted(program) if counted is not None else None
     if nodes is None:
-        return counts
-    return {n: c for n, c in zip(nodes, map(counts.get, nodes), strict=True) if c is not None}
+        return _pack(counts)
+    found = list(map(counts.get, nodes))  # None where not visited; picked out in C below
+    return {"nodes": " ".join(compress(nodes, found)), "counts": list(filter(None, found))}
 
 
 class NarrativeStateComponent:
@@ -218,7 +220,7 @@ class NarrativeStateComponent:
         }
         if not apart:
             data["history"] = self.history.encode(history)
-            data["visits"] = {k: _pack(_kept(k, v, counted)) for k, v in self.visits.items()}
+            data["visits"] = {k: _kept(k, v, counted) for k, v in self.visits.items()}
         return data
 
     @classmethod
@@ -375,11 +377,19 @@ class Session:
     ) -> dict[str, Any]:
         """Everything, JSON-ready (components sorted by NPC id); ``history``, ``counted``
         and ``copy`` as in :meth:`NarrativeStateComponent.to_dict`."""
+        facts = self.facts_dict(copy=copy)
         return {
             "format": SESSION_FORMAT,
             "id": self.id,
             "version": self.version,
-            **self.facts_dict(copy=copy),
+            "flags": facts["flags"],
+            "relationships": facts["relationships"],
+            "inventory": facts["inventory"],
+            "arcs": facts["arcs"],
+            "quests": facts["quests"],
+            "player": facts["player"],
+            "world_time": facts["world_time"],
+            "pending": facts["pending"],
             "components": {
                 k: self.components[k].to_dict(history=history, counted=counted, copy=copy)
                 for k in sorted(self.components)

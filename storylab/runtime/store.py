@@ -260,15 +260,22 @@ class SessionStore:
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[SessionStore]:
+    def transaction(
+        self, *, also: Callable[[sqlite3.Connection], None] | None = None
+    ) -> Iterator[SessionStore]:
         """Commit the writes made inside the block together, in one transaction.
 
         A write inside that raises (:class:`ConflictError`, or an exception of a ``save``'s
         ``also``) rolls back alone and the others go on; an exception leaving the block
-        rolls back them all. Nothing is durable before the block ends.
+        rolls back them all. Nothing is durable before the block ends. ``also``, when
+        given, is called with the store's connection when the block ends, before the
+        commit: what it writes commits with the block, and an exception it raises rolls
+        the whole block back.
         """
         with immediate_transaction(self._db):
             yield self
+            if also is not None:
+                also(self._db)
 
     def create(self, session: Session) -> None:
         """Store a new session at version 1 (its first event holds the whole state)."""

@@ -20,7 +20,8 @@ from storylab.runtime.blocks import (
     GenerationRequest,
     SocialContext,
 )
-from storylab.runtime.compiled import KIND_NAMES, CNode, CompiledProgram, Txn, check_scalar
+from storylab.runtime.compiled import KIND_NAMES, CNode, CompiledProgram
+from storylab.runtime.effects import Txn, check_scalar
 from storylab.runtime.expressions import Env
 from storylab.runtime.results import ChoiceOffer, HiddenChoice, Line, SceneLaunch, StepError
 from storylab.runtime.state import NarrativeStateComponent, Session

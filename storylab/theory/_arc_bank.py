@@ -113,9 +113,13 @@ def kernel(x: NDArray[np.float64], s: ClassifierSettings) -> NDArray[np.float64]
 
 def unit_rows(m: NDArray[np.float64]) -> NDArray[np.float64]:
     """Rows centred and scaled to unit norm (constant rows stay zero)."""
-    centred = m - m.mean(axis=-1, keepdims=True)
-    norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    return centred / np.where(norm > 0.0, norm, 1.0)
+    return _unit_norm(m - m.mean(axis=-1, keepdims=True))
+
+
+def _unit_norm(m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rows scaled to unit norm (zero rows stay zero)."""
+    norm = np.linalg.norm(m, axis=-1, keepdims=True)
+    return m / np.where(norm > 0.0, norm, 1.0)
 
 
 @lru_cache(maxsize=8)
@@ -135,8 +139,15 @@ class Operators:
     x: NDArray[np.float64]  # unit positions
     settings: ClassifierSettings
     kernel: NDArray[np.float64]  # n x grid smoothing/resampling operator (a view of ``both``)
-    both: NDArray[np.float64]  # n x (grid + 6): the kernel, then the canonical raw templates
+    both: NDArray[np.float64]  # n x (grid + 12): the kernel, the canonical raw templates, then
+    # their whitened increments (:func:`increment_columns`)
+    inverse_steps: NDArray[np.float64]  # n - 1: one over each step between positions
     templates: NDArray[np.float64]  # M x grid, smoothed and z-normalised (unit norm)
+    # 2M x grid, single precision: ``templates``, then rows whose product with a smoothed
+    # curve is the product of its steps with the smoothed templates' steps (at unit norm)
+    with_slopes: NDArray[np.float32]
+    both_penalty: NDArray[np.float32]  # 2M: ``penalty`` twice, laid out like ``with_slopes``
+    both_starts: NDArray[np.intp]  # 12: ``starts``, then the same in the second half
     penalty: NDArray[np.float64]  # M, the warp prior subtracted from each correlation
     member_penalty: NDArray[np.float64]  # the same, laid out like ``members``
     starts: NDArray[np.intp]  # first template row of each arc
@@ -153,7 +164,7 @@ class Operators:
     def nbytes(self) -> int:
         """Memory held by the arrays that grow with the number of positions."""
         kept = 0 if self.raw_bank is None else self.raw_bank.nbytes
-        return self.x.nbytes + self.both.nbytes + kept
+        return self.x.nbytes + self.both.nbytes + self.inverse_steps.nbytes + kept
 
     def raw(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         """Templates ``rows`` at the raw positions (k x n), centred, unit norm."""
@@ -171,9 +182,37 @@ def _raw(x: NDArray[np.float64], s: ClassifierSettings, rows: ArrayLike) -> NDAr
     return unit_rows(bank[:, left] * (1.0 - weight) + bank[:, left + 1] * weight)
 
 
+def inverse_steps(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One over each step between consecutive unit positions (steps below 1e-300 count as
+    1e-300)."""
+    return 1.0 / np.maximum(np.diff(x), 1e-300)
+
+
+def increment_columns(
+    raw: NDArray[np.float64], inverse: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Columns ``c`` (n x k) such that ``u @ c`` is the inner product of the increments of ``u``
+    and of each template (columns of ``raw``), each increment divided by the square root of
+    its step, the template's side at unit norm.
+
+    Dividing increments by the root of their step whitens a random walk (Brownian motion
+    has independent increments of variance equal to the step), so this is the matched
+    filter for an arc under random-walk noise; for strongly autocorrelated AR(1) noise it is
+    close to the prewhitened one.
+    """
+    steps = np.diff(raw, axis=0)
+    slope = steps * inverse[:, None]  # increment / step
+    slope /= np.sqrt(np.einsum("ij,ij,i->j", steps, steps, inverse))
+    out = np.zeros_like(raw)
+    out[1:] += slope
+    out[:-1] -= slope
+    return out
+
+
 def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
     smoothing = kernel(x, s)
-    both = np.empty((len(x), s.grid + len(ARC_ORDER)), order="F")  # column views stay contiguous
+    # column views stay contiguous
+    both = np.empty((len(x), s.grid + 2 * len(ARC_ORDER)), order="F")
     both[:, : s.grid] = smoothing
     del smoothing
     smoothing = both[:, : s.grid]
@@ -196,7 +235,10 @@ def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
     canonical = np.array(
         [a + int(np.argmin(moved[a:b])) for a, b in zip(starts, stops, strict=True)]
     )
-    both[:, s.grid :] = _raw(x, s, canonical).T
+    inverse = inverse_steps(x)
+    canon = both[:, s.grid : s.grid + len(ARC_ORDER)]
+    canon[:] = _raw(x, s, canonical).T
+    both[:, s.grid + len(ARC_ORDER) :] = increment_columns(canon, inverse)
     # the smoothed bank: grid x M, from the fine table's values at x, chunked over templates
     scaled = x * (_FINE - 1)
     left = np.minimum(scaled.astype(np.intp), _FINE - 2)
@@ -208,13 +250,21 @@ def _build(x: NDArray[np.float64], s: ClassifierSettings) -> Operators:
         cols = fine[:, a : a + chunk]
         at_x = cols[left] * (1.0 - weight) + cols[left + 1] * weight
         smoothed[a : a + chunk] = (smoothing.T @ at_x).T
+    templates = unit_rows(smoothed)
+    steps = _unit_norm(np.diff(smoothed, axis=1))  # D t / |D t|, D the step operator
     return Operators(
         x=x,
         settings=s,
         kernel=smoothing,
         both=both,
-        templates=unit_rows(smoothed),
+        inverse_steps=inverse,
+        templates=templates,
+        with_slopes=np.concatenate(  # D' (D t / |D t|): its product with c is (D c)'(D t) / |D t|
+            [templates, -np.diff(steps, axis=1, prepend=0.0, append=0.0)], dtype=np.float32
+        ),
         penalty=penalty,
+        both_penalty=np.tile(penalty, 2).astype(np.float32),
+        both_starts=np.concatenate([starts, starts + len(bank)]),
         member_penalty=penalty[members],
         starts=starts,
         stops=stops,

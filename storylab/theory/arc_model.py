@@ -8,6 +8,10 @@ strong. Its inputs, for a trajectory already divided by its largest absolute val
   more than four robust spreads from the median of its neighbours is pulled back;
 - the series smoothed onto the classifier's grid by the same Gaussian kernel as the
   templates, then z-normalised (units and offset gone);
+- its correlations with the six canonical arcs at the raw resolution and the six template
+  scores (the warps), and the same two for its increments: the raw increments, each over
+  the root of its step (the whitening of a random walk), against the arcs' increments, and
+  the steps of the smoothed curve against those of the smoothed templates;
 - the roughness of the raw samples (the von Neumann ratio: squared steps over twice the
   squared spread; 1 for white noise, near 0 for a smooth curve) and ``1 / sqrt(n)``, which
   tell the network how far to trust the shape.
@@ -23,7 +27,7 @@ The shipped weights (``storylab/data/arc-model.npz``, a few kilobytes) were made
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +45,7 @@ __all__ = [
     "DESPIKE_BELOW",
     "MODEL_FILE",
     "TRAIN_LENGTHS",
+    "TRAIN_SEED",
     "ArcModel",
     "arc_model",
     "despike",
@@ -55,6 +60,8 @@ CLASSES: tuple[str, ...] = (*(k.value for k in ArcType), "noise")
 DESPIKE_BELOW = 100
 #: The packaged weights.
 MODEL_FILE = "arc-model.npz"
+#: The seed of the training draw: never the benchmark's or the calibration draw's.
+TRAIN_SEED = 2016
 #: Lengths of the training trajectories.
 TRAIN_LENGTHS: tuple[int, ...] = (11, 13, 15, 18, 21, 25, 30, 40, 50, 75, 100, 200, 500, 2000)
 
@@ -71,13 +78,19 @@ class ArcModel:
     smoothing: float
     trained_with: dict[str, int]
 
+    @cached_property
+    def _single(self) -> tuple[NDArray[np.float32], ...]:
+        """The weights in single precision (converted once)."""
+        return tuple(w.astype(np.float32) for w in (self.w1, self.b1, self.w2, self.b2))
+
     def probabilities(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Class probabilities (rows x ``CLASSES``) for a feature matrix."""
-        hidden = x.astype(np.float32) @ self.w1.astype(np.float32)  # single precision: 2x
-        hidden += self.b1.astype(np.float32)
+        w1, b1, w2, b2 = self._single
+        hidden = x.astype(np.float32) @ w1  # single precision: 2x
+        hidden += b1
         np.tanh(hidden, out=hidden)
-        logits = hidden @ self.w2.astype(np.float32)
-        logits += self.b2.astype(np.float32)
+        logits = hidden @ w2
+        logits += b2
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
@@ -135,27 +148,46 @@ def despike(u: NDArray[np.float64]) -> NDArray[np.float64]:
 def model_inputs(
     centred: NDArray[np.float64],
     norm: NDArray[np.float64],
+    inverse: NDArray[np.float64],
     smooth: NDArray[np.float64],
-    canon: NDArray[np.float64],
+    raw: NDArray[np.float64],
     family: NDArray[np.float64],
+    slope_family: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """The network's inputs for B rows.
 
     ``centred`` are the rows over their largest magnitude (despiked when short), centred;
-    ``norm`` their norms (1 for a flat row); ``smooth`` the rows smoothed onto the grid;
-    ``canon`` their correlations with the six canonical arcs at the raw positions; and
-    ``family`` the six template scores.
+    ``norm`` their norms (1 for a flat row); ``inverse`` one over each step between the unit
+    positions; ``smooth`` the rows smoothed onto the grid; ``raw`` their inner products with
+    the six canonical arcs at the raw positions, then with the arcs' whitened increments;
+    ``family`` the six template scores and ``slope_family`` the same for the steps of the
+    smoothed curve.
     """
-    n = centred.shape[1]
+    n, k = centred.shape[1], raw.shape[1] // 2
     grid = smooth - smooth.mean(axis=1, keepdims=True)
     scale = np.sqrt(np.einsum("ij,ij->i", grid, grid))[:, None]
     grid *= np.sqrt(smooth.shape[1]) / np.where(scale > 0.0, scale, 1.0)
-    # squared steps: twice the squared norm less the end values less twice the lag products
-    lag = np.einsum("ij,ij->i", centred[:, 1:], centred[:, :-1])
-    steps = 2.0 * norm**2 - centred[:, 0] ** 2 - centred[:, -1] ** 2 - 2.0 * lag
-    rough = steps / (2.0 * norm**2)
-    extra = np.column_stack([rough, np.full(len(centred), 3.0 / np.sqrt(n))])
-    return np.concatenate([grid, 3.0 * canon, 3.0 * family, extra], axis=1)
+    if np.ptp(inverse) <= 1e-9 * inverse[0]:  # even steps: from the lag products, no copy
+        lag = np.einsum("ij,ij->i", centred[:, 1:], centred[:, :-1])
+        walk = 2.0 * norm**2 - centred[:, 0] ** 2 - centred[:, -1] ** 2 - 2.0 * lag
+        walk *= inverse[0]
+    else:
+        steps = np.diff(centred, axis=1)
+        steps *= np.sqrt(inverse)
+        walk = np.einsum("ij,ij->i", steps, steps)  # squared increments over their steps
+    rough = walk / ((n - 1) * 2.0 * norm**2)  # the von Neumann ratio when evenly spaced
+    root = np.sqrt(walk)
+    out = np.empty((len(centred), grid.shape[1] + 4 * k + 2))
+    out[:, : grid.shape[1]] = grid
+    blocks = out[:, grid.shape[1] : -2].reshape(len(centred), 4, k)
+    blocks[:, 0] = raw[:, :k] / norm[:, None]
+    blocks[:, 1] = family
+    blocks[:, 2] = raw[:, k:] / np.where(root > 0.0, root, 1.0)[:, None]
+    blocks[:, 3] = slope_family
+    blocks *= 3.0
+    out[:, -2] = rough
+    out[:, -1] = 3.0 / np.sqrt(n)
+    return out
 
 
 def features(
@@ -206,17 +238,27 @@ def train_arc_model(
     hidden: int = 48,
     steps: int = 1500,
     decay: float = 1e-3,
-    seed: int = 2016,
+    seed: int = TRAIN_SEED,
     grid: int = 32,
     smoothing: float = 0.04,
     progress: bool = False,
 ) -> ArcModel:
     """Train the network on the seeded generator (full-batch Adam, cross-entropy, L2 ``decay``).
 
-    ``seed`` draws the training set (a different seed from the benchmark's 0) and the
-    starting weights; the same arguments give the same weights.
+    ``seed`` draws the training set and the starting weights; the same arguments give the
+    same weights. The seeds of the benchmark and of the calibration draw
+    (:data:`~storylab.theory.synthetic.BENCHMARK_SEED`, ``CALIBRATION_SEED``) are refused:
+    a model trained on the draw it is measured or calibrated on would overfit it.
     """
     from tqdm.auto import tqdm
+
+    from storylab.theory.synthetic import BENCHMARK_SEED, CALIBRATION_SEED
+
+    if seed in (BENCHMARK_SEED, CALIBRATION_SEED):
+        raise ValueError(
+            f"seed: not {BENCHMARK_SEED} or {CALIBRATION_SEED} (the benchmark's and the"
+            f" calibration draw's), got {seed}"
+        )
 
     x, y = _training_set(per_condition, seed, grid, smoothing)
     rng = np.random.default_rng([seed, 2])

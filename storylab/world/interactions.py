@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from storylab._data import UnknownNameError
-from storylab.runtime.compiled import CEffects
+from storylab.runtime.effects import CEffects
 from storylab.runtime.playtest import flatten_state, playtest, session_env, state_diff
 from storylab.runtime.results import NarrativeStepResult, StepError, Transcribed
 from storylab.runtime.state import Session
