@@ -5,17 +5,24 @@ core events, ``r`` ticks, ``d`` grid steps toward the goal) with two facts about
 
 - **Use bounds** (:mod:`storylab.storyteller.use_bounds`): from the phase's start, step ``i``
   can be applied at most ``b_i`` more times in any plan (bounds only fall along a plan).
-- **Enabler pairs**: a step that tests ``key == v`` and itself leaves ``key`` failing that
-  test (``rescue`` needs ``hero.pursued`` and clears it) can be used once on its own; every
-  further use needs a use of an *enabler*, a step leaving a value that passes, in between.
+- **Enabler pairs**: a step whose test its own write leaves failing (``rescue`` needs
+  ``hero.pursued`` and clears it; ``pursuit`` needs it unset and sets it) can be used once
+  on its own; every further use needs a use of an *enabler*, a step leaving a value that
+  passes, in between.
   Matching each such use to the enabler use before it, a plan's steps split into pairs
   (enabler, step) and single steps, so the relaxation prices the step alone at most once and
   otherwise as a compound item with an enabler's cost and supplies added.
 
 Every plan is a multiset of these items meeting the needs, so the least-cost multiset, by
-dynamic programming with multiplicities (:class:`BoundedCostToGo`), is admissible. It reads
-the start's bounds only, so it need not be consistent: exact A* reopens states reached
-again more cheaply.
+dynamic programming with multiplicities (:class:`BoundedCostToGo`), is admissible. Moves are
+signed and the table tracks the *net* move exactly, so both ends of the goal range bind (a
+cheap step moving the wrong way must be paid back). Pairs are kept only where each enabler
+serves one self-disabling step: the uses then form disjoint chains (enabler, step, enabler,
+...), which split into pairs and at most one single first use per step; an enabler serving
+two steps could be counted in two pairs. The table reads the start's bounds only, so it need
+not be consistent: exact A* reopens states reached again more cheaply (and applies pathmax).
+:func:`excursion_tables` adds the bounds at the spectrum's ends that the corridor-free bound
+needs.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ core event still to do: the event's step costs what it costs and moves the spect
 least its least possible move inside the phase's corridor (clamping included), so the other
 steps must supply the remaining ticks and whatever movement is left *after* that move, which
 the table prices. Each such term is again a lower bound, and so is the maximum.
+
+Exact search builds the tables with *signed* supplies and a ``slack``: a step's gain is the
+most it can move toward the target from any start in the corridor (negative for a step
+moving away, which adds need), and the need may be negative, room to move the wrong way;
+:func:`need_index` keeps every table a lower bound when a need leaves the tracked range.
 """
 
 from __future__ import annotations
