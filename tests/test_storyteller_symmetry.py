@@ -175,3 +175,24 @@ def test_composed_phases_keep_their_optimum_in_one_order(pair):
         assert result.reached and result.stats.optimal
         h0 = problem.exact_heuristic(problem.initial)
         assert h0 <= result.cost + 1e-9 and problem.free_bound(problem.initial) <= result.cost
+
+
+def test_the_corridor_free_bound_prices_the_clamp_at_the_end_of_the_spectrum():
+    # +0.3 four times reaches +1 (clamped), then -0.65 lands on 0.35: 5 steps; without the
+    # clamp, 0.35 takes 12 rises and 5 falls, which is all the corridor allows
+    library = build_actions([action("rise", 0.3, 1.0), action("fall", -0.65, 1.0)])
+    problem = PhaseProblem(
+        world=WorldState(narrative=NarrativeState.for_genre(GENRE, value=0.0)),
+        phase=phase(0.35, 0.35, 0.0, 1.0),
+        genre=GENRE,
+        total_ticks=60,
+        library=library,
+        variety=VarietyModel(),
+    )
+    free = dataclasses.replace(problem, corridor=False)
+    assert uniform_cost(free, free.initial) == pytest.approx(5.0)
+    assert problem.free_bound(problem.initial) <= 5.0
+    assert free.free_bound(free.initial) <= 5.0
+    result = astar_search(dataclasses.replace(problem))
+    assert result.reached and result.cost == pytest.approx(17.0)
+    assert not result.stats.optimal  # a cheaper plan leaves the corridor: flagged
