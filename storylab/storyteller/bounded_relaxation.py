@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from storylab.storyteller.use_bounds import use_bound
+from storylab.storyteller.zone_relaxation import split_table
 
 __all__ = [
     "BoundedCostToGo",
@@ -292,19 +293,32 @@ class TwoWayCostToGo:
 
 
 def excursion_tables(
-    problem: Any, facts: tuple, usable: Sequence[bool], lo: int, hi: int, width: int
-) -> tuple:
-    """Tables that price the spectrum's ends (used where the starts ``lo..hi`` reach them).
+    problem: Any,
+    facts: tuple,
+    usable: Sequence[bool],
+    lo: int,
+    hi: int,
+    full: BoundedCostToGo,
+    *,
+    two_way: bool = True,
+    split: bool = True,
+) -> tuple | None:
+    """Tables that price the spectrum's ends, where the starts ``lo..hi`` reach them
+    (``None``: they do not).
 
-    Clamping at -1 or +1 makes a step's move depend on where it starts, so over the whole
-    spectrum a step moving down may move by 0 (at the bottom) and the net-move table loses
-    what it counts against a rise. A plan either never starts a step in the bottom zone
-    (below ``-grid_max + reach``, where ``reach`` is the deepest any usable step's links go
-    down) and then every step moves at most its most from above the zone, or it visits the
-    zone, and then its links fall at least into it and rise at least from it back to the
-    goal range (:class:`TwoWayCostToGo` prices both needs at once, with the ticks). The
-    estimate is the lesser of the two, and likewise at the top (:func:`excursion_estimate`).
-    Returns ``(absolute table, ((window table or None, side, edge), ...))``.
+    Clamping at -1 or +1 makes a step's move depend on where it starts, so a step moving
+    down may move less near the bottom and the net-move table ``full`` (every step's move
+    bounded over ``lo..hi``) loses what it counts against a rise. A plan either never starts
+    a step in the bottom zone (``lo`` up to ``-grid_max + reach - 1``, where ``reach`` is the
+    deepest any usable step's links go down) and then every step moves at most its most from
+    above the zone, or it visits the zone. Then the steps before its first state in the zone
+    start above it (they move as from there) and make a net move into the zone, and the
+    steps after it move from the zone's state (at least ``lo``) to the goal range: the two
+    parts' least costs are added, split over the ticks and the events still needed. With
+    ``two_way``, the visit is also priced by its links' falls into the zone and rises back
+    to the goal range (:class:`TwoWayCostToGo`, with the ticks), the larger bound kept. The
+    estimate is the lesser of the two cases, and likewise at the top
+    (:func:`excursion_estimate`). Returns ``(two-way table or None, zones)``.
     """
     g = problem.config.grid_max
     steps = problem.domain.steps
@@ -315,37 +329,54 @@ def excursion_tables(
         for delta in step.link_deltas:
             total += delta
             reach_down, reach_up = max(reach_down, -total), max(reach_up, total)
-    key = (
-        tuple(
-            sorted(
-                (problem.step_cost(s.index), s.ticks, s.gain_up, s.gain_down, s.core) for s in live
-            )
-        ),
-        len(problem.domain.core),
-        2 * g,
-    )
-    absolute = _TWO_WAY.get(key)
-    if absolute is None:
-        if len(_TWO_WAY) >= _MAX_TABLES:
-            _TWO_WAY.clear()
-        absolute = _TWO_WAY[key] = TwoWayCostToGo(*key)
-    full = problem.move_spans(lo, hi)
-    zones = []
     bottom, top = -g + reach_down - 1, g - reach_up + 1
-    if lo <= bottom:
-        window = None
-        if bottom < hi:
-            inner = problem.move_spans(bottom + 1, hi)
-            spans = [(f[0], i[1]) for f, i in zip(full, inner, strict=True)]
-            window = bounded_table(problem, facts, usable, spans, width)
-        zones.append((window, -1, bottom))
-    if hi >= top:
-        window = None
-        if lo < top:
-            inner = problem.move_spans(lo, top - 1)
-            spans = [(i[0], f[1]) for f, i in zip(full, inner, strict=True)]
-            window = bounded_table(problem, facts, usable, spans, width)
-        zones.append((window, 1, top))
+    if lo > bottom and hi < top:
+        return None
+    absolute = None
+    if two_way:
+        key = (
+            tuple(
+                sorted(
+                    (problem.step_cost(s.index), s.ticks, s.gain_up, s.gain_down, s.core)
+                    for s in live
+                )
+            ),
+            len(problem.domain.core),
+            2 * g,
+        )
+        absolute = _TWO_WAY.get(key)
+        if absolute is None:
+            if len(_TWO_WAY) >= _MAX_TABLES:
+                _TWO_WAY.clear()
+            absolute = _TWO_WAY[key] = TwoWayCostToGo(*key)
+    spans = problem.move_spans(lo, hi)
+    # the start's needs: a split table is built only where the clamp holds the start's
+    # estimate down (its window prices the start above the net-move table)
+    p0, ticks0 = problem.initial[1:3]
+    k0, r0 = len(problem.required), max(0, problem.floor_ticks - ticks0)
+    start = full(k0, r0, problem.goal_lo - p0, problem.goal_hi - p0)
+    zones = []
+    # a zone: (window table, split table or None, side, its primaries); no tables where
+    # every start is in the zone
+    for side, zone, inner_range, reach in (
+        (-1, (lo, bottom), (bottom + 1, hi), reach_down),
+        (1, (top, hi), (lo, top - 1), reach_up),
+    ):
+        if zone[0] > zone[1]:
+            continue
+        window = both = None
+        if inner_range[0] <= inner_range[1]:
+            inner = problem.move_spans(*inner_range)
+            window_spans = [
+                (f[0], i[1]) if side < 0 else (i[0], f[1])
+                for f, i in zip(spans, inner, strict=True)
+            ]
+            window = bounded_table(problem, facts, usable, window_spans, full.width)
+            outside = p0 > zone[1] if side < 0 else p0 < zone[0]
+            clamped = window(k0, r0, problem.goal_lo - p0, problem.goal_hi - p0) > start
+            if split and outside and clamped:
+                both = split_table(problem, facts, usable, inner, spans, hi - lo + reach)
+        zones.append((window, both, side, zone))
     return absolute, tuple(zones)
 
 
@@ -353,11 +384,20 @@ def excursion_estimate(tables: tuple, k: int, r: int, p: int, goal_lo: int, goal
     """The estimate of :func:`excursion_tables` from primary ``p`` with needs ``k``, ``r``."""
     absolute, zones = tables
     h = 0.0
-    for window, side, edge in zones:
-        if side < 0:  # down to the edge (if above it), then up to the goal range
-            bound = absolute(k, r, max(0, goal_lo - edge), max(0, p - edge))
-        else:
-            bound = absolute(k, r, max(0, edge - p), max(0, edge - goal_hi))
+    for window, split, side, (zone_lo, zone_hi) in zones:
+        edge = zone_hi if side < 0 else zone_lo
+        visit = 0.0
+        if absolute is not None:
+            if side < 0:  # down to the edge (if above it), then up to the goal range
+                visit = absolute(k, r, max(0, goal_lo - edge), max(0, p - edge))
+            else:
+                visit = absolute(k, r, max(0, edge - p), max(0, edge - goal_hi))
+        if split is not None and (p - edge) * side < 0:  # outside the zone: reach it first
+            least = min(
+                split(k, r, q - p, goal_lo - q, goal_hi - q) for q in range(zone_lo, zone_hi + 1)
+            )
+            visit = max(visit, least)
+        bound = visit
         if window is not None:
             bound = min(bound, window(k, r, goal_lo - p, goal_hi - p))
         h = max(h, bound)

@@ -163,6 +163,44 @@ class FactRelaxation:
             found = self._test_memo[key] = cond.test(value)
         return found
 
+    def reachable(self, facts: tuple) -> tuple[int, ...]:
+        """The steps (indices) whose preconditions the relaxation reaches from ``facts``.
+
+        Every value a plan from ``facts`` produces is reached (each value is reached from the
+        values a step needs and reads), so a step not listed can never be applied from
+        ``facts`` nor from any state a plan reaches from there.
+        """
+        steps = self._steps
+        reached: list[set] = [set() for _ in facts]
+        need = [len(conds) for _, conds, _ in steps]
+        met = [[False] * len(conds) for _, conds, _ in steps]
+        fired: list[int] = []
+        queue = [(slot, self._norm(slot, v)) for slot, v in enumerate(facts) if not self.free[slot]]
+
+        def fire(k: int) -> None:
+            fired.append(k)
+            for slot in steps[k][2]:
+                queue.extend((slot, self._after(k, slot, v)) for v in list(reached[slot]))
+
+        for k, n in enumerate(need):
+            if n == 0:
+                fire(k)
+        while queue:
+            slot, value = queue.pop()
+            if value in reached[slot]:
+                continue
+            reached[slot].add(value)
+            for k, j in self._readers.get(slot, ()):
+                if not met[k][j] and self._passes(k, j, steps[k][1][j][1], value):
+                    met[k][j] = True
+                    need[k] -= 1
+                    if need[k] == 0:
+                        fire(k)
+            for k in self._writers.get(slot, ()):
+                if need[k] == 0:
+                    queue.append((slot, self._after(k, slot, value)))
+        return tuple(sorted(steps[k][0] for k in fired))
+
     def __call__(self, facts: tuple, done: int) -> float:
         """The h-max estimate from ``facts`` with the required events in ``done`` performed."""
         pending = [(bit, steps) for bit, steps in self._events if not done & bit]

@@ -152,7 +152,9 @@ def astar_search(
     collecting = gc.isenabled()
     gc.disable()  # the search allocates many small acyclic tuples: no cycles to collect
     try:
-        heuristic = heuristic or problem.exact_heuristic
+        if heuristic is None:
+            exact = beam_width is None
+            heuristic = problem.optimal_heuristic if exact else problem.exact_heuristic
         if max_nodes is None:
             max_nodes = (problem.config or planning_config()).exact.max_nodes
         limits = (max_iterations, beam_width, max_seconds, max_nodes)

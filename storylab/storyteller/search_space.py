@@ -39,6 +39,7 @@ from storylab.storyteller.fact_relaxation import FactRelaxation, PatternDatabase
 from storylab.storyteller.heuristic import CostToGo, clear_cost_to_go, cost_to_go
 from storylab.storyteller.templates import StoryPhase
 from storylab.storyteller.use_bounds import step_limiters, use_bound
+from storylab.storyteller.zone_relaxation import clear_split_tables
 from storylab.theory import Condition, WorldState
 
 __all__ = [
@@ -290,6 +291,7 @@ _MAX_FACTS = 200_000
 _MAX_DOMAINS = 64
 _DOMAINS: dict[tuple, SearchDomain] = {}
 _PATTERNS: dict[tuple, PatternDatabase] = {}
+_REACHABLE: dict[tuple, tuple[int, ...]] = {}
 
 
 def clear_caches() -> None:
@@ -297,7 +299,9 @@ def clear_caches() -> None:
     the phase memo has its own ``phase_memo().clear()``)."""
     _DOMAINS.clear()
     _PATTERNS.clear()
+    _REACHABLE.clear()
     clear_cost_to_go()
+    clear_split_tables()
     clear_bounded_tables()
 
 
@@ -481,6 +485,8 @@ class PhaseProblem:
         )
         self._exact: tuple | None = None
         self._exact_memo: dict[tuple[int, int, int], float] = {}
+        self._optimal: tuple | None = None
+        self._optimal_memo: dict[tuple[int, int, int], float] = {}
         self._free: tuple | None = None
         self._free_memo: dict[tuple[int, int, int], float] = {}
         heads = [s.index for s in domain.steps if s.ids[0] == self.previous]
@@ -708,7 +714,7 @@ class PhaseProblem:
         if h is None:
             if self._free is None:
                 g = self._grid_max
-                self._free = self._relaxation(-g, g, ends=True)
+                self._free = self._relaxation(-g, g, strong=True, two_way=True)
             h = self._relaxed(state, self._free, self._free_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
@@ -747,7 +753,29 @@ class PhaseProblem:
             h = max(h, self.fact_estimate(state))
         return h
 
-    def _relaxation(self, lo: int, hi: int, *, ends: bool = False) -> tuple:
+    def optimal_heuristic(self, state: SearchState) -> float:
+        """The estimate of exact A* (no beam): :meth:`exact_heuristic` with two refinements.
+
+        Steps whose preconditions the fact relaxation cannot reach from the start
+        (:meth:`~storylab.storyteller.fact_relaxation.FactRelaxation.reachable`) are dropped
+        like those with no use left, and where the corridor reaches the zone next to -1 or +1
+        in which a step's links may clamp, the clamp's excursion bounds are added
+        (:func:`~storylab.storyteller.bounded_relaxation.excursion_tables`). Both only raise
+        the estimate and keep it admissible; the beams keep :meth:`exact_heuristic`, so the
+        composer's plans do not change.
+        """
+        h = self._optimal_memo.get(state[1:4])
+        if h is None:
+            if self._optimal is None:
+                self._optimal = self._relaxation(self.corridor_lo, self.corridor_hi, strong=True)
+            h = self._relaxed(state, self._optimal, self._optimal_memo)
+        if self.uses_facts:
+            h = max(h, self.fact_estimate(state))
+        return h
+
+    def _relaxation(
+        self, lo: int, hi: int, *, strong: bool = False, two_way: bool = False
+    ) -> tuple:
         """(up table, down table, required-event bounds, bounded tables) over the steps
         usable from the start, every step's move bounded over the starts ``lo..hi``.
 
@@ -757,14 +785,13 @@ class PhaseProblem:
         ``lo..hi``, so along any plan from it the sum of these supplies is at least the net
         move the plan makes: both tables stay admissible, and a state already in the goal
         range is priced too (the cheap steps that would move it out must be paid back).
-        With ``ends`` (the corridor-free bound) and a range reaching -1 or +1, it adds the
-        excursion bounds of :func:`~storylab.storyteller.bounded_relaxation.excursion_tables`.
+        With ``strong`` (exact A* and the corridor-free bound), steps the fact relaxation
+        cannot reach are left out too and, where the range reaches a clamping zone, the
+        excursion bounds of :func:`~storylab.storyteller.bounded_relaxation.excursion_tables`
+        are added (with the two-way table when ``two_way``).
         """
         facts = self.domain.facts(self.initial[0])
-        usable = [
-            allowed and use_bound(limiters, facts) > 0
-            for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
-        ]
+        usable = self._usable(strong)
         spans = self.move_spans(lo, hi)
         live = [s for s in self.domain.steps if usable[s.index]]
         cost, k, d = self._step_cost, len(self.domain.core), 2 * self._grid_max
@@ -779,9 +806,39 @@ class PhaseProblem:
             # items are added one kind after another, so a partial sum may pass the net moves
             # asked for on the way: the table tracks twice the spectrum's width each way
             bounded = bounded_table(self, facts, usable, spans, 2 * d)
-            if ends and (lo == -self._grid_max or hi == self._grid_max):
-                excursions = excursion_tables(self, facts, usable, lo, hi, 2 * d)
+            if strong:
+                excursions = excursion_tables(
+                    self, facts, usable, lo, hi, bounded, two_way=two_way, split=not two_way
+                )
         return up, down, self._required_bounds(usable, spans), bounded, excursions
+
+    def _usable(self, strong: bool) -> list[bool]:
+        """Per step, whether it is allowed and has a use left at the start (with ``strong``:
+        and the fact relaxation reaches its preconditions)."""
+        facts = self.domain.facts(self.initial[0])
+        usable = [
+            allowed and use_bound(limiters, facts) > 0
+            for allowed, limiters in zip(self._allowed, self.domain.limiters, strict=True)
+        ]
+        if strong:
+            reachable = set(self._reachable(usable))
+            usable = [u and i in reachable for i, u in enumerate(usable)]
+        return usable
+
+    def _reachable(self, usable: Sequence[bool]) -> tuple[int, ...]:
+        """The ``usable`` steps whose preconditions the fact relaxation reaches from the
+        start's facts (memoised on the domain, the usable steps and the facts)."""
+        facts = self.domain.facts(self.initial[0])
+        key = (self.domain, tuple(usable), tuple((type(v).__name__, v) for v in facts))
+        found = _REACHABLE.get(key)
+        if found is None:
+            if len(_REACHABLE) >= _MAX_DOMAINS:
+                _REACHABLE.clear()
+            relaxation = FactRelaxation(
+                self.domain.links, self._step_cost, usable, len(self.keys), (), ()
+            )
+            found = _REACHABLE[key] = relaxation.reachable(facts)
+        return found
 
     def _relaxed(self, state: SearchState, relaxation: tuple, memo: dict) -> float:
         """The estimate of :meth:`_relaxation`'s tables for ``state`` (memoised in ``memo``)."""
