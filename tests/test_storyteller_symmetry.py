@@ -1,5 +1,6 @@
 """Exact search's reductions stay sound: interchangeable one-off beats taken in one order,
-pathmax, signed moves, the net-move window and the excursion bounds at the spectrum's ends.
+pathmax, signed moves, the net-move window, the excursion bounds at the spectrum's ends, the
+split at a clamping zone and the steps the fact relaxation cannot reach.
 
 The reference is a uniform-cost search over the same compiled states with every order of
 every step (the compiled encoding itself is checked against the reference semantics in
@@ -23,7 +24,8 @@ from storylab.theory import NarrativeState, WorldState
 @st.composite
 def beat_library(draw):
     """Repeatable movers, one-off beats in groups of equal cost and move (interchangeable),
-    and a pursuit/rescue pair (each disables itself, the other enables it again)."""
+    a one-off chain that clamps near -1, a mover behind a gate nothing can open, and a
+    pursuit/rescue pair (each disables itself, the other enables it again)."""
     actions = []
     for i in range(draw(st.integers(1, 2))):
         actions.append(
@@ -41,6 +43,23 @@ def beat_library(draw):
         for j in range(size):
             flag = f"beat{g}_{j}"
             actions.append(action(flag, delta, cost, pre=[(flag, "!=", True)], eff=[(flag, True)]))
+    if draw(st.booleans()):  # a one-off chain whose fall clamps near -1 (a clamping zone)
+        crash = draw(st.sampled_from([-0.4, -0.6]))
+        actions.append(
+            action(
+                "crash",
+                crash,
+                draw(st.sampled_from([2.0, 3.0])),
+                pre=[("crashed", "!=", True)],
+                eff=[("crashed", True)],
+                chained_action="recover",
+            )
+        )
+        actions.append(action("recover", 0.05, 0.5, advance="micro"))
+    if draw(st.booleans()):  # a cheap mover behind a gate no plan can open (a cycle)
+        actions.append(action("gated", 0.3, 0.5, pre=[("gate", "==", True)]))
+        actions.append(action("opener", 0.0, 1.0, pre=[("key", "==", True)], eff=[("gate", True)]))
+        actions.append(action("forge", 0.0, 1.0, pre=[("gate", "==", True)], eff=[("key", True)]))
     if draw(st.booleans()):
         actions.append(
             action("pursuit", -0.1, 1.0, pre=[("pursued", "!=", True)], eff=[("pursued", True)])
@@ -118,8 +137,10 @@ def test_exact_search_costs_equal_a_search_over_every_order(
     if math.isinf(expected):
         assert not result.reached
         return
-    assert result.reached and result.stats.optimal
-    assert result.cost == pytest.approx(expected)
+    assert result.reached and result.cost == pytest.approx(expected)
+    # flagged optimal exactly when no plan leaving the corridor is cheaper
+    free = dataclasses.replace(problem, corridor=False)
+    assert result.stats.optimal == (uniform_cost(free, free.initial) >= expected - 1e-9)
 
 
 @SETTINGS
@@ -130,6 +151,7 @@ def test_estimates_never_exceed_the_remaining_cost(library, value, target, floor
     for state in reachable(problem):
         left = uniform_cost(problem, state)
         assert problem.exact_heuristic(state) <= left + 1e-9
+        assert problem.optimal_heuristic(state) <= left + 1e-9
         # the corridor-free bound holds in the problem without the corridor
         assert problem.free_bound(state) <= uniform_cost(free, state) + 1e-9
 
@@ -175,6 +197,7 @@ def test_composed_phases_keep_their_optimum_in_one_order(pair):
         assert result.reached and result.stats.optimal
         h0 = problem.exact_heuristic(problem.initial)
         assert h0 <= result.cost + 1e-9 and problem.free_bound(problem.initial) <= result.cost
+        assert problem.optimal_heuristic(problem.initial) <= result.cost + 1e-9
 
 
 def test_the_corridor_free_bound_prices_the_clamp_at_the_end_of_the_spectrum():
