@@ -16,7 +16,7 @@ from storylab.storyteller import VarietyModel, astar_search, build_actions
 from storylab.storyteller.fact_relaxation import FactRelaxation
 from storylab.storyteller.search_space import PhaseProblem
 from storylab.storyteller.zone_relaxation import SplitCostToGo
-from storylab.theory import NarrativeState, WorldState
+from storylab.theory import Condition, Effect, NarrativeState, WorldState
 
 
 def make(actions, value, lo, hi, floor, total_ticks=40):
@@ -114,8 +114,6 @@ def test_estimates_along_the_clamp_library_stay_below_the_remaining_cost():
 def test_the_fact_relaxation_lists_the_steps_it_reaches():
     # slots: 0 key, 1 gate, 2 count; step 0 sets the gate, step 1 needs it, step 2 needs a
     # key nothing sets, step 3 raises a counter step 4 needs at 2
-    from storylab.theory import Condition, Effect
-
     def cond(key, op, value):
         return Condition(key=key, op=op, value=value)
 
