@@ -20,6 +20,7 @@ from storylab.archives import ArchiveBundle, extract_world_state
 from storylab.storyteller.actions import ActionLibrary, StoryAction, action_library
 from storylab.storyteller.config import PlanningConfig, Urgency, planning_config
 from storylab.storyteller.memo import PhaseMemo, phase_memo
+from storylab.storyteller.pacing import pace_steps
 from storylab.storyteller.plan import (
     PlannedAction,
     PlanPhase,
@@ -230,7 +231,7 @@ class StorylineComposer:
             phase_seconds.append(seconds)
             costs = {s.ids[i]: s.link_costs[i] for s in problem.steps for i in range(len(s.ids))}
             world, actions_here = _replay(
-                search,
+                pace_steps(problem, search.steps) if search.reached else search.steps,
                 world,
                 phase.number,
                 genre,
@@ -378,7 +379,7 @@ def _initial_world(
 
 
 def _replay(
-    search: PhaseSearch,
+    chains: Sequence[tuple[str, ...]],
     world: WorldState,
     phase_number: int,
     genre: str,
@@ -391,7 +392,7 @@ def _replay(
     points: list[TrajectoryPoint],
 ) -> tuple[WorldState, list[PlannedAction]]:
     out: list[PlannedAction] = []
-    for chain in search.steps:
+    for chain in chains:
         for link, action_id in enumerate(chain):
             action = library.get(action_id)
             effect = action.narrative_effect_for(genre)
