@@ -1,11 +1,13 @@
 """The GOAP planner: A* over a compiled phase problem, with urgency limits or the exact bound.
 
 :func:`astar_search` without a beam is exact A* (optimal: the heuristic is admissible, and
-closed states reached again more cheaply are reopened). Every search uses the phase
-problem's ``exact_heuristic`` unless given another (the beam searches of the urgency levels
-too: with the variety model's penalties their plans stay complete only with the stronger
-estimate). Urgency adds two limits: ``max_iterations`` caps node expansions and
-``beam_width`` keeps only that many best open nodes after each expansion. Exact search is
+closed states reached again more cheaply are reopened). The beam searches of the urgency
+levels use the phase problem's ``exact_heuristic`` unless given another (with the variety
+model's penalties their plans stay complete only with that stronger estimate); exact A*
+uses ``optimal_heuristic``, which refines it further (steps the fact relaxation cannot
+reach, the split at a clamping zone) without changing the beams' plans. Urgency adds two
+limits: ``max_iterations`` caps node expansions and ``beam_width`` keeps only that many best
+open nodes after each expansion. Exact search is
 bounded too (``max_iterations``, ``max_seconds``, ``max_nodes``: the planning
 configuration's ``exact`` block) and says which limit stopped it. Ties are broken
 deterministically: lower ``f``, then lower ``h`` (deeper), then a seeded rank of the step
@@ -136,8 +138,9 @@ def astar_search(
     ranks : sequence of int, optional
         Tie-break rank of each step (a seeded permutation); step order when ``None``.
     heuristic : callable, optional
-        State -> estimate; ``problem.exact_heuristic`` when ``None`` (``optimal`` in the
-        statistics assumes the heuristic is admissible).
+        State -> estimate; when ``None``, ``problem.optimal_heuristic`` for exact search and
+        ``problem.exact_heuristic`` for a beam (``optimal`` in the statistics assumes the
+        heuristic is admissible).
     max_seconds : float, optional
         Stop (``time_limit``) after this much wall time; the clock is read every
         256 expansions, so where the search stops may vary from run to run.
