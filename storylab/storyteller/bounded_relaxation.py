@@ -318,7 +318,8 @@ def excursion_tables(
     ``two_way``, the visit is also priced by its links' falls into the zone and rises back
     to the goal range (:class:`TwoWayCostToGo`, with the ticks), the larger bound kept. The
     estimate is the lesser of the two cases, and likewise at the top
-    (:func:`excursion_estimate`). Returns ``(two-way table or None, zones)``.
+    (:func:`excursion_estimate`). Returns ``(two-way table or None, zones)``, or ``None``
+    where no zone can raise the estimate.
     """
     g = problem.config.grid_max
     steps = problem.domain.steps
@@ -376,8 +377,9 @@ def excursion_tables(
             clamped = window(k0, r0, problem.goal_lo - p0, problem.goal_hi - p0) > start
             if split and outside and clamped:
                 both = split_table(problem, facts, usable, inner, spans, hi - lo + reach)
-        zones.append((window, both, side, zone))
-    return absolute, tuple(zones)
+        if absolute is not None or both is not None:  # else the zone's bound is 0
+            zones.append((window, both, side, zone))
+    return (absolute, tuple(zones)) if zones else None
 
 
 def excursion_estimate(tables: tuple, k: int, r: int, p: int, goal_lo: int, goal_hi: int) -> float:

@@ -292,6 +292,9 @@ _MAX_DOMAINS = 64
 _DOMAINS: dict[tuple, SearchDomain] = {}
 _PATTERNS: dict[tuple, PatternDatabase] = {}
 _REACHABLE: dict[tuple, tuple[int, ...]] = {}
+_RELAXATIONS: dict[tuple, tuple[tuple, dict]] = {}
+#: Relaxations (sets of tables) kept at most.
+_MAX_RELAXATIONS = 256
 
 
 def clear_caches() -> None:
@@ -300,6 +303,7 @@ def clear_caches() -> None:
     _DOMAINS.clear()
     _PATTERNS.clear()
     _REACHABLE.clear()
+    _RELAXATIONS.clear()
     clear_cost_to_go()
     clear_split_tables()
     clear_bounded_tables()
@@ -714,7 +718,7 @@ class PhaseProblem:
         if h is None:
             if self._free is None:
                 g = self._grid_max
-                self._free = self._relaxation(-g, g, strong=True, two_way=True)
+                self._free, self._free_memo = self._relaxation(-g, g, strong=True, two_way=True)
             h = self._relaxed(state, self._free, self._free_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
@@ -747,7 +751,7 @@ class PhaseProblem:
         h = self._exact_memo.get(state[1:4])
         if h is None:
             if self._exact is None:
-                self._exact = self._relaxation(self.corridor_lo, self.corridor_hi)
+                self._exact, self._exact_memo = self._relaxation(self.corridor_lo, self.corridor_hi)
             h = self._relaxed(state, self._exact, self._exact_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
@@ -767,7 +771,9 @@ class PhaseProblem:
         h = self._optimal_memo.get(state[1:4])
         if h is None:
             if self._optimal is None:
-                self._optimal = self._relaxation(self.corridor_lo, self.corridor_hi, strong=True)
+                self._optimal, self._optimal_memo = self._relaxation(
+                    self.corridor_lo, self.corridor_hi, strong=True
+                )
             h = self._relaxed(state, self._optimal, self._optimal_memo)
         if self.uses_facts:
             h = max(h, self.fact_estimate(state))
@@ -775,7 +781,36 @@ class PhaseProblem:
 
     def _relaxation(
         self, lo: int, hi: int, *, strong: bool = False, two_way: bool = False
-    ) -> tuple:
+    ) -> tuple[tuple, dict]:
+        """:meth:`_build_relaxation` and a memo of its estimates per ``(primary, ticks,
+        done)``, shared by the problems that agree on everything it reads (a problem built
+        again, as the benchmarks and re-planning do, finds its tables and estimates at once)."""
+        key = (
+            self.domain,
+            lo,
+            hi,
+            strong,
+            two_way,
+            self.facts_only,
+            self.initial[:3],
+            self.start_ticks,
+            self.floor_ticks,
+            self.ceiling_ticks,
+            self.goal_lo,
+            self.goal_hi,
+            self.required,
+            self._allowed,
+            self._step_cost,
+        )
+        found = _RELAXATIONS.get(key)
+        if found is None:
+            if len(_RELAXATIONS) >= _MAX_RELAXATIONS:
+                _RELAXATIONS.clear()
+            tables = self._build_relaxation(lo, hi, strong=strong, two_way=two_way)
+            found = _RELAXATIONS[key] = (tables, {})
+        return found
+
+    def _build_relaxation(self, lo: int, hi: int, *, strong: bool, two_way: bool) -> tuple:
         """(up table, down table, required-event bounds, bounded tables) over the steps
         usable from the start, every step's move bounded over the starts ``lo..hi``.
 
