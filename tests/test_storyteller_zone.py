@@ -38,6 +38,17 @@ def searches(problem):
     )
 
 
+def priced_exactly(problem, old_estimate: float, cost: float) -> None:
+    """The new estimate prices the start at its true cost where the old one fell short, and
+    exact search finds the same optimum with fewer expansions."""
+    assert uniform_cost(problem, problem.initial) == pytest.approx(cost)
+    assert problem.exact_heuristic(problem.initial) == pytest.approx(old_estimate)
+    assert problem.optimal_heuristic(problem.initial) == pytest.approx(cost)
+    old, new = searches(problem)
+    assert old.cost == new.cost == pytest.approx(cost) and new.stats.optimal
+    assert new.stats.expanded < old.stats.expanded
+
+
 def test_a_mover_behind_a_gate_nothing_opens_is_not_priced():
     # "gated" (+0.3 for 0.5) needs the gate, which only "opener" sets; "opener" needs the key,
     # which only "forge" sets, and "forge" needs the gate: the use bounds keep "gated" (its
@@ -55,12 +66,7 @@ def test_a_mover_behind_a_gate_nothing_opens_is_not_priced():
         hi=0.4,
         floor=0.0,
     )
-    assert uniform_cost(problem, problem.initial) == pytest.approx(3.0)
-    assert problem.exact_heuristic(problem.initial) == pytest.approx(0.5)
-    assert problem.optimal_heuristic(problem.initial) == pytest.approx(3.0)
-    old, new = searches(problem)
-    assert old.cost == new.cost == pytest.approx(3.0) and new.stats.optimal
-    assert new.stats.expanded < old.stats.expanded
+    priced_exactly(problem, old_estimate=0.5, cost=3.0)
 
 
 def clamp_library():
@@ -91,12 +97,7 @@ def test_a_chain_that_clamps_near_the_end_is_priced_by_the_split():
     # -13 first; the split prices reaching it with the beats the rest of the plan needs too
     problem = make(clamp_library(), value=-0.1, lo=-0.45, hi=-0.25, floor=0.3)
     assert problem.corridor_lo == -14  # the corridor reaches the zone where "crash" clamps
-    assert uniform_cost(problem, problem.initial) == pytest.approx(15.0)
-    assert problem.exact_heuristic(problem.initial) == pytest.approx(14.5)
-    assert problem.optimal_heuristic(problem.initial) == pytest.approx(15.0)
-    old, new = searches(problem)
-    assert old.cost == new.cost == pytest.approx(15.0) and new.stats.optimal
-    assert new.stats.expanded < old.stats.expanded
+    priced_exactly(problem, old_estimate=14.5, cost=15.0)
 
 
 def test_estimates_along_the_clamp_library_stay_below_the_remaining_cost():

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from storylab.storyteller.heuristic import memoised
 from storylab.storyteller.use_bounds import use_bound
 from storylab.storyteller.zone_relaxation import split_table
 
@@ -236,12 +237,7 @@ def bounded_table(
         merged[supply] = None if b is None or before is None else before + b
     r = max(0, problem.floor_ticks - problem.start_ticks)
     key = (tuple(sorted(merged.items())), len(problem.required), r, width)
-    table = _TABLES.get(key)
-    if table is None:
-        if len(_TABLES) >= _MAX_TABLES:
-            _TABLES.clear()
-        table = _TABLES[key] = BoundedCostToGo(*key)
-    return table
+    return memoised(_TABLES, key, BoundedCostToGo, _MAX_TABLES)
 
 
 class TwoWayCostToGo:
@@ -345,11 +341,7 @@ def excursion_tables(
             len(problem.domain.core),
             2 * g,
         )
-        absolute = _TWO_WAY.get(key)
-        if absolute is None:
-            if len(_TWO_WAY) >= _MAX_TABLES:
-                _TWO_WAY.clear()
-            absolute = _TWO_WAY[key] = TwoWayCostToGo(*key)
+        absolute = memoised(_TWO_WAY, key, TwoWayCostToGo, _MAX_TABLES)
     spans = problem.move_spans(lo, hi)
     # the start's needs: a split table is built only where the clamp holds the start's
     # estimate down (its window prices the start above the net-move table)

@@ -126,11 +126,17 @@ def need_index(gain: int, d_max: int, slack: int) -> np.ndarray:
 def cost_to_go(supplies: Iterable[StepSupply], k_max: int, d_max: int, slack: int = 0) -> CostToGo:
     """The table for these step supplies, shared (memoised) across phases and plans."""
     key = (tuple(sorted(supplies)), k_max, d_max, slack)
-    table = _TABLES.get(key)
+    return memoised(_TABLES, key, CostToGo, _MAX_TABLES)
+
+
+def memoised(store: dict[tuple, Any], key: tuple, build: Callable[..., Any], limit: int) -> Any:
+    """``store[key]``, built as ``build(*key)`` on a miss; a store holding ``limit`` tables
+    is emptied first (tables are cheap to rebuild, memory is not)."""
+    table = store.get(key)
     if table is None:
-        if len(_TABLES) >= _MAX_TABLES:
-            _TABLES.clear()
-        table = _TABLES[key] = CostToGo(*key)
+        if len(store) >= limit:
+            store.clear()
+        table = store[key] = build(*key)
     return table
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from storylab.storyteller.heuristic import memoised
 from storylab.storyteller.use_bounds import use_bound
 
 __all__ = [
@@ -175,9 +176,4 @@ def split_table(
         )
     r = max(0, problem.floor_ticks - problem.start_ticks)
     key = (tuple(sorted(items)), len(problem.required), r, width)
-    table = _TABLES.get(key)
-    if table is None:
-        if len(_TABLES) >= _MAX_TABLES:
-            _TABLES.clear()
-        table = _TABLES[key] = SplitCostToGo(*key)
-    return table
+    return memoised(_TABLES, key, SplitCostToGo, _MAX_TABLES)
