@@ -40,7 +40,7 @@ def _paths(exc):
 
 def test_action_library_shape():
     lib = action_library()
-    assert len(lib) == 107
+    assert len(lib) == 110
     assert {a.category for a in lib} == set(ActionCategory)
     assert all(("Propp" in a.description) or ("Story Grid" in a.description) for a in lib)
     assert lib.external_facts == (
@@ -166,7 +166,7 @@ def test_precondition_key_must_be_produced_or_external(tmp_path):
     with pytest.raises(DataError, match=r"actions\[0\]\.preconditions\[0\]\.key"):
         load_actions(_write(tmp_path, "story-actions.yaml", data))
     data["external_facts"].append({"key": "dragon.slain", "description": "from the archives"})
-    assert len(load_actions(_write(tmp_path, "story-actions.yaml", data))) == 107
+    assert len(load_actions(_write(tmp_path, "story-actions.yaml", data))) == 110
 
 
 def test_delta_off_grid_and_unknown_genre(tmp_path):
