@@ -213,20 +213,23 @@ def tune_action_costs(
     ``step``: the objective is piecewise constant in the costs (a plan changes only when
     the cheapest path does), and finer changes only reshuffle plans of equal cost. It needs
     no gradient, is deterministic, and stops after ``max_evaluations`` distinct factor
-    sets; the best set seen is returned. A progress bar counts the evaluations (``progress``:
-    see :func:`~storylab.tuning.progress.show_progress`).
+    sets; the best set seen is returned. The start is scored as given, even off the grid,
+    so the tuned costs never fit the training cases worse than the start. A progress bar
+    counts the evaluations (``progress``: see :func:`~storylab.tuning.progress.show_progress`).
     """
     if not train or not test:
         raise ValueError("need at least one training and one held-out case")
     categories = list(ActionCategory)
-    base = start or ActionCosts()
-    x0 = np.log([base.scale.get(c, 1.0) for c in categories])
+    base = ActionCosts(scale={c: (start or ActionCosts()).scale.get(c, 1.0) for c in categories})
+    x0 = np.log(list(base.scale.values()))
     if np.any(np.abs(x0) > bound):
         raise ValueError(f"start factors must lie within e^±{bound}")
     history: list[dict[str, float]] = []
     seen: dict[tuple[float, ...], float] = {}
 
     def costs_at(x: np.ndarray) -> ActionCosts:
+        if np.array_equal(x, x0):  # the start as given (off the grid, maybe): never lose it
+            return base
         # log factors on a grid of ``step``: finer changes only reshuffle equal-cost plans
         snapped = np.clip(np.round(np.asarray(x) / step) * step, -bound, bound)
         return ActionCosts(
@@ -271,7 +274,7 @@ def tune_action_costs(
                 **_summary(evaluate_costs(c, cases, executor=executor), failure_penalty),
             }
             for split, cases in (("train", train), ("test", test))
-            for stage, c in (("before", start), ("after", tuned))
+            for stage, c in (("before", base), ("after", tuned))
         ]
     )
     return CostTuning(tuned, scores, pd.DataFrame(history))
