@@ -47,3 +47,39 @@ def test_compose_errors(tmp_path, capsys):
     assert "narrative.values" in capsys.readouterr().err
     assert main(["compose", "--template", "cinderella", "--genre", "love", "--actant", "x"]) == 2
     assert "ROLE=NAME" in capsys.readouterr().err
+
+
+def test_compose_with_your_own_library_and_templates(tmp_path, capsys):
+    import yaml
+
+    from storylab._data import packaged_path
+
+    args = ["compose", "--template", "cinderella", "--genre", "love", "--json"]
+    assert main(args) == 0
+    packaged = json.loads(capsys.readouterr().out)
+    actions, templates = packaged_path("story-actions.yaml"), packaged_path("story-templates.yaml")
+    assert main([*args, "--library", str(actions), "--templates", str(templates)]) == 0
+    assert json.loads(capsys.readouterr().out) == packaged
+    # a library without the proof of love: the plan follows the library, not the package
+    data = yaml.safe_load(actions.read_text())
+    data["actions"] = [a for a in data["actions"] if a["id"] != "proof_of_love"]
+    mine = tmp_path / "my-actions.yaml"
+    mine.write_text(yaml.safe_dump(data))
+    assert main([*args, "--library", str(mine)]) == 0
+    ids = {
+        a["action_id"] for p in json.loads(capsys.readouterr().out)["phases"] for a in p["actions"]
+    }
+    assert "proof_of_love" not in ids and "lovers_meet" in ids
+    # templates are checked against the library in use
+    assert main([*args, "--library", str(mine), "--templates", str(templates)]) == 0
+    capsys.readouterr()
+    bare = tmp_path / "staples.yaml"
+    data["actions"] = [a for a in data["actions"] if a["id"] in ("setback", "small_victory")]
+    bare.write_text(yaml.safe_dump(data))
+    assert main([*args, "--library", str(bare), "--templates", str(templates)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "compatible_genres" in err and str(bare) in err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("actions: [1\n")
+    assert main([*args, "--library", str(broken)]) == 2
+    assert str(broken) in capsys.readouterr().err

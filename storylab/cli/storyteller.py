@@ -116,7 +116,7 @@ def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
 
 def _run_compose(args: argparse.Namespace) -> int:
     from storylab._data import DataError, Problem, read_document
-    from storylab.storyteller import StorylineComposer
+    from storylab.storyteller import StorylineComposer, load_actions, load_templates
     from storylab.tuning.compose import compose_options
 
     if args.archive and args.initial:
@@ -137,7 +137,9 @@ def _run_compose(args: argparse.Namespace) -> int:
             raise ValueError(f"--actant takes ROLE=NAME, got {item!r}")
         actants[role] = name
     options = compose_options(args.profile or [], args.template, args.genre)
-    composer = StorylineComposer(costs=options.get("costs"))
+    library = load_actions(args.library) if args.library else None
+    templates = load_templates(args.templates, actions=library) if args.templates else None
+    composer = StorylineComposer(costs=options.get("costs"), library=library, templates=templates)
     plan = composer.compose(
         args.template,
         args.genre,
@@ -231,6 +233,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--archive",
         metavar="FILE",
         help="start from an archive bundle; a missing --template/--genre is recommended",
+    )
+    p.add_argument(
+        "--library",
+        metavar="FILE",
+        help="your own story-actions.yaml instead of the packaged one (check it with"
+        " `storylab validate`)",
+    )
+    p.add_argument(
+        "--templates",
+        metavar="FILE",
+        help="your own story-templates.yaml, checked against the action library in use",
     )
     p.add_argument(
         "--actant", action="append", metavar="ROLE=NAME", help="cast a character in a role"
