@@ -1,5 +1,6 @@
 """simulate: schedules followed, drift and decay recorded, results independent of NPC order."""
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,15 @@ def test_bad_arguments(world):
     for days, seed in ((0, 1), (1.5, 1), (True, 1), (1, -1), (1, 2.0), (1, None)):
         with pytest.raises(ValueError):
             simulate(world, days=days, seed=seed)
+
+
+def test_pair_keys_in_64_bits_give_the_same_run(world, run, monkeypatch):
+    # large worlds (about 26,000 NPCs and more) key their pairs in 64 bits; forced here
+    module = importlib.import_module(
+        "storylab.world.simulate"
+    )  # the package's name is the function
+    monkeypatch.setattr(module, "_INT32_KEYS", 0)
+    wide = simulate(world, days=7, seed=3)
+    assert wide._raw.state.dtype == np.int64 and run._raw.state.dtype == np.int32
+    assert wide.final.equals(run.final) and wide.final_hash() == run.final_hash()
+    assert wide.relationships.equals(run.relationships)
