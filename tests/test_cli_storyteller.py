@@ -60,16 +60,20 @@ def test_compose_with_your_own_library_and_templates(tmp_path, capsys):
     actions, templates = packaged_path("story-actions.yaml"), packaged_path("story-templates.yaml")
     assert main([*args, "--library", str(actions), "--templates", str(templates)]) == 0
     assert json.loads(capsys.readouterr().out) == packaged
-    # a library without the proof of love: the plan follows the library, not the package
+    # no proof of love, a staple renamed: the plan and its program follow the library
     data = yaml.safe_load(actions.read_text())
     data["actions"] = [a for a in data["actions"] if a["id"] != "proof_of_love"]
+    for a in data["actions"]:
+        a["id"] = "fair_wind" if a["id"] == "small_victory" else a["id"]
     mine = tmp_path / "my-actions.yaml"
     mine.write_text(yaml.safe_dump(data))
-    assert main([*args, "--library", str(mine)]) == 0
+    program = tmp_path / "story.yaml"
+    assert main([*args, "--library", str(mine), "--program", str(program)]) == 0
     ids = {
         a["action_id"] for p in json.loads(capsys.readouterr().out)["phases"] for a in p["actions"]
     }
-    assert "proof_of_love" not in ids and "lovers_meet" in ids
+    assert "proof_of_love" not in ids and {"lovers_meet", "fair_wind"} <= ids
+    assert "fair_wind" in program.read_text()
     # templates are checked against the library in use
     assert main([*args, "--library", str(mine), "--templates", str(templates)]) == 0
     capsys.readouterr()

@@ -154,7 +154,7 @@ def _run_compose(args: argparse.Namespace) -> int:
     if args.program:
         from storylab.play import program_yaml, to_program
 
-        program = program_yaml(to_program(plan))
+        program = program_yaml(to_program(plan, library=library))
     with contextlib.ExitStack() as outputs:  # both files are written, or neither
         if args.plot:
             import matplotlib
