@@ -86,7 +86,8 @@ class StoryPlayer:
     replanning : bool
         Re-plan the rest of the story after each deviation.
     composer : StorylineComposer, optional
-        Used to re-plan (the plan's costs and library).
+        The composer of the plan: re-plans use it (its costs and library), and the
+        programs, intents and played states read its library.
     seed : int, optional
         Mixed into each re-plan's seed.
     candidates : int
@@ -119,6 +120,7 @@ class StoryPlayer:
         self.plan = self.current = plan
         self.cast, self.npc, self.replanning = cast, npc, replanning
         self.composer, self.seed, self.candidates = composer, seed, candidates
+        self.library = composer.library if composer is not None else None  # None: packaged
         self.store, self.provider = store, provider
         self.engine = engine if engine is not None else NarrativeEngine()
         self.cache = cache if cache is not None else {}
@@ -129,7 +131,7 @@ class StoryPlayer:
         self.intents: list[PhaseIntent] = []
         self.dispatched: list[Dispatched] = []
         self._programs: dict[str, NarrativeProgram] = {}
-        self.program = self._register(to_program(plan, cast))
+        self.program = self._register(to_program(plan, cast, library=self.library))
 
     def _register(self, program: NarrativeProgram) -> NarrativeProgram:
         if program.id not in self.engine.program_ids:
@@ -140,7 +142,7 @@ class StoryPlayer:
     def _world_now(self) -> WorldState:
         if not self.session.flags.get(BEGUN_FLAG):
             return self.current.initial_state.to_world()
-        return played_state(self.current, self.session).world
+        return played_state(self.current, self.session, library=self.library).world
 
     def start(self) -> NarrativeStepResult:
         """Start the story; play to the first choice."""
@@ -159,7 +161,7 @@ class StoryPlayer:
         for scene in result.scenes:
             phase = phase_of_node(scene.node)
             if phase is not None:
-                made = phase_intents(self.current, phase, before, self.cast)
+                made = phase_intents(self.current, phase, before, self.cast, library=self.library)
                 self.intents.extend(made)
                 if self.store is not None or self.provider is not None:
                     self.dispatched.extend(
@@ -175,7 +177,7 @@ class StoryPlayer:
         at = _resumed_after(result)
         if not self.replanning or at is None:
             return result
-        state = played_state(self.current, self.session)
+        state = played_state(self.current, self.session, library=self.library)
         key = (self.current.id, state.key())
         if key not in self.cache:
             new = replan(
@@ -187,7 +189,7 @@ class StoryPlayer:
                 played=self._points() if self.candidates > 1 else None,
             )
             self.replan_seconds.append(new.elapsed_s)
-            self.cache[key] = (new, to_program(new.plan, self.cast))
+            self.cache[key] = (new, to_program(new.plan, self.cast, library=self.library))
         new, program = self.cache[key]
         self.replans.append(new)
         self.current = new.plan
