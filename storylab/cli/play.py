@@ -6,6 +6,7 @@ import argparse
 
 from storylab._files import replacing
 from storylab.cli._args import bounded_float, bounded_int, seed
+from storylab.cli._library import add_library_options, library_options
 from storylab.cli._output import print_frames
 
 __all__ = ["register"]
@@ -28,15 +29,17 @@ def _weights(items: list[str] | None) -> dict[str, float]:
 
 def _run(args: argparse.Namespace) -> int:
     from storylab.play import arc_share, simulate_players
-    from storylab.storyteller import compose
+    from storylab.storyteller import StorylineComposer
 
     weights = _weights(args.weight)
-    plan = compose(args.template, args.genre, subgenre=args.subgenre, seed=args.plan_seed)
+    composer = StorylineComposer(**library_options(args))
+    plan = composer.compose(args.template, args.genre, subgenre=args.subgenre, seed=args.plan_seed)
     frame = simulate_players(
         plan,
         args.players,
         seed=args.seed,
         weights=weights,
+        composer=composer,
         candidates=args.candidates,
         progress=False,
     )
@@ -78,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--template", required=True, help="arc template (see `storylab compose`)")
     p.add_argument("--genre", required=True, help="genre (see `storylab spectrums`)")
     p.add_argument("--subgenre", help="subgenre of the genre")
+    add_library_options(p)
     p.add_argument("--plan-seed", type=seed, default=0, help="the composer's seed (default 0)")
     p.add_argument(
         "--players", type=bounded_int(1, 100_000), default=100, help="players (default 100)"

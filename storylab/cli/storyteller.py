@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from storylab._files import replacing
 from storylab.cli._args import URGENCIES, bounded_int, seed
+from storylab.cli._library import add_library_options, library_options
 from storylab.cli._output import print_table
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def _choose_from_archive(args: argparse.Namespace) -> ArchiveBundle:
 
 def _run_compose(args: argparse.Namespace) -> int:
     from storylab._data import DataError, Problem, read_document
-    from storylab.storyteller import StorylineComposer, load_actions, load_templates
+    from storylab.storyteller import StorylineComposer
     from storylab.tuning.compose import compose_options
 
     if args.archive and args.initial:
@@ -137,9 +138,8 @@ def _run_compose(args: argparse.Namespace) -> int:
             raise ValueError(f"--actant takes ROLE=NAME, got {item!r}")
         actants[role] = name
     options = compose_options(args.profile or [], args.template, args.genre)
-    library = load_actions(args.library) if args.library else None
-    templates = load_templates(args.templates, actions=library) if args.templates else None
-    composer = StorylineComposer(costs=options.get("costs"), library=library, templates=templates)
+    own = library_options(args)
+    composer = StorylineComposer(costs=options.get("costs"), **own)
     plan = composer.compose(
         args.template,
         args.genre,
@@ -154,7 +154,7 @@ def _run_compose(args: argparse.Namespace) -> int:
     if args.program:
         from storylab.play import program_yaml, to_program
 
-        program = program_yaml(to_program(plan, library=library))
+        program = program_yaml(to_program(plan, library=own["library"]))
     with contextlib.ExitStack() as outputs:  # both files are written, or neither
         if args.plot:
             import matplotlib
@@ -234,17 +234,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="start from an archive bundle; a missing --template/--genre is recommended",
     )
-    p.add_argument(
-        "--library",
-        metavar="FILE",
-        help="your own story-actions.yaml instead of the packaged one (check it with"
-        " `storylab validate`)",
-    )
-    p.add_argument(
-        "--templates",
-        metavar="FILE",
-        help="your own story-templates.yaml, checked against the action library in use",
-    )
+    add_library_options(p)
     p.add_argument(
         "--actant", action="append", metavar="ROLE=NAME", help="cast a character in a role"
     )
