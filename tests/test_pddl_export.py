@@ -111,3 +111,20 @@ def test_cli_reports_bad_input(args, message, tmp_path, capsys):
     assert main(["export-pddl", *args, str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "domain.pddl").exists()
+
+
+def test_cli_exports_a_phase_of_your_own_library(tmp_path, capsys):
+    import yaml
+
+    from storylab._data import packaged_path
+
+    data = yaml.safe_load(packaged_path("story-actions.yaml").read_text())
+    for action in data["actions"]:
+        action["id"] = "squall" if action["id"] == "complication" else action["id"]
+    mine = tmp_path / "my-story-actions.yaml"
+    mine.write_text(yaml.safe_dump(data))
+    args = ["--template", "man_in_a_hole", "--genre", "action", "--phase", "1"]
+    assert main(["export-pddl", *args, "--library", str(mine), str(tmp_path / "out")]) == 0
+    domain = (tmp_path / "out" / "domain.pddl").read_text()
+    assert "squall" in domain and "complication" not in domain
+    capsys.readouterr()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from storylab.cli._args import URGENCIES, bounded_int, seed
+from storylab.cli._library import add_library_options, library_options
 from storylab.cli._output import print_table
 
 __all__ = ["register"]
 
 
 def _run_export(args: argparse.Namespace) -> int:
+    from storylab.storyteller import StorylineComposer
     from storylab.storyteller.pddl import export_phase
 
     export = export_phase(
@@ -22,6 +24,7 @@ def _run_export(args: argparse.Namespace) -> int:
         urgency=args.urgency,
         seed=args.seed,
         costs="unit" if args.unit_cost else "action-costs",
+        composer=StorylineComposer(**library_options(args)),
     )
     domain, problem = export.write(args.outdir)
     steps = sum(1 for ids in export.schemas.values() if ids)
@@ -51,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--phase", required=True, type=bounded_int(1, 100), metavar="N", help="phase number, from 1"
     )
     p.add_argument("--subgenre", help="subgenre of the genre")
+    add_library_options(p)
     p.add_argument(
         "--actions", type=bounded_int(1, 10_000), metavar="N", help="requested story length"
     )

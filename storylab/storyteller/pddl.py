@@ -95,18 +95,20 @@ def phase_problem(
     actions: int | None = None,
     urgency: Urgency | str = Urgency.MEDIUM,
     seed: int | np.random.Generator | None = 0,
+    composer: StorylineComposer | None = None,
 ) -> PhaseProblem:
     """Compose the storyline and return the problem the composer solved for ``phase``.
 
     The earlier phases are the composed ones, so ``urgency`` and ``seed`` matter for every
-    phase after the first.
+    phase after the first. ``composer`` (a default one if omitted) brings its own action
+    library, templates and costs.
 
     Raises
     ------
     UnknownNameError
         When the template has no phase ``phase`` (or the template or genre is unknown).
     """
-    composer = StorylineComposer()
+    composer = composer or StorylineComposer()
     plan = composer.compose(
         template, genre, subgenre=subgenre, actions=actions, urgency=urgency, seed=seed
     )
@@ -126,13 +128,21 @@ def export_phase(
     urgency: Urgency | str = Urgency.MEDIUM,
     seed: int | np.random.Generator | None = 0,
     costs: Literal["action-costs", "unit"] = "action-costs",
+    composer: StorylineComposer | None = None,
 ) -> PddlExport:
     """Export phase ``phase``'s problem (see :func:`phase_problem`) as PDDL.
 
     ``costs="unit"`` gives the unit-cost compilation for planners without action costs.
     """
     problem = phase_problem(
-        template, genre, phase, subgenre=subgenre, actions=actions, urgency=urgency, seed=seed
+        template,
+        genre,
+        phase,
+        subgenre=subgenre,
+        actions=actions,
+        urgency=urgency,
+        seed=seed,
+        composer=composer,
     )
     name = f"{template}-{genre}-phase-{phase}"
     return encode_phase_task(phase_task(problem, name), costs=costs)
