@@ -49,7 +49,7 @@ def test_compose_errors(tmp_path, capsys):
     assert "ROLE=NAME" in capsys.readouterr().err
 
 
-def test_compose_with_your_own_library_and_templates(tmp_path, capsys):
+def test_compose_with_your_own_library_and_templates(tmp_path, capsys, own_library):
     import yaml
 
     from storylab._data import packaged_path
@@ -61,12 +61,7 @@ def test_compose_with_your_own_library_and_templates(tmp_path, capsys):
     assert main([*args, "--library", str(actions), "--templates", str(templates)]) == 0
     assert json.loads(capsys.readouterr().out) == packaged
     # no proof of love, a staple renamed: the plan and its program follow the library
-    data = yaml.safe_load(actions.read_text())
-    data["actions"] = [a for a in data["actions"] if a["id"] != "proof_of_love"]
-    for a in data["actions"]:
-        a["id"] = "fair_wind" if a["id"] == "small_victory" else a["id"]
-    mine = tmp_path / "my-actions.yaml"
-    mine.write_text(yaml.safe_dump(data))
+    mine = own_library({"small_victory": "fair_wind"}, drop=["proof_of_love"])
     program = tmp_path / "story.yaml"
     assert main([*args, "--library", str(mine), "--program", str(program)]) == 0
     ids = {
@@ -78,6 +73,7 @@ def test_compose_with_your_own_library_and_templates(tmp_path, capsys):
     assert main([*args, "--library", str(mine), "--templates", str(templates)]) == 0
     capsys.readouterr()
     bare = tmp_path / "staples.yaml"
+    data = yaml.safe_load(actions.read_text())
     data["actions"] = [a for a in data["actions"] if a["id"] in ("setback", "small_victory")]
     bare.write_text(yaml.safe_dump(data))
     assert main([*args, "--library", str(bare), "--templates", str(templates)]) == 2

@@ -113,16 +113,8 @@ def test_cli_reports_bad_input(args, message, tmp_path, capsys):
     assert not (tmp_path / "domain.pddl").exists()
 
 
-def test_cli_exports_a_phase_of_your_own_library(tmp_path, capsys):
-    import yaml
-
-    from storylab._data import packaged_path
-
-    data = yaml.safe_load(packaged_path("story-actions.yaml").read_text())
-    for action in data["actions"]:
-        action["id"] = "squall" if action["id"] == "complication" else action["id"]
-    mine = tmp_path / "my-story-actions.yaml"
-    mine.write_text(yaml.safe_dump(data))
+def test_cli_exports_a_phase_of_your_own_library(tmp_path, capsys, own_library):
+    mine = own_library({"complication": "squall"})
     args = ["--template", "man_in_a_hole", "--genre", "action", "--phase", "1"]
     assert main(["export-pddl", *args, "--library", str(mine), str(tmp_path / "out")]) == 0
     domain = (tmp_path / "out" / "domain.pddl").read_text()

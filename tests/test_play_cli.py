@@ -56,16 +56,8 @@ def test_simulate_players_refuses_bad_weights_on_one_line(capsys):
         assert len(err) == 1 and "--weight" in err[0]
 
 
-def test_simulate_players_with_your_own_library(tmp_path, capsys):
-    import yaml
-
-    from storylab._data import packaged_path
-
-    data = yaml.safe_load(packaged_path("story-actions.yaml").read_text())
-    for action in data["actions"]:  # a staple under another name
-        action["id"] = "fair_wind" if action["id"] == "small_victory" else action["id"]
-    mine = tmp_path / "my-story-actions.yaml"
-    mine.write_text(yaml.safe_dump(data))
+def test_simulate_players_with_your_own_library(tmp_path, capsys, own_library):
+    mine = own_library({"small_victory": "fair_wind"})  # a staple under another name
     args = ["simulate-players", "--template", "cinderella", "--genre", "love", "--players", "4"]
     assert main([*args, "--library", str(mine), "--json"]) == 0
     settings = json.loads(capsys.readouterr().out)["settings"]

@@ -183,20 +183,12 @@ def test_the_player_replans_only_with_replanning_on():
         assert len(played.ticks) == len(played.primary) == len(played.actions) + 1
 
 
-def test_a_player_plays_and_replans_with_the_composers_own_library(tmp_path):
-    import yaml
-
-    from storylab._data import packaged_path
+def test_a_player_plays_and_replans_with_the_composers_own_library(own_library):
     from storylab.play import simulate_players
     from storylab.storyteller import load_actions
 
-    data = yaml.safe_load(packaged_path("story-actions.yaml").read_text())
-    for action in data["actions"]:  # staples under other names: unknown to the packaged library
-        action["id"] = {"small_victory": "fair_wind", "setback": "foul_wind"}.get(
-            action["id"], action["id"]
-        )
-    path = tmp_path / "my-story-actions.yaml"
-    path.write_text(yaml.safe_dump(data))
+    # staples under other names: unknown to the packaged library
+    path = own_library({"small_victory": "fair_wind", "setback": "foul_wind"})
     composer = StorylineComposer(library=load_actions(path))
     plan = composer.compose("cinderella", "love", seed=0)
     assert "fair_wind" in {a.action_id for a in plan.actions}

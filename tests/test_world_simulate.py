@@ -126,9 +126,8 @@ def test_bad_arguments(world):
 
 def test_pair_keys_in_64_bits_give_the_same_run(world, run, monkeypatch):
     # large worlds (about 26,000 NPCs and more) key their pairs in 64 bits; forced here
-    module = importlib.import_module(
-        "storylab.world.simulate"
-    )  # the package's name is the function
+    # the module, not the function the package exports under the same name
+    module = importlib.import_module("storylab.world.simulate")
     monkeypatch.setattr(module, "_INT32_KEYS", 0)
     wide = simulate(world, days=7, seed=3)
     assert wide._raw.state.dtype == np.int64 and run._raw.state.dtype == np.int32
