@@ -172,12 +172,17 @@ def _gates(world: World, table: Any, names: list[str]) -> list[tuple[str, _Gate]
     return out
 
 
+#: Keys stay 32-bit below this: pair keys up to about 26,000 NPCs with three axes, and the
+#: per-tick partner sort's keys.
+_INT32_KEYS = 2**31
+
+
 def _meetings(
     loc: np.ndarray, keys: np.ndarray, rank: np.ndarray, seed: int, tick: int, chance: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(NPC, partner) index pairs meeting this tick; ``rank``: each NPC's place by key."""
     by = loc.astype(np.int64) * len(loc) + rank  # by location, then key (all distinct)
-    order = np.argsort(by.astype(np.int32) if by.size and by.max() < 2**31 else by)
+    order = np.argsort(by.astype(np.int32) if by.size and by.max() < _INT32_KEYS else by)
     where_ = loc[order]
     first = np.searchsorted(where_, where_, side="left")
     size = np.searchsorted(where_, where_, side="right") - first
@@ -257,10 +262,6 @@ def simulate(
             state.meet(t, amb.axis, meet_d[t])
 
     return WorldRun(world, seed, int(days), _Raw(table, names, loc_all, act_all, state, avail_rows))
-
-
-#: Pair keys stay 32-bit below this (up to about 26,000 NPCs with three axes).
-_INT32_KEYS = 2**31
 
 
 class _State:
